@@ -1,0 +1,75 @@
+# Pledgeflow developer entry points.
+#
+#   make run          create .venv, install the locked runtime deps, serve on http://127.0.0.1:8000
+#   make test         create .venv, install runtime+dev deps, lint + types, then the whole test
+#                     suite against a throwaway PostgreSQL (scripts/with-postgres.sh)
+#   make lock         regenerate requirements.lock / requirements-dev.lock from pyproject.toml
+#                     (keeps current pins where possible; `make lock LOCK_ARGS=--upgrade` bumps all,
+#                     `make lock LOCK_ARGS="--upgrade-package fastapi"` bumps one)
+#
+# Installs are stamped inside .venv: they re-run only when the lock file or pyproject.toml
+# changes (or .venv is deleted).
+
+SHELL := /bin/bash
+
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+STAMP_RUNTIME := $(VENV)/.installed-runtime
+STAMP_DEV := $(VENV)/.installed-dev
+
+# Tools used only by `make lock`, in a throwaway venv.
+LOCK_TOOLS ?= pip==26.3 pip-tools==7.6.2
+LOCK_ARGS ?=
+PIP_COMPILE_FLAGS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+.PHONY: install install-dev run test lint lock bench clean
+
+install: $(STAMP_RUNTIME)
+
+install-dev: $(STAMP_DEV)
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP_RUNTIME): requirements.lock pyproject.toml | $(BIN)/python
+	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -e .
+	touch $@
+
+$(STAMP_DEV): requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(PIP) install -r requirements-dev.lock
+	$(PIP) install --no-deps -e .
+	touch $@
+
+run: install
+	mkdir -p var && $(BIN)/pledgeflow serve --demo --host 127.0.0.1 --port 8000
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy workflow definitions services notifications
+	$(BIN)/lint-imports
+
+test: install-dev lint
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/engine.py
+
+lock:
+	set -euo pipefail; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PY) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check $(LOCK_TOOLS); \
+	export CUSTOM_COMPILE_COMMAND="make lock"; \
+	"$$tmp/venv/bin/pip-compile" $(PIP_COMPILE_FLAGS) $(LOCK_ARGS) \
+		-o requirements.lock pyproject.toml; \
+	"$$tmp/venv/bin/pip-compile" $(PIP_COMPILE_FLAGS) $(LOCK_ARGS) --extra dev \
+		-c requirements.lock -o requirements-dev.lock pyproject.toml
+	@echo "requirements.lock and requirements-dev.lock regenerated; run 'make install-dev' to apply."
+
+# Leaves var/ (the local SQLite database) alone.
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache htmlcov
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

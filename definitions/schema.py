@@ -1,0 +1,112 @@
+"""Strict pydantic schema of the definition files: lifecycles, scorecards and calendars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Roles an event may name. The first five are held by users; `owner` and `reviewer`
+#: are relations between a user and one record, resolved by the service when firing.
+ROLES: frozenset[str] = frozenset(
+    {"office", "supervisor", "secretary", "member", "appraiser", "owner", "reviewer"}
+)
+
+ANY_ACTIVE = "*"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StateDef(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    final: bool = False
+    actor: str | None = None
+    """Who must act next while a record is in this state (a role name)."""
+
+
+class EventDef(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    source: list[str] | Literal["*"]
+    """The states the event leaves from; `*` means every non-final state."""
+    dest: str
+    roles: list[str] = Field(min_length=1)
+    guards: list[str] = []
+
+
+class DeadlineRule(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label_zh: str = Field(min_length=1)
+    reached_in: list[str] = Field(min_length=1)
+    """Entering any of these states settles the deadline."""
+
+
+class Lifecycle(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    initial: str
+    states: list[StateDef] = Field(min_length=1)
+    events: list[EventDef] = Field(min_length=1)
+    deadlines: list[DeadlineRule] = []
+
+    def state(self, code: str) -> StateDef:
+        return next(s for s in self.states if s.code == code)
+
+    def event(self, name: str) -> EventDef | None:
+        return next((e for e in self.events if e.name == name), None)
+
+    def sources(self, event: EventDef) -> list[str]:
+        if event.source == ANY_ACTIVE:
+            return [s.code for s in self.states if not s.final]
+        return list(event.source)
+
+
+class ScoreItem(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str = Field(min_length=1)
+    max_points: int = Field(gt=0)
+    criterion: str = Field(min_length=1)
+    """What is checked, in the notice's words."""
+    deduction: str = Field(min_length=1)
+    """How points are taken off."""
+
+
+class ScoreArea(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str = Field(min_length=1)
+    max_points: int = Field(gt=0)
+    items: list[ScoreItem] = Field(min_length=2, max_length=5)
+
+
+class Band(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label_zh: str = Field(min_length=1)
+    min_points: float = Field(ge=0)
+
+
+class Scorecard(Strict):
+    name: str
+    label_zh: str
+    note_zh: str = ""
+    total: int = Field(gt=0)
+    pass_band: str
+    """Code of the lowest band that passes; below it a rectification is proposed."""
+    areas: list[ScoreArea] = Field(min_length=1)
+    bands: list[Band] = Field(min_length=1)
+    methods: dict[str, str] = Field(min_length=1)
+    """Assessment methods: code → Chinese label."""
+
+
+class Calendar(Strict):
+    year: int = Field(ge=2000, le=2100)
+    timezone: str = "Asia/Shanghai"
+    deadlines: dict[str, dt.date | dt.datetime]
+    reminder_offsets_days: list[int] = [7, 1]
+    escalation_after_days: int = 1

@@ -1,0 +1,1 @@
+"""Notices: the outbox, its dispatcher and the channels (inbox, webhook, e-mail)."""

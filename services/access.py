@@ -1,0 +1,140 @@
+"""Who the caller is, and which roles they hold on one record (owner, reviewer, secretary, …)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from services.errors import NotFound
+from services.tables import Org, Pledge, RoleGrant, User
+
+ROLE_LABELS = {
+    "office": "创先争优活动办公室",
+    "supervisor": "教育工委领导",
+    "secretary": "支部书记",
+    "member": "党员",
+    "appraiser": "评议人",
+    "owner": "承诺人",
+    "reviewer": "审查人",
+}
+USER_ROLES = ("office", "supervisor", "secretary", "member", "appraiser")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    name: str
+    person_id: int | None = None
+    grants: tuple[tuple[str, int | None], ...] = ()
+    secretary_orgs: frozenset[int] = field(default=frozenset())
+    appraiser_orgs: frozenset[int] = field(default=frozenset())
+
+    def has(self, role: str) -> bool:
+        return any(r == role for r, _ in self.grants)
+
+    @property
+    def is_office(self) -> bool:
+        return self.has("office")
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.has("supervisor")
+
+    @property
+    def reads_everything(self) -> bool:
+        return self.is_office or self.is_supervisor
+
+    def secretary_of(self, org: Org) -> bool:
+        """A secretary's scope covers the org it was granted and that org's subtree."""
+        return bool(self.secretary_orgs & org_ancestry(org))
+
+    def appraiser_of(self, org: Org) -> bool:
+        return bool(self.appraiser_orgs & org_ancestry(org))
+
+
+def org_ancestry(org: Org) -> frozenset[int]:
+    return frozenset(int(part) for part in org.path.strip("/").split("/") if part)
+
+
+def admin_actor() -> Actor:
+    return Actor(user_id=None, name="系统管理员", grants=(("office", None),))
+
+
+def actor_for_user(session: Session, user: User) -> Actor:
+    grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
+    pairs = tuple((g.role, g.org_id) for g in grants)
+    return Actor(
+        user_id=user.id,
+        name=user.name,
+        person_id=user.person_id,
+        grants=pairs,
+        secretary_orgs=frozenset(o for r, o in pairs if r == "secretary" and o is not None),
+        appraiser_orgs=frozenset(o for r, o in pairs if r == "appraiser" and o is not None),
+    )
+
+
+def authenticate(session: Session, token: str, admin_token: str | None) -> Actor | None:
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return admin_actor()
+    user = session.exec(select(User).where(User.token_hash == hash_token(token))).first()
+    return actor_for_user(session, user) if user else None
+
+
+def is_secretary_person(session: Session, person_id: int) -> bool:
+    """Whether this person holds a secretary role: their own pledge goes up to a supervisor."""
+    q = (
+        select(RoleGrant.id)
+        .join(User, User.id == RoleGrant.user_id)  # type: ignore[arg-type]
+        .where(User.person_id == person_id, RoleGrant.role == "secretary")
+    )
+    return session.exec(q).first() is not None
+
+
+def pledge_roles(actor: Actor, pledge: Pledge, org: Org, subject_is_secretary: bool) -> set[str]:
+    """The roles `actor` holds on this pledge (SPEC §2.1: owner, reviewer, secretary, office…)."""
+    roles = {r for r, _ in actor.grants if r in ("office", "supervisor")}
+    covers = actor.secretary_of(org)
+    own = pledge.person_id is not None and actor.person_id == pledge.person_id
+    if covers:
+        roles.add("secretary")
+    if own or covers:
+        roles.add("owner")
+    # The level above reviews; a secretary's own pledge, an org pledge, and a member's pledge
+    # that a secretary submitted on the member's behalf all go up to a supervisor.
+    to_supervisor = pledge.person_id is None or subject_is_secretary or pledge.submitted_on_behalf
+    may_review = actor.is_supervisor if to_supervisor else covers
+    if may_review and not own and actor.user_id != pledge.submitted_by:
+        roles.add("reviewer")
+    return roles
+
+
+def evaluation_roles(actor: Actor, org: Org) -> set[str]:
+    roles = {r for r, _ in actor.grants if r in ("office", "supervisor")}
+    if actor.secretary_of(org):
+        roles.add("secretary")
+    return roles
+
+
+def can_read_pledge(actor: Actor, pledge: Pledge, org: Org) -> bool:
+    return actor.reads_everything or actor.secretary_of(org) or (
+        pledge.person_id is not None and actor.person_id == pledge.person_id
+    )
+
+
+def load_org(session: Session, org_id: int) -> Org:
+    org = session.get(Org, org_id)
+    if org is None:
+        raise NotFound(f"党组织 {org_id} 不存在")
+    return org

@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI app, dependencies, schemas, routes, problem+json handlers."""

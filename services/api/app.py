@@ -1,0 +1,55 @@
+"""`create_app(settings)`: builds the container once and mounts the routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from definitions import load_catalog
+from services.api import problems
+from services.api.deps import Container
+from services.api.routes import campaigns, definitions, directory, pledges, self_evaluations
+from services.api.schemas import Health
+from services.config import Settings
+from services.db import create_schema, make_engine
+from workflow import Engines, known_guards
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
+    catalog = load_catalog(known_guards=known_guards())
+    db = make_engine(settings.database_url, echo=settings.sql_echo)
+    create_schema(db)
+    return Container(settings=settings, db=db, catalog=catalog, engines=Engines(catalog), clock=clock)
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
+    container = build_container(settings or Settings(), clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.db.dispose()
+
+    app = FastAPI(
+        title="Pledgeflow 公开承诺工作流",
+        version="1.0",
+        description="教育工委年度创先争优活动：党组织和党员公开承诺、自查总结评估报告的流程服务。",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    problems.install(app)
+    for module in (directory, campaigns, pledges, self_evaluations, definitions):
+        app.include_router(module.router)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    return app

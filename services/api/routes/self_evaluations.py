@@ -1,0 +1,90 @@
+"""Self-evaluation routes: create, list, read, events, scores, history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query, Response
+from sqlmodel import select
+
+from services import self_evaluations as se
+from services.api.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
+from services.api.schemas import (
+    EventIn,
+    HistoryOut,
+    ScoresIn,
+    SelfEvaluationIn,
+    SelfEvaluationOut,
+    SelfEvaluationPage,
+)
+from services.queries import visible
+from services.tables import Org, SelfEvaluation
+
+router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
+EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _answer(c: ContainerDep, uow: Any, actor: Any, evaluation_id: int, now: Any, response: Response) -> dict[str, Any]:
+    loaded = se.load(uow.session, actor, evaluation_id)
+    body = se.view(uow.session, c.engines[se.LIFECYCLE], c.scorecard, loaded, now)
+    response.headers["ETag"] = f'"{body["version"]}"'
+    return body
+
+
+@router.post("", status_code=201, response_model=SelfEvaluationOut)
+def create(body: SelfEvaluationIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
+    evaluation_id = se.create(uow, c.engines[se.LIFECYCLE], actor, body.year, body.org_id, now)
+    return _answer(c, uow, actor, evaluation_id, now, response)
+
+
+@router.get("", response_model=SelfEvaluationPage)
+def list_evaluations(
+    c: ContainerDep,
+    actor: CurrentActor,
+    uow: ReadUow,
+    now: Now,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    state: Annotated[str | None, Query(max_length=30)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> Any:
+    q = select(SelfEvaluation.id).join(Org, Org.id == SelfEvaluation.org_id)  # type: ignore[arg-type]
+    q = q.where(sa.true() if actor.reads_everything else visible(actor, Org, SelfEvaluation))
+    for column, value in ((SelfEvaluation.year, year), (SelfEvaluation.org_id, org_id), (SelfEvaluation.state, state)):
+        if value is not None:
+            q = q.where(column == value)
+    total = uow.session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+    ids = uow.session.exec(q.order_by(SelfEvaluation.id).limit(limit).offset(offset)).all()  # type: ignore[arg-type]
+    items = [se.view(uow.session, c.engines[se.LIFECYCLE], c.scorecard, se.load(uow.session, actor, i), now) for i in ids]
+    return {"items": items, "total": total}
+
+
+@router.get("/{evaluation_id}", response_model=SelfEvaluationOut)
+def get(evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response) -> Any:
+    return _answer(c, uow, actor, evaluation_id, now, response)
+
+
+@router.post("/{evaluation_id}/events", response_model=SelfEvaluationOut)
+def fire_event(
+    evaluation_id: EvaluationId, body: EventIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now,
+    version: IfMatch, response: Response,
+) -> Any:
+    se.fire_event(uow, c.engines[se.LIFECYCLE], c.scorecard, actor, evaluation_id, body.model_dump(), version, now)
+    return _answer(c, uow, actor, evaluation_id, now, response)
+
+
+@router.put("/{evaluation_id}/scores", response_model=SelfEvaluationOut)
+def put_scores(
+    evaluation_id: EvaluationId, body: ScoresIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now,
+    response: Response,
+) -> Any:
+    items = [i.model_dump() for i in body.items]
+    se.put_scores(uow, c.engines[se.LIFECYCLE], c.scorecard, actor, evaluation_id, body.kind, items, now)
+    return _answer(c, uow, actor, evaluation_id, now, response)
+
+
+@router.get("/{evaluation_id}/history", response_model=list[HistoryOut])
+def history(evaluation_id: EvaluationId, actor: CurrentActor, uow: ReadUow) -> Any:
+    return se.history(uow.session, actor, evaluation_id)

@@ -1,0 +1,297 @@
+"""Pledge use cases: create, read, edit items, fire events, comments and progress records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from services import records
+from services.access import (
+    Actor,
+    can_read_pledge,
+    is_secretary_person,
+    load_org,
+    pledge_roles,
+)
+from services.campaigns import campaign_for
+from services.errors import Conflict, Forbidden, Invalid, NotFound
+from services.tables import LeaderComment, Org, Person, Pledge, PledgeItem, ProgressRecord
+from services.uow import UnitOfWork
+from workflow import Engine, GuardContext
+
+LIFECYCLE = "pledge"
+WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A pledge with what access decisions need."""
+
+    pledge: Pledge
+    org: Org
+    person: Person | None
+    roles: set[str]
+
+
+def load(session: Session, actor: Actor, pledge_id: int) -> Loaded:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise NotFound(f"承诺书 {pledge_id} 不存在")
+    org = load_org(session, pledge.org_id)
+    if not can_read_pledge(actor, pledge, org):
+        raise NotFound(f"承诺书 {pledge_id} 不存在")
+    person = session.get(Person, pledge.person_id) if pledge.person_id else None
+    subject_is_secretary = person is not None and is_secretary_person(session, person.id or 0)
+    return Loaded(pledge, org, person, pledge_roles(actor, pledge, org, subject_is_secretary))
+
+
+def items_of(session: Session, pledge_id: int) -> list[PledgeItem]:
+    q = select(PledgeItem).where(PledgeItem.pledge_id == pledge_id).order_by(PledgeItem.position)  # type: ignore[arg-type]
+    return list(session.exec(q).all())
+
+
+def _count(session: Session, table: Any, pledge_id: int) -> int:
+    return session.exec(select(sa.func.count()).select_from(table).where(table.pledge_id == pledge_id)).one()
+
+
+def view(session: Session, engine: Engine, loaded: Loaded, now: dt.datetime) -> dict[str, Any]:
+    p = loaded.pledge
+    rows = records.deadlines_of(session, LIFECYCLE, p.id or 0)
+    deadlines, overdue = records.deadline_view(rows, now)
+    subject = (
+        {"type": "person", "id": loaded.person.id, "name": loaded.person.name}
+        if loaded.person
+        else {"type": "org", "id": loaded.org.id, "name": loaded.org.name}
+    )
+    return {
+        "id": p.id,
+        "year": p.year,
+        "subject": subject,
+        "org_id": p.org_id,
+        "state": p.state,
+        "state_label": engine.lifecycle.state(p.state).label_zh,
+        "version": p.version,
+        "items": [_item_view(i) for i in items_of(session, p.id or 0)],
+        "data": p.data,
+        "deadlines": deadlines,
+        "overdue": overdue,
+        "allowed_events": engine.allowed_events(p.state, loaded.roles),
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }
+
+
+def _item_view(i: PledgeItem) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "content": i.content,
+        "measure": i.measure,
+        "due_date": i.due_date,
+        "outcome": i.outcome,
+        "explanation": i.explanation,
+    }
+
+
+def create(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], now: dt.datetime) -> int:
+    s = uow.session
+    year = body["year"]
+    if body.get("person_id") is not None:
+        person = s.get(Person, body["person_id"])
+        if person is None:
+            raise Invalid("person_id", f"人员 {body['person_id']} 不存在")
+        org = load_org(s, person.org_id)
+        if not (actor.person_id == person.id or actor.secretary_of(org) or actor.is_office):
+            raise Forbidden("只能为本人或本支部党员创建承诺书")
+        key, person_id = f"person:{person.id}", person.id
+    else:
+        org = s.get(Org, body["org_id"])
+        if org is None:
+            raise Invalid("org_id", f"党组织 {body['org_id']} 不存在")
+        if not (actor.secretary_of(org) or actor.is_office):
+            raise Forbidden("只有本组织的支部书记可以创建党组织承诺书")
+        key, person_id = f"org:{org.id}", None
+    campaign = campaign_for(s, year)
+    live = select(Pledge.id).where(Pledge.year == year, Pledge.subject_key == key, Pledge.state != WITHDRAWN)
+    if s.exec(live).first() is not None:
+        raise Conflict(f"该对象{year}年度已有承诺书", field="year")
+    pledge = Pledge(
+        year=year,
+        subject_type="person" if person_id else "org",
+        subject_key=key,
+        org_id=org.id or 0,
+        person_id=person_id,
+        state="proposing",
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(pledge)
+    s.flush()
+    _replace_items(s, pledge.id or 0, body.get("items", []))
+    records.create_deadlines(s, engine.lifecycle, pledge.id or 0, campaign, now)
+    records.append_history(
+        s, LIFECYCLE, pledge.id or 0, None, actor, _role_for_create(actor, org), records.Firing(now),
+        event="create", state="proposing",
+    )
+    records.commit(uow)
+    return pledge.id or 0
+
+
+def _role_for_create(actor: Actor, org: Org) -> str:
+    if actor.secretary_of(org):
+        return "secretary"
+    return "office" if actor.is_office else "member"
+
+
+def _replace_items(session: Session, pledge_id: int, items: list[dict[str, Any]]) -> None:
+    """Replace the item list; items that carry their id keep it (and their outcome)."""
+    existing = {i.id: i for i in items_of(session, pledge_id)}
+    kept: set[int] = set()
+    for position, item in enumerate(items, start=1):
+        row = existing.get(item.get("id")) if item.get("id") is not None else None
+        if item.get("id") is not None and row is None:
+            raise Invalid(f"items[{position - 1}].id", f"承诺事项 {item['id']} 不属于本承诺书")
+        row = row or PledgeItem(pledge_id=pledge_id, position=position, content="")
+        row.position, row.content = position, item["content"]
+        row.measure, row.due_date = item.get("measure"), item.get("due_date")
+        session.add(row)
+        if row.id is not None:
+            kept.add(row.id)
+    for item_id, row in existing.items():
+        if item_id not in kept:
+            if _count(session, ProgressRecord, pledge_id) and session.exec(
+                select(ProgressRecord.id).where(ProgressRecord.item_id == item_id)
+            ).first():
+                raise Invalid("items", "已有践诺记录的承诺事项不能删除")
+            session.delete(row)
+    session.flush()
+
+
+def edit_items(
+    uow: UnitOfWork, engine: Engine, actor: Actor, pledge_id: int, items: list[dict[str, Any]],
+    if_match: int | None, now: dt.datetime,
+) -> None:
+    s = uow.session
+    loaded = load(s, actor, pledge_id)
+    pledge = loaded.pledge
+    records.check_version(pledge, if_match)
+    if pledge.state != "proposing":
+        raise Conflict(
+            f"只有在“提出承诺”阶段才能修改承诺事项（当前：{engine.lifecycle.state(pledge.state).label_zh}）；践行中请用 amend",
+            allowed_events=engine.allowed_events(pledge.state, loaded.roles),
+        )
+    if "owner" not in loaded.roles:
+        raise Forbidden("只有承诺人或本支部书记可以修改承诺事项")
+    _replace_items(s, pledge_id, items)
+    pledge.updated_at = now
+    s.add(pledge)
+    records.append_history(
+        s, LIFECYCLE, pledge_id, None, actor, "owner", records.Firing(now), event="edit", state=pledge.state
+    )
+    records.commit(uow)
+
+
+def fire_event(
+    uow: UnitOfWork, engine: Engine, actor: Actor, pledge_id: int, body: dict[str, Any],
+    if_match: int | None, now: dt.datetime,
+) -> None:
+    s = uow.session
+    loaded = load(s, actor, pledge_id)
+    pledge = loaded.pledge
+    records.check_version(pledge, if_match)
+    event, data = body["event"], body.get("data") or {}
+    campaign = campaign_for(s, pledge.year)
+    firing = records.Firing(now, body.get("effective_on"), campaign.timezone)
+    ctx = GuardContext(record=_facts(s, pledge), data=data, reason=body.get("reason"), now=now)
+    moved, role = records.fire(engine, pledge.state, event, loaded.roles, ctx, actor, firing.effective_on is not None)
+    _apply(s, pledge, event, data, actor, loaded)
+    pledge.state, pledge.updated_at = moved.dest, now
+    s.add(pledge)
+    late = records.apply_deadlines(s, engine.lifecycle, pledge_id, moved, firing)
+    records.append_history(s, LIFECYCLE, pledge_id, moved, actor, role, firing, reason=body.get("reason"), late=late)
+    records.commit(uow)
+
+
+def _facts(session: Session, pledge: Pledge) -> dict[str, Any]:
+    return {
+        "kind": pledge.subject_type,
+        "items": [_item_view(i) for i in items_of(session, pledge.id or 0)],
+        "progress_count": _count(session, ProgressRecord, pledge.id or 0),
+        "comment_count": _count(session, LeaderComment, pledge.id or 0),
+    }
+
+
+def _apply(session: Session, pledge: Pledge, event: str, data: dict[str, Any], actor: Actor, loaded: Loaded) -> None:
+    """Record what the event's data carries, once the guards have accepted it."""
+    extra = dict(pledge.data)
+    if event in ("submit", "amend"):
+        pledge.submitted_by = actor.user_id
+        pledge.submitted_on_behalf = pledge.person_id is not None and actor.person_id != pledge.person_id
+        if event == "submit" and pledge.subject_type == "org":
+            extra["meeting"] = data["meeting"]
+        if event == "amend":
+            _replace_items(session, pledge.id or 0, data["items"])
+    elif event == "publish":
+        extra["publication"] = {"channel": data["channel"], "published_on": str(data["published_on"])}
+    elif event == "appraise":
+        extra["grade"] = data["grade"]
+        outcomes = {o["item"]: o for o in data.get("outcomes", [])}
+        for item in items_of(session, pledge.id or 0):
+            if item.id in outcomes:
+                item.outcome = outcomes[item.id]["outcome"]
+                item.explanation = outcomes[item.id].get("explanation")
+                session.add(item)
+    pledge.data = extra
+
+
+def history(session: Session, actor: Actor, pledge_id: int) -> list[dict[str, Any]]:
+    load(session, actor, pledge_id)
+    return records.history_view(records.history_of(session, LIFECYCLE, pledge_id))
+
+
+def add_comment(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, str], now: dt.datetime) -> LeaderComment:
+    s = uow.session
+    loaded = load(s, actor, pledge_id)
+    pledge, org = loaded.pledge, loaded.org
+    subject_is_secretary = loaded.person is not None and is_secretary_person(s, loaded.person.id or 0)
+    own = pledge.person_id is not None and pledge.person_id == actor.person_id
+    if pledge.person_id is None or subject_is_secretary:
+        allowed, role = actor.is_supervisor, "supervisor"
+    else:
+        allowed, role = actor.secretary_of(org) and not own, "secretary"
+    if not allowed:
+        raise Forbidden("领导点评：教育工委领导点评党组织及书记的承诺，支部书记点评本支部党员的承诺")
+    comment = LeaderComment(
+        pledge_id=pledge_id, author_id=actor.user_id or 0, author_name=actor.name, author_role=role, created_at=now, **body
+    )
+    s.add(comment)
+    records.commit(uow)
+    return comment
+
+
+def comments(session: Session, actor: Actor, pledge_id: int) -> list[LeaderComment]:
+    load(session, actor, pledge_id)
+    q = select(LeaderComment).where(LeaderComment.pledge_id == pledge_id).order_by(LeaderComment.id)  # type: ignore[arg-type]
+    return list(session.exec(q).all())
+
+
+def add_progress(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, Any], now: dt.datetime) -> ProgressRecord:
+    s = uow.session
+    loaded = load(s, actor, pledge_id)
+    if "owner" not in loaded.roles:
+        raise Forbidden("只有承诺人或本支部书记可以填写践诺记录")
+    if loaded.pledge.state != "practising":
+        raise Conflict(f"只有在“践行承诺”阶段才能填写践诺记录（当前：{loaded.pledge.state}）")
+    item = s.get(PledgeItem, body["item"])
+    if item is None or item.pledge_id != pledge_id:
+        raise Invalid("item", f"承诺事项 {body['item']} 不属于本承诺书")
+    record = ProgressRecord(
+        pledge_id=pledge_id, item_id=item.id or 0, note=body["note"], happened_on=body["happened_on"],
+        author_id=actor.user_id or 0, created_at=now,
+    )
+    s.add(record)
+    records.commit(uow)
+    return record

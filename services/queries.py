@@ -1,0 +1,68 @@
+"""Read-side queries that list records within what the caller may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from services import pledges
+from services.access import Actor
+from services.tables import Deadline, Org, Pledge
+from workflow import Engine
+from workflow import deadlines as dl
+
+
+@dataclass(frozen=True)
+class PledgeFilters:
+    year: int | None = None
+    state: str | None = None
+    org_id: int | None = None
+    subject_type: str | None = None
+    overdue: bool | None = None
+
+
+def visible(actor: Actor, org_table: Any, pledge_table: Any) -> Any:
+    """The SQL condition for pledges the actor may read (SPEC §4: who may create and read)."""
+    if actor.reads_everything:
+        return sa.true()
+    scopes = [org_table.path.like(f"%/{org_id}/%") for org_id in actor.secretary_orgs]
+    if actor.person_id is not None:
+        scopes.append(pledge_table.person_id == actor.person_id)
+    return sa.or_(*scopes) if scopes else sa.false()
+
+
+def overdue_condition(subject_type: str, subject_id: Any, now: dt.datetime) -> Any:
+    return (
+        select(Deadline.id)
+        .where(
+            Deadline.subject_type == subject_type,
+            Deadline.subject_id == subject_id,
+            sa.or_(Deadline.status == dl.MISSED, sa.and_(Deadline.status == dl.PENDING, Deadline.due_at < now)),
+        )
+        .exists()
+    )
+
+
+def list_pledges(
+    session: Session, engine: Engine, actor: Actor, f: PledgeFilters, limit: int, offset: int, now: dt.datetime
+) -> dict[str, Any]:
+    q = select(Pledge.id).join(Org, Org.id == Pledge.org_id).where(visible(actor, Org, Pledge))  # type: ignore[arg-type]
+    if f.year is not None:
+        q = q.where(Pledge.year == f.year)
+    if f.state is not None:
+        q = q.where(Pledge.state == f.state)
+    if f.org_id is not None:
+        q = q.where(Pledge.org_id == f.org_id)
+    if f.subject_type is not None:
+        q = q.where(Pledge.subject_type == f.subject_type)
+    if f.overdue is not None:
+        cond = overdue_condition("pledge", Pledge.id, now)
+        q = q.where(cond if f.overdue else sa.not_(cond))
+    total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+    ids = session.exec(q.order_by(Pledge.id).limit(limit).offset(offset)).all()  # type: ignore[arg-type]
+    items = [pledges.view(session, engine, pledges.load(session, actor, pid), now) for pid in ids if pid]
+    return {"items": items, "total": total}

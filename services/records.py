@@ -1,0 +1,178 @@
+"""What every lifecycle record shares: history rows and deadline rows, written in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Set
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from definitions import Lifecycle
+from services.access import Actor
+from services.errors import Conflict, Forbidden, PreconditionFailed
+from services.tables import Campaign, Deadline, History, Pledge, SelfEvaluation
+from services.uow import UnitOfWork
+from workflow import Engine, GuardContext, Transitioned
+from workflow import deadlines as dl
+
+
+@dataclass(frozen=True)
+class Firing:
+    """The moment an event is fired: the real clock, and the effective time for a backfill."""
+
+    now: dt.datetime
+    effective_on: dt.date | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def judged_at(self) -> dt.datetime:
+        """Deadlines are judged by the server's clock; a backfill by noon of its effective day."""
+        if self.effective_on is None:
+            return self.now
+        noon = dt.datetime.combine(self.effective_on, dt.time(12), tzinfo=ZoneInfo(self.timezone))
+        return min(self.now, noon)
+
+
+def create_deadlines(
+    session: Session, lifecycle: Lifecycle, subject_id: int, campaign: Campaign, now: dt.datetime
+) -> None:
+    for rule in lifecycle.deadlines:
+        if rule.name in campaign.deadlines:
+            due = dt.datetime.fromisoformat(campaign.deadlines[rule.name])
+            session.add(
+                Deadline(subject_type=lifecycle.name, subject_id=subject_id, name=rule.name, due_at=due, status=dl.PENDING)
+            )
+
+
+def deadlines_of(session: Session, subject_type: str, subject_id: int) -> list[Deadline]:
+    q = select(Deadline).where(Deadline.subject_type == subject_type, Deadline.subject_id == subject_id)
+    return list(session.exec(q.order_by(Deadline.due_at, Deadline.id)).all())  # type: ignore[arg-type]
+
+
+def deadline_view(rows: list[Deadline], now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
+    """Rows as the API shows them; a pending row past due shows as missed even before a sweep."""
+    shown = []
+    for row in rows:
+        status = dl.MISSED if dl.is_missed(row.status, row.due_at, now) else row.status
+        shown.append({"name": row.name, "due_at": row.due_at, "status": status, "status_label": dl.STATUS_ZH[status]})
+    return shown, any(d["status"] == dl.MISSED for d in shown)
+
+
+def apply_deadlines(
+    session: Session, lifecycle: Lifecycle, subject_id: int, moved: Transitioned, firing: Firing
+) -> bool:
+    """Settle or cancel the record's deadlines for this move; return whether it was late."""
+    rows = deadlines_of(session, lifecycle.name, subject_id)
+    at = firing.judged_at
+    late = any(dl.is_missed(row.status, row.due_at, at) for row in rows)
+    final = lifecycle.state(moved.dest).final
+    for row in rows:
+        rule = next((r for r in lifecycle.deadlines if r.name == row.name), None)
+        if row.status not in dl.OPEN:
+            continue
+        if rule is not None and moved.dest in rule.reached_in:
+            row.status, row.settled_at = dl.settle(row.status, row.due_at, at), firing.now
+        elif final:
+            row.status, row.settled_at = dl.CANCELLED, firing.now
+        session.add(row)
+    return late
+
+
+def append_history(
+    session: Session,
+    lifecycle: str,
+    subject_id: int,
+    moved: Transitioned | None,
+    actor: Actor,
+    role: str,
+    firing: Firing,
+    *,
+    event: str | None = None,
+    state: str | None = None,
+    reason: str | None = None,
+    late: bool = False,
+    data: dict[str, Any] | None = None,
+) -> History:
+    seq = session.exec(
+        select(sa.func.coalesce(sa.func.max(History.seq), 0)).where(
+            History.subject_type == lifecycle, History.subject_id == subject_id
+        )
+    ).one()
+    row = History(
+        subject_type=lifecycle,
+        subject_id=subject_id,
+        seq=seq + 1,
+        event=moved.event if moved else (event or ""),
+        from_state=moved.source if moved else state,
+        to_state=moved.dest if moved else (state or ""),
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        actor_role=role,
+        at=firing.now,
+        reason=reason,
+        late=late,
+        backfilled=firing.effective_on is not None,
+        effective_on=firing.effective_on,
+        data=data or {},
+    )
+    session.add(row)
+    return row
+
+
+def history_of(session: Session, lifecycle: str, subject_id: int) -> list[History]:
+    q = select(History).where(History.subject_type == lifecycle, History.subject_id == subject_id)
+    return list(session.exec(q.order_by(History.seq)).all())  # type: ignore[arg-type]
+
+
+def history_view(rows: list[History]) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": h.seq,
+            "event": h.event,
+            "from_state": h.from_state,
+            "to_state": h.to_state,
+            "actor": {"user_id": h.actor_id, "name": h.actor_name, "role": h.actor_role},
+            "at": h.at,
+            "reason": h.reason,
+            "late": h.late,
+            "backfilled": h.backfilled,
+            "effective_on": h.effective_on,
+        }
+        for h in rows
+    ]
+
+
+def fire(
+    engine: Engine, state: str, event: str, roles: Set[str], ctx: GuardContext, actor: Actor, backfill: bool
+) -> tuple[Transitioned, str]:
+    """Fire through the engine; a backfill is the office recording, on paper's behalf, any event."""
+    if backfill:
+        if event in engine.events_from(state) and not actor.is_office:
+            raise Forbidden("补录（effective_on）只能由创先争优活动办公室进行", field="effective_on")
+        ev = engine.lifecycle.event(event)
+        roles = set(ev.roles) if ev is not None and actor.is_office else roles
+    moved = engine.fire(state, event, roles, ctx)
+    ev = engine.lifecycle.event(event)
+    assert ev is not None
+    role = "office" if backfill else next((r for r in ev.roles if r in roles), ev.roles[0])
+    return moved, role
+
+
+def check_version(record: Pledge | SelfEvaluation, if_match: int | None) -> None:
+    if if_match is not None and if_match != record.version:
+        raise PreconditionFailed(f"版本已变化：当前为 {record.version}，请求基于 {if_match}", version=record.version)
+
+
+def commit(uow: UnitOfWork) -> None:
+    """Commit; a lost race (stale version, duplicate row) is a 409, and nothing is kept."""
+    try:
+        uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("记录已被他人同时修改，请刷新后重试") from exc
+    except sa.exc.IntegrityError as exc:
+        raise Conflict("记录已被他人同时修改或已存在，请刷新后重试") from exc

@@ -1,0 +1,224 @@
+"""SQLModel tables. Times are stored as UTC-aware datetimes; API schemas live elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out — also on SQLite, which keeps no offset."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused; pass an aware datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _time(**kw: Any) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), **kw))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _pk() -> Any:
+    return Field(default=None, sa_column=sa.Column(ID, primary_key=True, autoincrement=True))
+
+
+def _fk(target: str, nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=sa.Column(ID, sa.ForeignKey(target), nullable=nullable, index=index),
+    )
+
+
+# Optimistic concurrency: the ORM adds "AND version = :loaded" to every UPDATE and bumps it.
+_PLEDGE_VERSION = sa.Column("version", sa.Integer, nullable=False)
+_EVALUATION_VERSION = sa.Column("version", sa.Integer, nullable=False)
+
+
+class Org(SQLModel, table=True):
+    id: int | None = _pk()
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=20)
+    parent_id: int | None = _fk("org.id", nullable=True)
+    path: str = Field(default="", max_length=500, index=True)
+    """Materialized path of ids, '/1/4/9/': a subtree is a prefix match."""
+
+
+class Person(SQLModel, table=True):
+    id: int | None = _pk()
+    name: str = Field(max_length=50)
+    org_id: int = _fk("org.id")
+    status: str = Field(max_length=20)
+    position: str | None = Field(default=None, max_length=50)
+
+
+class User(SQLModel, table=True):
+    id: int | None = _pk()
+    name: str = Field(max_length=50)
+    person_id: int | None = _fk("person.id", nullable=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime = _time(nullable=False)
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grant"
+    id: int | None = _pk()
+    user_id: int = _fk("user.id")
+    role: str = Field(max_length=20)
+    org_id: int | None = _fk("org.id", nullable=True)
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = _pk()
+    year: int = Field(unique=True)
+    timezone: str = Field(max_length=50)
+    deadlines: dict[str, str] = _json()
+    """Deadline name → ISO datetime with offset."""
+    notify_past_deadlines: bool = False
+    created_at: dt.datetime = _time(nullable=False)
+
+
+class Pledge(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(
+            "uq_pledge_live_subject",
+            "year",
+            "subject_key",
+            unique=True,
+            sqlite_where=sa.text("state <> 'withdrawn'"),
+            postgresql_where=sa.text("state <> 'withdrawn'"),
+        ),
+    )
+    __mapper_args__ = {"version_id_col": _PLEDGE_VERSION}  # noqa: RUF012
+    id: int | None = _pk()
+    year: int = Field(index=True)
+    subject_type: str = Field(max_length=10)
+    subject_key: str = Field(max_length=40)
+    org_id: int = _fk("org.id")
+    person_id: int | None = _fk("person.id", nullable=True)
+    state: str = Field(max_length=30, index=True)
+    version: int = Field(default=1, sa_column=_PLEDGE_VERSION)
+    submitted_by: int | None = None
+    submitted_on_behalf: bool = False
+    data: dict[str, Any] = _json()
+    created_at: dt.datetime = _time(nullable=False)
+    updated_at: dt.datetime = _time(nullable=False)
+
+
+class PledgeItem(SQLModel, table=True):
+    __tablename__ = "pledge_item"
+    id: int | None = _pk()
+    pledge_id: int = _fk("pledge.id")
+    position: int
+    content: str = Field(max_length=2000)
+    measure: str | None = Field(default=None, max_length=2000)
+    due_date: dt.date | None = None
+    outcome: str | None = Field(default=None, max_length=20)
+    explanation: str | None = Field(default=None, max_length=2000)
+
+
+class ProgressRecord(SQLModel, table=True):
+    __tablename__ = "progress_record"
+    id: int | None = _pk()
+    pledge_id: int = _fk("pledge.id")
+    item_id: int = _fk("pledge_item.id")
+    note: str = Field(max_length=2000)
+    happened_on: dt.date
+    author_id: int = _fk("user.id", index=False)
+    created_at: dt.datetime = _time(nullable=False)
+
+
+class LeaderComment(SQLModel, table=True):
+    __tablename__ = "leader_comment"
+    id: int | None = _pk()
+    pledge_id: int = _fk("pledge.id")
+    achievements: str = Field(max_length=2000)
+    problems: str = Field(max_length=2000)
+    direction: str = Field(max_length=2000)
+    author_id: int = _fk("user.id", index=False)
+    author_name: str = Field(max_length=50)
+    author_role: str = Field(max_length=20)
+    created_at: dt.datetime = _time(nullable=False)
+
+
+class SelfEvaluation(SQLModel, table=True):
+    __tablename__ = "self_evaluation"
+    __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
+    __mapper_args__ = {"version_id_col": _EVALUATION_VERSION}  # noqa: RUF012
+    id: int | None = _pk()
+    year: int = Field(index=True)
+    org_id: int = _fk("org.id")
+    state: str = Field(max_length=30, index=True)
+    version: int = Field(default=1, sa_column=_EVALUATION_VERSION)
+    data: dict[str, Any] = _json()
+    created_at: dt.datetime = _time(nullable=False)
+    updated_at: dt.datetime = _time(nullable=False)
+
+
+class ScoreEntry(SQLModel, table=True):
+    __tablename__ = "score_entry"
+    __table_args__ = (sa.UniqueConstraint("evaluation_id", "kind", "item_code"),)
+    id: int | None = _pk()
+    evaluation_id: int = _fk("self_evaluation.id")
+    kind: str = Field(max_length=10)
+    item_code: str = Field(max_length=50)
+    points: float
+    method: str | None = Field(default=None, max_length=30)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class History(SQLModel, table=True):
+    """Append-only: one row per state change or edit of a record, `seq` from 1 per record."""
+
+    __table_args__ = (sa.UniqueConstraint("subject_type", "subject_id", "seq"),)
+    id: int | None = _pk()
+    subject_type: str = Field(max_length=30)
+    subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
+    seq: int
+    event: str = Field(max_length=30)
+    from_state: str | None = Field(default=None, max_length=30)
+    to_state: str = Field(max_length=30)
+    actor_id: int | None = None
+    actor_name: str = Field(max_length=50)
+    actor_role: str = Field(max_length=20)
+    at: dt.datetime = _time(nullable=False)
+    reason: str | None = Field(default=None, max_length=2000)
+    late: bool = False
+    backfilled: bool = False
+    effective_on: dt.date | None = None
+    data: dict[str, Any] = _json()
+
+
+class Deadline(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("subject_type", "subject_id", "name"),
+        sa.Index("ix_deadline_status_due", "status", "due_at"),
+    )
+    id: int | None = _pk()
+    subject_type: str = Field(max_length=30)
+    subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
+    name: str = Field(max_length=50)
+    due_at: dt.datetime = _time(nullable=False)
+    status: str = Field(max_length=20)
+    fired_at: dt.datetime | None = _time(nullable=True)
+    settled_at: dt.datetime | None = _time(nullable=True)

@@ -1,0 +1,203 @@
+"""The guard registry: pure, named predicates that refuse an event with a Chinese message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.errors import GuardFailure
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What a guard may look at. The service loads `record` facts; guards never do I/O."""
+
+    record: Mapping[str, Any]
+    data: Mapping[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    now: dt.datetime | None = None
+
+
+Guard = Callable[[GuardContext], str | None]
+"""A guard returns None to allow, or a Chinese message saying what is missing."""
+
+GUARDS: dict[str, Guard] = {}
+
+MIN_ITEM_CONTENT = 10
+MIN_REPORT_CHARS = 200
+PUBLISH_CHANNELS = {"notice_board": "公示栏", "website": "校园网", "meeting": "会议", "other": "其他"}
+GRADES = {"excellent": "优秀", "good": "合格", "basic": "基本合格", "poor": "不合格"}
+OUTCOMES = {"done": "已兑现", "partial": "部分兑现", "objective": "因客观原因未兑现", "failed": "未兑现"}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    def register(fn: Guard) -> Guard:
+        GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+def evaluate(names: Sequence[str], ctx: GuardContext) -> list[GuardFailure]:
+    """Run every named guard (not only up to the first refusal) and list the failures."""
+    failures = []
+    for name in names:
+        message = GUARDS[name](ctx)
+        if message is not None:
+            failures.append(GuardFailure(name, message))
+    return failures
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _proposed_items(ctx: GuardContext) -> list[Mapping[str, Any]]:
+    items = ctx.data.get("items", ctx.record.get("items", []))
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+@guard("reason_given")
+def reason_given(ctx: GuardContext) -> str | None:
+    return None if _text(ctx.reason) else "请填写理由（reason）"
+
+
+@guard("has_items")
+def has_items(ctx: GuardContext) -> str | None:
+    return None if _proposed_items(ctx) else "承诺书至少要有一项承诺事项"
+
+
+@guard("items_specific")
+def items_specific(ctx: GuardContext) -> str | None:
+    problems = []
+    for n, item in enumerate(_proposed_items(ctx), start=1):
+        if len(_text(item.get("content"))) < MIN_ITEM_CONTENT:
+            problems.append(f"第{n}项承诺内容不足{MIN_ITEM_CONTENT}个字")
+        if not _text(item.get("measure")) and not item.get("due_date"):
+            problems.append(f"第{n}项缺少践诺措施或完成时限")
+    return "承诺事项不够明确、具体：" + "；".join(problems) if problems else None
+
+
+@guard("meeting_recorded")
+def meeting_recorded(ctx: GuardContext) -> str | None:
+    if ctx.record.get("kind") != "org":
+        return None
+    meeting = ctx.data.get("meeting")
+    if not isinstance(meeting, Mapping) or not _is_date(meeting.get("held_on")):
+        return "党组织承诺须经支部会议讨论：请填写会议日期（meeting.held_on）"
+    attendees = meeting.get("attendees")
+    if not isinstance(attendees, int) or isinstance(attendees, bool) or attendees < 1:
+        return "请填写参会人数（meeting.attendees，至少1人）"
+    return None
+
+
+@guard("channel_valid")
+def channel_valid(ctx: GuardContext) -> str | None:
+    if ctx.data.get("channel") in PUBLISH_CHANNELS:
+        return None
+    options = "、".join(f"{k}（{v}）" for k, v in PUBLISH_CHANNELS.items())
+    return f"请选择公开方式（channel）：{options}"
+
+
+@guard("published_on_given")
+def published_on_given(ctx: GuardContext) -> str | None:
+    return None if _is_date(ctx.data.get("published_on")) else "请填写公开日期（published_on，格式 YYYY-MM-DD）"
+
+
+@guard("items_changed")
+def items_changed(ctx: GuardContext) -> str | None:
+    def key(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+        return [(_text(i.get("content")), _text(i.get("measure")), str(i.get("due_date") or "")) for i in items]
+
+    new = ctx.data.get("items")
+    if not isinstance(new, list) or not new:
+        return "充实完善须提交新的承诺事项（items）"
+    return None if key(_proposed_items(ctx)) != key(ctx.record.get("items", [])) else "承诺事项与现有内容相同，无需充实完善"
+
+
+@guard("has_progress")
+def has_progress(ctx: GuardContext) -> str | None:
+    return None if ctx.record.get("progress_count", 0) > 0 else "申请考评前至少要有一条践诺记录"
+
+
+@guard("grade_valid")
+def grade_valid(ctx: GuardContext) -> str | None:
+    if ctx.data.get("grade") in GRADES:
+        return None
+    return "请选择考评等次（grade）：" + "、".join(f"{k}（{v}）" for k, v in GRADES.items())
+
+
+@guard("has_leader_comment")
+def has_leader_comment(ctx: GuardContext) -> str | None:
+    return None if ctx.record.get("comment_count", 0) > 0 else "考评前须有至少一条领导点评"
+
+
+@guard("outcomes_complete")
+def outcomes_complete(ctx: GuardContext) -> str | None:
+    given = {o.get("item"): o for o in ctx.data.get("outcomes", []) or [] if isinstance(o, Mapping)}
+    problems = []
+    for n, item in enumerate(ctx.record.get("items", []), start=1):
+        entry = given.get(item["id"]) or {"outcome": item.get("outcome"), "explanation": item.get("explanation")}
+        if entry.get("outcome") not in OUTCOMES:
+            problems.append(f"第{n}项未填写兑现情况")
+        elif entry["outcome"] == "objective" and not _text(entry.get("explanation")):
+            problems.append(f"第{n}项因客观原因未兑现，须说明原因")
+    unknown = set(given) - {item["id"] for item in ctx.record.get("items", [])}
+    if unknown:
+        problems.append(f"承诺事项 {sorted(unknown, key=str)} 不属于本承诺书")
+    return "；".join(problems) if problems else None
+
+
+@guard("report_long_enough")
+def report_long_enough(ctx: GuardContext) -> str | None:
+    n = len(_text(ctx.data.get("report")))
+    return None if n >= MIN_REPORT_CHARS else f"自查总结报告不少于{MIN_REPORT_CHARS}字（现为{n}字）"
+
+
+@guard("meeting_held")
+def meeting_held(ctx: GuardContext) -> str | None:
+    return None if _is_date(ctx.data.get("meeting_held_on")) else "请填写民主生活会召开日期（meeting_held_on）"
+
+
+@guard("questionnaires_given")
+def questionnaires_given(ctx: GuardContext) -> str | None:
+    n = ctx.data.get("questionnaires")
+    ok = isinstance(n, int) and not isinstance(n, bool) and n >= 1
+    return None if ok else "请填写问卷测评份数（questionnaires，至少1份）"
+
+
+@guard("self_scores_complete")
+def self_scores_complete(ctx: GuardContext) -> str | None:
+    scores = ctx.record.get("self_scores", {})
+    missing = [label for code, label in ctx.record.get("score_items", []) if code not in scores]
+    return "以下考核项目尚未自评打分：" + "、".join(missing) if missing else None
+
+
+@guard("assessed_scores_complete")
+def assessed_scores_complete(ctx: GuardContext) -> str | None:
+    scores = ctx.record.get("assessed_scores", {})
+    missing = [label for code, label in ctx.record.get("score_items", []) if code not in scores]
+    no_method = [label for code, label in ctx.record.get("score_items", []) if code in scores and not scores[code]]
+    problems = []
+    if missing:
+        problems.append("以下考核项目尚未评分：" + "、".join(missing))
+    if no_method:
+        problems.append("以下考核项目未注明考核方式：" + "、".join(no_method))
+    return "；".join(problems) if problems else None
+
+
+@guard("due_date_given")
+def due_date_given(ctx: GuardContext) -> str | None:
+    return None if _is_date(ctx.data.get("due_date")) else "请填写整改期限（due_date，格式 YYYY-MM-DD）"
