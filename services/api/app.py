@@ -8,25 +8,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from definitions import load_catalog
 from services.api import problems
-from services.api.deps import Container
 from services.api.routes import campaigns, definitions, directory, pledges, self_evaluations
 from services.api.schemas import Health
 from services.config import Settings
-from services.db import create_schema, make_engine
-from workflow import Engines, known_guards
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
-    catalog = load_catalog(known_guards=known_guards())
-    db = make_engine(settings.database_url, echo=settings.sql_echo)
-    create_schema(db)
-    return Container(settings=settings, db=db, catalog=catalog, engines=Engines(catalog), clock=clock)
+from services.container import build_container, utc_now
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
-from sqlalchemy.engine import Engine
 
-from definitions import Catalog, Scorecard
 from services.access import Actor, authenticate
-from services.config import Settings
+from services.container import Container
 from services.errors import PreconditionFailed
 from services.uow import UnitOfWork
-from workflow import Engines
-
-
-@dataclass
-class Container:
-    """Everything built once at start-up and shared by requests."""
-
-    settings: Settings
-    db: Engine
-    catalog: Catalog
-    engines: Engines
-    clock: Callable[[], dt.datetime]
-
-    @property
-    def scorecard(self) -> Scorecard:
-        return self.catalog.scorecards["default"]
 
 
 def get_container(request: Request) -> Container:

@@ -1,0 +1,115 @@
+"""The `pledgeflow` command line: serve, demo, users add, definitions check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from services.config import Settings
+
+
+@click.group()
+def main() -> None:
+    """Pledgeflow 公开承诺工作流。"""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Seed the demo county when the database is empty.")
+@click.option("--no-scheduler", is_flag=True, help="Serve the API only, without the deadline scheduler.")
+def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) -> None:
+    """Serve the API (and the scheduler unless --no-scheduler)."""
+    import uvicorn
+
+    settings = Settings()
+    if demo:
+        _seed_if_empty(settings)
+    click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {settings.database_url})")
+    uvicorn.run(
+        "services.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+def _seed_if_empty(settings: Settings) -> None:
+    from services import demo
+    from services.container import build_container
+
+    container = build_container(settings)
+    try:
+        result = demo.seed_if_empty(container, dt.datetime.now(dt.UTC))
+    finally:
+        container.db.dispose()
+    if result is not None:
+        click.echo(demo.describe(result))
+
+
+@main.command("demo")
+def demo_command() -> None:
+    """Seed a demo county (once) and print its sign-in tokens."""
+    _seed_if_empty(Settings())
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("add")
+@click.option("--name", required=True)
+@click.option("--person-id", type=int, default=None)
+@click.option(
+    "--role", "roles", multiple=True, required=True,
+    help="role or role:org_id, e.g. office, supervisor, secretary:3, member, appraiser:3",
+)
+def users_add(name: str, person_id: int | None, roles: tuple[str, ...]) -> None:
+    """Create a user and print its token (shown once)."""
+    from services import directory
+    from services.access import admin_actor
+    from services.container import build_container
+    from services.errors import ServiceError
+    from services.uow import UnitOfWork
+
+    grants = []
+    for spec in roles:
+        role, _, org = spec.partition(":")
+        grants.append({"role": role, "org_id": int(org) if org else None})
+    container = build_container(Settings())
+    try:
+        with UnitOfWork(container.db) as uow:
+            user, token = directory.create_user(uow, admin_actor(), name, person_id, grants, dt.datetime.now(dt.UTC))
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        container.db.dispose()
+    click.echo(f"user {user.id} {name}: token {token}")
+
+
+@main.group()
+def definitions() -> None:
+    """Work with the definition files."""
+
+
+@definitions.command("check")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), default=None)
+def definitions_check(root: str | None) -> None:
+    """Validate every lifecycle, scorecard and calendar; exit 1 naming each problem."""
+    from pathlib import Path
+
+    from definitions import DefinitionError, load_catalog
+    from definitions.loader import ROOT
+    from workflow import known_guards
+
+    try:
+        catalog = load_catalog(Path(root) if root else ROOT, known_guards=known_guards())
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    click.echo(
+        f"ok: {len(catalog.lifecycles)} lifecycles ({', '.join(catalog.lifecycles)}), "
+        f"{len(catalog.scorecards)} scorecards, {len(catalog.calendars)} calendars"
+    )

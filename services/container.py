@@ -1,0 +1,38 @@
+"""The container: everything built once at start-up (settings, database, definitions, engines, clock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from definitions import Catalog, Scorecard, load_catalog
+from services.config import Settings
+from services.db import create_schema, make_engine
+from workflow import Engines, known_guards
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Engine
+    catalog: Catalog
+    engines: Engines
+    clock: Callable[[], dt.datetime]
+
+    @property
+    def scorecard(self) -> Scorecard:
+        return self.catalog.scorecards["default"]
+
+
+def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
+    catalog = load_catalog(known_guards=known_guards())
+    db = make_engine(settings.database_url, echo=settings.sql_echo)
+    create_schema(db)
+    return Container(settings=settings, db=db, catalog=catalog, engines=Engines(catalog), clock=clock)

@@ -1,0 +1,102 @@
+"""Shared fixtures: a database per test (SQLite file, or a fresh schema on the real PostgreSQL),
+and the real app served by uvicorn on a loopback port."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from services.api.app import create_app
+from services.config import Settings
+from services.container import Container
+
+ADMIN = "test-admin-token"
+PG_URL = os.environ.get("PLEDGEFLOW_TEST_PG_URL")
+
+
+class Clock:
+    """A clock tests can move; by default it follows real time."""
+
+    def __init__(self) -> None:
+        self.fixed: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.fixed or dt.datetime.now(dt.UTC)
+
+    def set(self, when: dt.datetime) -> None:
+        self.fixed = when
+
+
+def _pg_schema_url() -> Iterator[str]:
+    if not PG_URL:
+        if os.environ.get("PLEDGEFLOW_TEST_SKIP_PG") == "1":
+            pytest.skip("PostgreSQL tests skipped (PLEDGEFLOW_TEST_SKIP_PG=1)")
+        pytest.fail("PLEDGEFLOW_TEST_PG_URL is not set: run the suite with `make test`")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = sa.engine.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/pledgeflow.db"
+    else:
+        yield from _pg_schema_url()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    url: str
+    container: Container
+    clock: Clock
+
+    def client(self, token: str | None = ADMIN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def served(db_url: str, clock: Clock) -> Iterator[Served]:
+    settings = Settings(database_url=db_url, admin_token=ADMIN)
+    app = create_app(settings, clock=clock)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    yield Served(f"http://127.0.0.1:{port}", app.state.container, clock)
+    server.should_exit = True
+    thread.join(timeout=10)
