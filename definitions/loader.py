@@ -165,10 +165,20 @@ def load_catalog(root: Path = ROOT, known_guards: frozenset[str] | None = None) 
 def check_scorecard(sc: Scorecard, path: Path, node: yaml.Node | None) -> list[Problem]:
     problems = []
     if sum(a.max_points for a in sc.areas) != sc.total:
-        problems.append(Problem(path, _line_of(node, ["areas"]), f"areas add up to {sum(a.max_points for a in sc.areas)}, not {sc.total}"))
+        problems.append(
+            Problem(
+                path,
+                _line_of(node, ["areas"]),
+                f"areas add up to {sum(a.max_points for a in sc.areas)}, not {sc.total}",
+            )
+        )
     for i, area in enumerate(sc.areas):
         if sum(it.max_points for it in area.items) != area.max_points:
-            problems.append(Problem(path, _line_of(node, ["areas", i]), f"items of '{area.code}' do not add up to {area.max_points}"))
+            problems.append(
+                Problem(
+                    path, _line_of(node, ["areas", i]), f"items of '{area.code}' do not add up to {area.max_points}"
+                )
+            )
     codes = [it.code for a in sc.areas for it in a.items]
     if len(codes) != len(set(codes)):
         problems.append(Problem(path, _line_of(node, ["areas"]), "duplicate item code"))

@@ -9,9 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: Roles an event may name. The first five are held by users; `owner` and `reviewer`
 #: are relations between a user and one record, resolved by the service when firing.
-ROLES: frozenset[str] = frozenset(
-    {"office", "supervisor", "secretary", "member", "appraiser", "owner", "reviewer"}
-)
+ROLES: frozenset[str] = frozenset({"office", "supervisor", "secretary", "member", "appraiser", "owner", "reviewer"})
 
 ANY_ACTIVE = "*"
 

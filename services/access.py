@@ -128,8 +128,10 @@ def evaluation_roles(actor: Actor, org: Org) -> set[str]:
 
 
 def can_read_pledge(actor: Actor, pledge: Pledge, org: Org) -> bool:
-    return actor.reads_everything or actor.secretary_of(org) or (
-        pledge.person_id is not None and actor.person_id == pledge.person_id
+    return (
+        actor.reads_everything
+        or actor.secretary_of(org)
+        or (pledge.person_id is not None and actor.person_id == pledge.person_id)
     )
 
 

@@ -38,7 +38,9 @@ def resolve_deadlines(calendar: Calendar, timezone: str, overrides: dict[str, An
         try:
             resolved[name] = deadlines.due_at(value, timezone).isoformat()
         except ValueError as exc:
-            raise Invalid(f"calendar.deadlines.{name}", f"期限 {name} 格式不正确：应为日期或带时区的时间（{exc}）") from exc
+            raise Invalid(
+                f"calendar.deadlines.{name}", f"期限 {name} 格式不正确：应为日期或带时区的时间（{exc}）"
+            ) from exc
     return resolved
 
 

@@ -29,9 +29,7 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
     if demo:
         _seed_if_empty(settings)
     click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {settings.database_url})")
-    uvicorn.run(
-        "services.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    uvicorn.run("services.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 def _seed_if_empty(settings: Settings) -> None:
@@ -62,7 +60,10 @@ def users() -> None:
 @click.option("--name", required=True)
 @click.option("--person-id", type=int, default=None)
 @click.option(
-    "--role", "roles", multiple=True, required=True,
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
     help="role or role:org_id, e.g. office, supervisor, secretary:3, member, appraiser:3",
 )
 def users_add(name: str, person_id: int | None, roles: tuple[str, ...]) -> None:

@@ -57,8 +57,12 @@ def seed(c: Container, now: dt.datetime) -> Seeded:
         people[branch.id] = []
         for i in range(9):
             name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 7) % len(GIVEN)]
-            body = {"name": name, "org_id": branch.id, "status": STATUSES[i % len(STATUSES)],
-                    "position": "支部书记" if i == 0 else "教师"}
+            body = {
+                "name": name,
+                "org_id": branch.id,
+                "status": STATUSES[i % len(STATUSES)],
+                "position": "支部书记" if i == 0 else "教师",
+            }
             people[branch.id].append(_do(c, directory.create_person, admin, body))
             n += 1
     _do(c, campaigns.create_campaign, c.catalog, admin, year, None, now)
@@ -72,8 +76,9 @@ def seed(c: Container, now: dt.datetime) -> Seeded:
     user("活动办公室", "办公室主任", None, [{"role": "office"}])
     user("教育工委领导", "工委书记", None, [{"role": "supervisor", "org_id": branches[0].id}])
     first = people[branches[0].id]
-    secretary = user("支部书记", first[0].name, first[0].id, [{"role": "secretary", "org_id": branches[0].id},
-                                                           {"role": "member"}])
+    secretary = user(
+        "支部书记", first[0].name, first[0].id, [{"role": "secretary", "org_id": branches[0].id}, {"role": "member"}]
+    )
     member = user("党员", first[1].name, first[1].id, [{"role": "member"}])
     user("评议人", "群众代表", None, [{"role": "appraiser", "org_id": branches[0].id}])
     out.counts = {"orgs": 2 + len(branches), "people": n, "pledges": _seed_pledges(c, secretary, member, first, now)}
@@ -88,7 +93,9 @@ def _seed_pledges(c: Container, secretary: Actor, member: Actor, people: list[An
         if person.status not in ("full", "probationary"):
             continue
         actor = member if person.id == member.person_id else secretary
-        pledge_id = _do(c, pledges.create, engine, actor, {"year": now.year, "person_id": person.id, "items": items}, now)
+        pledge_id = _do(
+            c, pledges.create, engine, actor, {"year": now.year, "person_id": person.id, "items": items}, now
+        )
         created += 1
         if person.id == member.person_id:
             _do(c, pledges.fire_event, engine, member, pledge_id, {"event": "submit"}, None, now)

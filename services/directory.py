@@ -35,11 +35,17 @@ def create_org(uow: UnitOfWork, actor: Actor, name: str, kind: str, parent_id: i
 
 
 def org_view(org: Org) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "kind": org.kind, "kind_label": ORG_KINDS[org.kind], "parent_id": org.parent_id}
+    return {
+        "id": org.id,
+        "name": org.name,
+        "kind": org.kind,
+        "kind_label": ORG_KINDS[org.kind],
+        "parent_id": org.parent_id,
+    }
 
 
 def list_orgs(session: Session) -> list[Org]:
-    return list(session.exec(select(Org).order_by(Org.path)).all())  # type: ignore[arg-type]
+    return list(session.exec(select(Org).order_by(Org.path)).all())
 
 
 def create_person(uow: UnitOfWork, actor: Actor, body: dict[str, Any]) -> Person:
@@ -57,8 +63,12 @@ def create_person(uow: UnitOfWork, actor: Actor, body: dict[str, Any]) -> Person
 
 def person_view(p: Person) -> dict[str, Any]:
     return {
-        "id": p.id, "name": p.name, "org_id": p.org_id, "status": p.status,
-        "status_label": PERSON_STATUSES[p.status], "position": p.position,
+        "id": p.id,
+        "name": p.name,
+        "org_id": p.org_id,
+        "status": p.status,
+        "status_label": PERSON_STATUSES[p.status],
+        "position": p.position,
     }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlmodel import Session, select
 
 from services import records
@@ -24,6 +25,28 @@ from services.uow import UnitOfWork
 from workflow import Engine, GuardContext
 
 LIFECYCLE = "pledge"
+
+
+class ItemIn(BaseModel):
+    """One pledge item as written by its owner (on create, PATCH and `amend`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    content: Annotated[str, Field(min_length=1, max_length=500)]
+    measure: Annotated[str, Field(max_length=500)] | None = None
+    due_date: dt.date | None = None
+
+
+ITEMS = TypeAdapter(Annotated[list[ItemIn], Field(min_length=1, max_length=50)])
+
+
+def parse_items(raw: Any, field: str) -> list[dict[str, Any]]:
+    try:
+        return [i.model_dump() for i in ITEMS.validate_python(raw)]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        raise Invalid(f"{field}{where}" if where.startswith("[") else f"{field}.{where}", f"承诺事项有误：{err['msg']}") from exc
 WITHDRAWN = "withdrawn"
 
 
@@ -108,9 +131,10 @@ def create(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], 
             raise Forbidden("只能为本人或本支部党员创建承诺书")
         key, person_id = f"person:{person.id}", person.id
     else:
-        org = s.get(Org, body["org_id"])
-        if org is None:
+        found = s.get(Org, body["org_id"])
+        if found is None:
             raise Invalid("org_id", f"党组织 {body['org_id']} 不存在")
+        org = found
         if not (actor.secretary_of(org) or actor.is_office):
             raise Forbidden("只有本组织的支部书记可以创建党组织承诺书")
         key, person_id = f"org:{org.id}", None
@@ -133,8 +157,15 @@ def create(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], 
     _replace_items(s, pledge.id or 0, body.get("items", []))
     records.create_deadlines(s, engine.lifecycle, pledge.id or 0, campaign, now)
     records.append_history(
-        s, LIFECYCLE, pledge.id or 0, None, actor, _role_for_create(actor, org), records.Firing(now),
-        event="create", state="proposing",
+        s,
+        LIFECYCLE,
+        pledge.id or 0,
+        None,
+        actor,
+        _role_for_create(actor, org),
+        records.Firing(now),
+        event="create",
+        state="proposing",
     )
     records.commit(uow)
     return pledge.id or 0
@@ -162,25 +193,32 @@ def _replace_items(session: Session, pledge_id: int, items: list[dict[str, Any]]
             kept.add(row.id)
     for item_id, row in existing.items():
         if item_id not in kept:
-            if _count(session, ProgressRecord, pledge_id) and session.exec(
-                select(ProgressRecord.id).where(ProgressRecord.item_id == item_id)
-            ).first():
+            if (
+                _count(session, ProgressRecord, pledge_id)
+                and session.exec(select(ProgressRecord.id).where(ProgressRecord.item_id == item_id)).first()
+            ):
                 raise Invalid("items", "已有践诺记录的承诺事项不能删除")
             session.delete(row)
     session.flush()
 
 
 def edit_items(
-    uow: UnitOfWork, engine: Engine, actor: Actor, pledge_id: int, items: list[dict[str, Any]],
-    if_match: int | None, now: dt.datetime,
+    uow: UnitOfWork,
+    engine: Engine,
+    actor: Actor,
+    pledge_id: int,
+    items: list[dict[str, Any]],
+    if_match: int | None,
+    now: dt.datetime,
 ) -> None:
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
     records.check_version(pledge, if_match)
     if pledge.state != "proposing":
+        label = engine.lifecycle.state(pledge.state).label_zh
         raise Conflict(
-            f"只有在“提出承诺”阶段才能修改承诺事项（当前：{engine.lifecycle.state(pledge.state).label_zh}）；践行中请用 amend",
+            f"只有在“提出承诺”阶段才能修改承诺事项（当前：{label}）；践行中请用 amend",
             allowed_events=engine.allowed_events(pledge.state, loaded.roles),
         )
     if "owner" not in loaded.roles:
@@ -195,14 +233,21 @@ def edit_items(
 
 
 def fire_event(
-    uow: UnitOfWork, engine: Engine, actor: Actor, pledge_id: int, body: dict[str, Any],
-    if_match: int | None, now: dt.datetime,
+    uow: UnitOfWork,
+    engine: Engine,
+    actor: Actor,
+    pledge_id: int,
+    body: dict[str, Any],
+    if_match: int | None,
+    now: dt.datetime,
 ) -> None:
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
     records.check_version(pledge, if_match)
     event, data = body["event"], body.get("data") or {}
+    if event == "amend" and "items" in data:
+        data = {**data, "items": parse_items(data["items"], "data.items")}
     campaign = campaign_for(s, pledge.year)
     firing = records.Firing(now, body.get("effective_on"), campaign.timezone)
     ctx = GuardContext(record=_facts(s, pledge), data=data, reason=body.get("reason"), now=now)
@@ -265,7 +310,14 @@ def add_comment(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, s
     if not allowed:
         raise Forbidden("领导点评：教育工委领导点评党组织及书记的承诺，支部书记点评本支部党员的承诺")
     comment = LeaderComment(
-        pledge_id=pledge_id, author_id=actor.user_id or 0, author_name=actor.name, author_role=role, created_at=now, **body
+        pledge_id=pledge_id,
+        author_id=actor.user_id,
+        author_name=actor.name,
+        author_role=role,
+        created_at=now,
+        achievements=body["achievements"],
+        problems=body["problems"],
+        direction=body["direction"],
     )
     s.add(comment)
     records.commit(uow)
@@ -278,7 +330,9 @@ def comments(session: Session, actor: Actor, pledge_id: int) -> list[LeaderComme
     return list(session.exec(q).all())
 
 
-def add_progress(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, Any], now: dt.datetime) -> ProgressRecord:
+def add_progress(
+    uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, Any], now: dt.datetime
+) -> ProgressRecord:
     s = uow.session
     loaded = load(s, actor, pledge_id)
     if "owner" not in loaded.roles:
@@ -289,8 +343,12 @@ def add_progress(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, 
     if item is None or item.pledge_id != pledge_id:
         raise Invalid("item", f"承诺事项 {body['item']} 不属于本承诺书")
     record = ProgressRecord(
-        pledge_id=pledge_id, item_id=item.id or 0, note=body["note"], happened_on=body["happened_on"],
-        author_id=actor.user_id or 0, created_at=now,
+        pledge_id=pledge_id,
+        item_id=item.id or 0,
+        note=body["note"],
+        happened_on=body["happened_on"],
+        author_id=actor.user_id,
+        created_at=now,
     )
     s.add(record)
     records.commit(uow)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services import pledges
 from services.access import Actor
@@ -39,9 +39,12 @@ def overdue_condition(subject_type: str, subject_id: Any, now: dt.datetime) -> A
     return (
         select(Deadline.id)
         .where(
-            Deadline.subject_type == subject_type,
-            Deadline.subject_id == subject_id,
-            sa.or_(Deadline.status == dl.MISSED, sa.and_(Deadline.status == dl.PENDING, Deadline.due_at < now)),
+            col(Deadline.subject_type) == subject_type,
+            col(Deadline.subject_id) == subject_id,
+            sa.or_(
+                col(Deadline.status) == dl.MISSED,
+                sa.and_(col(Deadline.status) == dl.PENDING, col(Deadline.due_at) < now),
+            ),
         )
         .exists()
     )

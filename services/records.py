@@ -45,7 +45,9 @@ def create_deadlines(
         if rule.name in campaign.deadlines:
             due = dt.datetime.fromisoformat(campaign.deadlines[rule.name])
             session.add(
-                Deadline(subject_type=lifecycle.name, subject_id=subject_id, name=rule.name, due_at=due, status=dl.PENDING)
+                Deadline(
+                    subject_type=lifecycle.name, subject_id=subject_id, name=rule.name, due_at=due, status=dl.PENDING
+                )
             )
 
 

@@ -101,8 +101,14 @@ def create(uow: UnitOfWork, engine: Engine, actor: Actor, year: int, org_id: int
 
 
 def put_scores(
-    uow: UnitOfWork, engine: Engine, scorecard: Scorecard, actor: Actor, evaluation_id: int,
-    kind: str, items: list[dict[str, Any]], now: dt.datetime,
+    uow: UnitOfWork,
+    engine: Engine,
+    scorecard: Scorecard,
+    actor: Actor,
+    evaluation_id: int,
+    kind: str,
+    items: list[dict[str, Any]],
+    now: dt.datetime,
 ) -> None:
     s = uow.session
     loaded = load(s, actor, evaluation_id)
@@ -117,7 +123,9 @@ def put_scores(
     existing = scores_of(s, evaluation_id)[kind]
     for n, item in enumerate(items):
         _check_score(scorecard, maxima, kind, n, item)
-        row = existing.get(item["code"]) or ScoreEntry(evaluation_id=evaluation_id, kind=kind, item_code=item["code"], points=0)
+        row = existing.get(item["code"]) or ScoreEntry(
+            evaluation_id=evaluation_id, kind=kind, item_code=item["code"], points=0
+        )
         row.points, row.method, row.note = item["points"], item.get("method"), item.get("note")
         s.add(row)
     ev.updated_at = now
@@ -130,7 +138,9 @@ def _check_score(scorecard: Scorecard, maxima: dict[str, int], kind: str, n: int
     if code not in maxima:
         raise Invalid(f"items[{n}].code", f"考核标准中没有项目 {code}")
     if not 0 <= item["points"] <= maxima[code]:
-        raise Invalid(f"items[{n}].points", f"项目 {code} 的得分应在 0 到 {maxima[code]} 分之间（现为 {item['points']}）")
+        raise Invalid(
+            f"items[{n}].points", f"项目 {code} 的得分应在 0 到 {maxima[code]} 分之间（现为 {item['points']}）"
+        )
     method = item.get("method")
     if method is not None and method not in scorecard.methods:
         options = "、".join(f"{k}（{v}）" for k, v in scorecard.methods.items())
@@ -138,8 +148,14 @@ def _check_score(scorecard: Scorecard, maxima: dict[str, int], kind: str, n: int
 
 
 def fire_event(
-    uow: UnitOfWork, engine: Engine, scorecard: Scorecard, actor: Actor, evaluation_id: int,
-    body: dict[str, Any], if_match: int | None, now: dt.datetime,
+    uow: UnitOfWork,
+    engine: Engine,
+    scorecard: Scorecard,
+    actor: Actor,
+    evaluation_id: int,
+    body: dict[str, Any],
+    if_match: int | None,
+    now: dt.datetime,
 ) -> None:
     s = uow.session
     loaded = load(s, actor, evaluation_id)
@@ -164,7 +180,9 @@ def fire_event(
     ev.data, ev.state, ev.updated_at = extra, moved.dest, now
     s.add(ev)
     late = records.apply_deadlines(s, engine.lifecycle, evaluation_id, moved, firing)
-    records.append_history(s, LIFECYCLE, evaluation_id, moved, actor, role, firing, reason=body.get("reason"), late=late)
+    records.append_history(
+        s, LIFECYCLE, evaluation_id, moved, actor, role, firing, reason=body.get("reason"), late=late
+    )
     records.commit(uow)
 
 

@@ -109,7 +109,7 @@ class Pledge(SQLModel, table=True):
             postgresql_where=sa.text("state <> 'withdrawn'"),
         ),
     )
-    __mapper_args__ = {"version_id_col": _PLEDGE_VERSION}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": _PLEDGE_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     subject_type: str = Field(max_length=10)
@@ -144,7 +144,7 @@ class ProgressRecord(SQLModel, table=True):
     item_id: int = _fk("pledge_item.id")
     note: str = Field(max_length=2000)
     happened_on: dt.date
-    author_id: int = _fk("user.id", index=False)
+    author_id: int | None = _fk("user.id", nullable=True, index=False)
     created_at: dt.datetime = _time(nullable=False)
 
 
@@ -155,7 +155,7 @@ class LeaderComment(SQLModel, table=True):
     achievements: str = Field(max_length=2000)
     problems: str = Field(max_length=2000)
     direction: str = Field(max_length=2000)
-    author_id: int = _fk("user.id", index=False)
+    author_id: int | None = _fk("user.id", nullable=True, index=False)
     author_name: str = Field(max_length=50)
     author_role: str = Field(max_length=20)
     created_at: dt.datetime = _time(nullable=False)
@@ -164,7 +164,7 @@ class LeaderComment(SQLModel, table=True):
 class SelfEvaluation(SQLModel, table=True):
     __tablename__ = "self_evaluation"
     __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
-    __mapper_args__ = {"version_id_col": _EVALUATION_VERSION}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": _EVALUATION_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")

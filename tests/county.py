@@ -55,8 +55,11 @@ def build_county(admin: httpx.Client, url: str, deadlines: dict[str, str] | None
     for key, name in (("a", "延庆一中党支部"), ("b", "延庆二中党支部")):
         c.orgs[key] = c.post("/api/v1/orgs", {"name": name, "kind": "branch", "parent_id": c.orgs["committee"]})["id"]
     for who, org, status in (
-        ("sec_a", "a", "full"), ("m1", "a", "full"), ("m2", "a", "probationary"),
-        ("sec_b", "b", "full"), ("mb", "b", "full"),
+        ("sec_a", "a", "full"),
+        ("m1", "a", "full"),
+        ("m2", "a", "probationary"),
+        ("sec_b", "b", "full"),
+        ("mb", "b", "full"),
     ):
         c.people[who] = c.post("/api/v1/people", {"name": f"{who}老师", "org_id": c.orgs[org], "status": status})["id"]
     c.user("office", [{"role": "office"}])

@@ -47,14 +47,16 @@ class Engine:
             after_state_change=[self._record],
         )
         for ev in lifecycle.events:
-            self.machine.add_transition(ev.name, lifecycle.sources(ev), ev.dest)
+            sources: list[Any] = lifecycle.sources(ev)
+            self.machine.add_transition(ev.name, sources, ev.dest)
         self._from: dict[str, list[str]] = {
             s.code: [e.name for e in lifecycle.events if s.code in lifecycle.sources(e)] for s in lifecycle.states
         }
 
     def _record(self, event: EventData) -> None:
-        assert event.transition is not None
-        event.model.events.append(
+        assert event.transition is not None and event.transition.dest is not None
+        subject: _Subject = event.model  # type: ignore[assignment]
+        subject.events.append(
             Transitioned(self.lifecycle.name, event.event.name, event.transition.source, event.transition.dest)
         )
 

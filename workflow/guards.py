@@ -124,7 +124,11 @@ def items_changed(ctx: GuardContext) -> str | None:
     new = ctx.data.get("items")
     if not isinstance(new, list) or not new:
         return "充实完善须提交新的承诺事项（items）"
-    return None if key(_proposed_items(ctx)) != key(ctx.record.get("items", [])) else "承诺事项与现有内容相同，无需充实完善"
+    return (
+        None
+        if key(_proposed_items(ctx)) != key(ctx.record.get("items", []))
+        else "承诺事项与现有内容相同，无需充实完善"
+    )
 
 
 @guard("has_progress")

@@ -88,10 +88,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TransitionNotAllowed)
     async def not_allowed(request: Request, exc: TransitionNotAllowed) -> JSONResponse:
-        detail = f"当前状态（{exc.state}）下不能执行“{exc.event}”；可执行的操作：{'、'.join(exc.allowed_events) or '无'}"
+        detail = (
+            f"当前状态（{exc.state}）下不能执行“{exc.event}”；可执行的操作：{'、'.join(exc.allowed_events) or '无'}"
+        )
         return problem(
-            409, "transition-not-allowed", detail, request,
-            event=exc.event, state=exc.state, allowed_events=exc.allowed_events,
+            409,
+            "transition-not-allowed",
+            detail,
+            request,
+            event=exc.event,
+            state=exc.state,
+            allowed_events=exc.allowed_events,
         )
 
     @app.exception_handler(RoleForbidden)

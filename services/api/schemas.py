@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.pledges import ItemIn
+
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -93,13 +95,6 @@ class CampaignOut(BaseModel):
     timezone: str
     deadlines: dict[str, dt.datetime]
     notify_past_deadlines: bool
-
-
-class ItemIn(In):
-    id: Id | None = None
-    content: Annotated[str, Field(min_length=1, max_length=500)]
-    measure: Annotated[str, Field(max_length=500)] | None = None
-    due_date: dt.date | None = None
 
 
 Items = Annotated[list[ItemIn], Field(max_length=50)]
@@ -204,7 +199,7 @@ class CommentOut(BaseModel):
     achievements: str
     problems: str
     direction: str
-    author_id: int
+    author_id: int | None
     author_name: str
     author_role: str
     created_at: dt.datetime
@@ -222,7 +217,7 @@ class ProgressOut(BaseModel):
     item_id: int
     note: str
     happened_on: dt.date
-    author_id: int
+    author_id: int | None
     created_at: dt.datetime
 
 

@@ -45,7 +45,9 @@ def test_member_pledge_through_every_stage(county: County) -> None:
     refused = fire(m1, pid, "submit", 422)
     assert refused["type"].endswith("/guard-failed")
     assert [g["name"] for g in refused["failed_guards"]] == ["items_specific"]
-    assert "不足10个字" in refused["failed_guards"][0]["message"] and "践诺措施" in refused["failed_guards"][0]["message"]
+    assert (
+        "不足10个字" in refused["failed_guards"][0]["message"] and "践诺措施" in refused["failed_guards"][0]["message"]
+    )
     assert snapshot(county, pid) == before, "a refused event changed something"
 
     r = m1.patch(f"/api/v1/pledges/{pid}", json={"items": GOOD_ITEMS})
@@ -67,14 +69,22 @@ def test_member_pledge_through_every_stage(county: County) -> None:
 
     assert fire(m1, pid, "request_appraisal", 422)["failed_guards"][0]["name"] == "has_progress"
     items = snapshot(county, pid)[0]["items"]
-    r = m1.post(f"/api/v1/pledges/{pid}/progress", json={"item": items[0]["id"], "note": "参加集体备课8次", "happened_on": "2030-11-02"})
+    r = m1.post(
+        f"/api/v1/pledges/{pid}/progress",
+        json={"item": items[0]["id"], "note": "参加集体备课8次", "happened_on": "2030-11-02"},
+    )
     assert r.status_code == 201, r.text
     assert fire(m1, pid, "request_appraisal")["state"] == "appraising"
 
     outcomes = [{"item": items[0]["id"], "outcome": "done"}, {"item": items[1]["id"], "outcome": "objective"}]
     refused = fire(sec, pid, "appraise", 422, data={"grade": "excellent", "outcomes": outcomes})
     assert {g["name"] for g in refused["failed_guards"]} == {"has_leader_comment", "outcomes_complete"}
-    assert sup.post(f"/api/v1/pledges/{pid}/comments", json={"achievements": "a", "problems": "b", "direction": "c"}).status_code == 403
+    assert (
+        sup.post(
+            f"/api/v1/pledges/{pid}/comments", json={"achievements": "a", "problems": "b", "direction": "c"}
+        ).status_code
+        == 403
+    )
     comment = {"achievements": "备课认真", "problems": "家访记录不全", "direction": "坚持家访"}
     assert sec.post(f"/api/v1/pledges/{pid}/comments", json=comment).status_code == 201
     outcomes[1]["explanation"] = "学生转学"
@@ -84,7 +94,15 @@ def test_member_pledge_through_every_stage(county: County) -> None:
 
     history = m1.get(f"/api/v1/pledges/{pid}/history").json()
     assert [h["event"] for h in history] == [
-        "create", "edit", "submit", "return", "submit", "approve", "publish", "request_appraisal", "appraise",
+        "create",
+        "edit",
+        "submit",
+        "return",
+        "submit",
+        "approve",
+        "publish",
+        "request_appraisal",
+        "appraise",
     ]
     assert [h["seq"] for h in history] == list(range(1, 10))
     actors = [(h["actor"]["name"], h["actor"]["role"]) for h in history]
@@ -132,9 +150,14 @@ def test_self_evaluation_to_assessed_with_a_total(county: County, served: Served
     assert sum(m for _, m in codes) == sheet["total"] == 100
     refused = event(sec, "submit", 422, data={"report": "太短"})
     assert {g["name"] for g in refused["failed_guards"]} == {
-        "report_long_enough", "meeting_held", "questionnaires_given", "self_scores_complete",
+        "report_long_enough",
+        "meeting_held",
+        "questionnaires_given",
+        "self_scores_complete",
     }
-    over = sec.put(f"/api/v1/self-evaluations/{eid}/scores", json={"kind": "self", "items": [{"code": codes[0][0], "points": 99}]})
+    over = sec.put(
+        f"/api/v1/self-evaluations/{eid}/scores", json={"kind": "self", "items": [{"code": codes[0][0], "points": 99}]}
+    )
     assert over.status_code == 422 and over.json()["errors"][0]["field"] == "items[0].points"
     self_items = [{"code": c, "points": m - 1 if i < 5 else m} for i, (c, m) in enumerate(codes)]
     r = sec.put(f"/api/v1/self-evaluations/{eid}/scores", json={"kind": "self", "items": self_items})
@@ -148,9 +171,16 @@ def test_self_evaluation_to_assessed_with_a_total(county: County, served: Served
     r = sup.put(f"/api/v1/self-evaluations/{eid}/scores", json={"kind": "assessed", "items": assessed})
     assert r.status_code == 200, r.text
     assert event(sup, "assess", 422)["failed_guards"][0]["name"] == "assessed_scores_complete"
-    sup.put(f"/api/v1/self-evaluations/{eid}/scores", json={"kind": "assessed", "items": [{"code": codes[0][0], "points": codes[0][1] - 2, "method": "site_visit"}]})
+    sup.put(
+        f"/api/v1/self-evaluations/{eid}/scores",
+        json={"kind": "assessed", "items": [{"code": codes[0][0], "points": codes[0][1] - 2, "method": "site_visit"}]},
+    )
     done = event(sup, "assess")
-    assert done["state"] == "assessed" and done["assessed_score"] == 88 and done["band"] == {"code": "good", "label_zh": "良好"}
+    assert (
+        done["state"] == "assessed"
+        and done["assessed_score"] == 88
+        and done["band"] == {"code": "good", "label_zh": "良好"}
+    )
     assert done["self_score"] == 95
     history = office.get(f"/api/v1/self-evaluations/{eid}/history").json()
     assert [h["event"] for h in history] == ["create", "start", "submit", "accept", "assess"]

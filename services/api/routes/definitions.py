@@ -26,12 +26,14 @@ def list_definitions(c: ContainerDep) -> list[dict[str, Any]]:
 
 @router.get("/{name}")
 def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
-    return _lifecycle(c, name).model_dump()
+    return dict(_lifecycle(c, name).model_dump())
 
 
 @router.get("/{name}/diagram")
 def diagram(
-    name: str, c: ContainerDep, format: Annotated[Literal["svg", "mermaid"], Query()] = "svg",
+    name: str,
+    c: ContainerDep,
+    format: Annotated[Literal["svg", "mermaid"], Query()] = "svg",
     state: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Response:
     lc = _lifecycle(c, name)

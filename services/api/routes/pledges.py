@@ -33,7 +33,9 @@ def _answer(c: ContainerDep, uow: Any, actor: Any, pledge_id: int, now: Any, res
 
 
 @router.post("", status_code=201, response_model=PledgeOut)
-def create_pledge(body: PledgeIn, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now, response: Response) -> Any:
+def create_pledge(
+    body: PledgeIn, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now, response: Response
+) -> Any:
     pledge_id = pledges.create(uow, c.engines["pledge"], actor, body.model_dump(), now)
     return _answer(c, uow, actor, pledge_id, now, response)
 
@@ -57,14 +59,22 @@ def list_pledges(
 
 
 @router.get("/{pledge_id}", response_model=PledgeOut)
-def get_pledge(pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor, now: Now, response: Response) -> Any:
+def get_pledge(
+    pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor, now: Now, response: Response
+) -> Any:
     return _answer(c, uow, actor, pledge_id, now, response)
 
 
 @router.patch("/{pledge_id}", response_model=PledgeOut)
 def patch_pledge(
-    pledge_id: PledgeId, body: PledgePatch, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now,
-    version: IfMatch, response: Response,
+    pledge_id: PledgeId,
+    body: PledgePatch,
+    c: ContainerDep,
+    uow: WriteUow,
+    actor: CurrentActor,
+    now: Now,
+    version: IfMatch,
+    response: Response,
 ) -> Any:
     items = [i.model_dump() for i in body.items]
     pledges.edit_items(uow, c.engines["pledge"], actor, pledge_id, items, version, now)
@@ -73,8 +83,14 @@ def patch_pledge(
 
 @router.post("/{pledge_id}/events", response_model=PledgeOut)
 def fire_event(
-    pledge_id: PledgeId, body: EventIn, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now,
-    version: IfMatch, response: Response,
+    pledge_id: PledgeId,
+    body: EventIn,
+    c: ContainerDep,
+    uow: WriteUow,
+    actor: CurrentActor,
+    now: Now,
+    version: IfMatch,
+    response: Response,
 ) -> Any:
     pledges.fire_event(uow, c.engines["pledge"], actor, pledge_id, body.model_dump(), version, now)
     return _answer(c, uow, actor, pledge_id, now, response)

@@ -33,7 +33,9 @@ def _answer(c: ContainerDep, uow: Any, actor: Any, evaluation_id: int, now: Any,
 
 
 @router.post("", status_code=201, response_model=SelfEvaluationOut)
-def create(body: SelfEvaluationIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
+def create(
+    body: SelfEvaluationIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response
+) -> Any:
     evaluation_id = se.create(uow, c.engines[se.LIFECYCLE], actor, body.year, body.org_id, now)
     return _answer(c, uow, actor, evaluation_id, now, response)
 
@@ -57,19 +59,30 @@ def list_evaluations(
             q = q.where(column == value)
     total = uow.session.exec(select(sa.func.count()).select_from(q.subquery())).one()
     ids = uow.session.exec(q.order_by(SelfEvaluation.id).limit(limit).offset(offset)).all()  # type: ignore[arg-type]
-    items = [se.view(uow.session, c.engines[se.LIFECYCLE], c.scorecard, se.load(uow.session, actor, i), now) for i in ids]
+    items = [
+        se.view(uow.session, c.engines[se.LIFECYCLE], c.scorecard, se.load(uow.session, actor, i or 0), now)
+        for i in ids
+    ]
     return {"items": items, "total": total}
 
 
 @router.get("/{evaluation_id}", response_model=SelfEvaluationOut)
-def get(evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response) -> Any:
+def get(
+    evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
+) -> Any:
     return _answer(c, uow, actor, evaluation_id, now, response)
 
 
 @router.post("/{evaluation_id}/events", response_model=SelfEvaluationOut)
 def fire_event(
-    evaluation_id: EvaluationId, body: EventIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now,
-    version: IfMatch, response: Response,
+    evaluation_id: EvaluationId,
+    body: EventIn,
+    c: ContainerDep,
+    actor: CurrentActor,
+    uow: WriteUow,
+    now: Now,
+    version: IfMatch,
+    response: Response,
 ) -> Any:
     se.fire_event(uow, c.engines[se.LIFECYCLE], c.scorecard, actor, evaluation_id, body.model_dump(), version, now)
     return _answer(c, uow, actor, evaluation_id, now, response)
@@ -77,7 +90,12 @@ def fire_event(
 
 @router.put("/{evaluation_id}/scores", response_model=SelfEvaluationOut)
 def put_scores(
-    evaluation_id: EvaluationId, body: ScoresIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now,
+    evaluation_id: EvaluationId,
+    body: ScoresIn,
+    c: ContainerDep,
+    actor: CurrentActor,
+    uow: WriteUow,
+    now: Now,
     response: Response,
 ) -> Any:
     items = [i.model_dump() for i in body.items]

@@ -1,0 +1,1 @@
+"""Use cases, persistence, the HTTP API, the scheduler and the command line."""
