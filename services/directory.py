@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from services import records
 from services.access import USER_ROLES, Actor, actor_for_user, hash_token, new_token
 from services.errors import Forbidden, Invalid
 from services.tables import Org, Person, RoleGrant, User
@@ -30,7 +29,7 @@ def create_org(uow: UnitOfWork, actor: Actor, name: str, kind: str, parent_id: i
     s.flush()
     org.path = f"{parent.path if parent else '/'}{org.id}/"
     s.add(org)
-    records.commit(uow)
+    uow.commit()
     return org
 
 
@@ -57,7 +56,7 @@ def create_person(uow: UnitOfWork, actor: Actor, body: dict[str, Any]) -> Person
         raise Forbidden("只有活动办公室或本组织的支部书记可以登记人员")
     person = Person(**body)
     s.add(person)
-    records.commit(uow)
+    uow.commit()
     return person
 
 
@@ -89,7 +88,7 @@ def create_user(
     s.flush()
     for grant in roles:
         s.add(RoleGrant(user_id=user.id or 0, role=grant["role"], org_id=grant.get("org_id")))
-    records.commit(uow)
+    uow.commit()
     return user, token
 
 

@@ -46,7 +46,11 @@ def parse_items(raw: Any, field: str) -> list[dict[str, Any]]:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
-        raise Invalid(f"{field}{where}" if where.startswith("[") else f"{field}.{where}", f"承诺事项有误：{err['msg']}") from exc
+        raise Invalid(
+            f"{field}{where}" if where.startswith("[") else f"{field}.{where}", f"承诺事项有误：{err['msg']}"
+        ) from exc
+
+
 WITHDRAWN = "withdrawn"
 
 
@@ -167,7 +171,7 @@ def create(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], 
         event="create",
         state="proposing",
     )
-    records.commit(uow)
+    uow.commit()
     return pledge.id or 0
 
 
@@ -229,7 +233,7 @@ def edit_items(
     records.append_history(
         s, LIFECYCLE, pledge_id, None, actor, "owner", records.Firing(now), event="edit", state=pledge.state
     )
-    records.commit(uow)
+    uow.commit()
 
 
 def fire_event(
@@ -257,7 +261,7 @@ def fire_event(
     s.add(pledge)
     late = records.apply_deadlines(s, engine.lifecycle, pledge_id, moved, firing)
     records.append_history(s, LIFECYCLE, pledge_id, moved, actor, role, firing, reason=body.get("reason"), late=late)
-    records.commit(uow)
+    uow.commit()
 
 
 def _facts(session: Session, pledge: Pledge) -> dict[str, Any]:
@@ -320,7 +324,7 @@ def add_comment(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, s
         direction=body["direction"],
     )
     s.add(comment)
-    records.commit(uow)
+    uow.commit()
     return comment
 
 
@@ -351,5 +355,5 @@ def add_progress(
         created_at=now,
     )
     s.add(record)
-    records.commit(uow)
+    uow.commit()
     return record

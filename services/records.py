@@ -9,14 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from definitions import Lifecycle
 from services.access import Actor
-from services.errors import Conflict, Forbidden, PreconditionFailed
+from services.errors import Forbidden, PreconditionFailed
 from services.tables import Campaign, Deadline, History, Pledge, SelfEvaluation
-from services.uow import UnitOfWork
 from workflow import Engine, GuardContext, Transitioned
 from workflow import deadlines as dl
 
@@ -168,13 +166,3 @@ def fire(
 def check_version(record: Pledge | SelfEvaluation, if_match: int | None) -> None:
     if if_match is not None and if_match != record.version:
         raise PreconditionFailed(f"版本已变化：当前为 {record.version}，请求基于 {if_match}", version=record.version)
-
-
-def commit(uow: UnitOfWork) -> None:
-    """Commit; a lost race (stale version, duplicate row) is a 409, and nothing is kept."""
-    try:
-        uow.commit()
-    except StaleDataError as exc:
-        raise Conflict("记录已被他人同时修改，请刷新后重试") from exc
-    except sa.exc.IntegrityError as exc:
-        raise Conflict("记录已被他人同时修改或已存在，请刷新后重试") from exc

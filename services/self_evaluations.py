@@ -96,7 +96,7 @@ def create(uow: UnitOfWork, engine: Engine, actor: Actor, year: int, org_id: int
     records.append_history(
         s, LIFECYCLE, ev.id or 0, None, actor, role, records.Firing(now), event="create", state=ev.state
     )
-    records.commit(uow)
+    uow.commit()
     return ev.id or 0
 
 
@@ -130,7 +130,7 @@ def put_scores(
         s.add(row)
     ev.updated_at = now
     s.add(ev)
-    records.commit(uow)
+    uow.commit()
 
 
 def _check_score(scorecard: Scorecard, maxima: dict[str, int], kind: str, n: int, item: dict[str, Any]) -> None:
@@ -183,7 +183,7 @@ def fire_event(
     records.append_history(
         s, LIFECYCLE, evaluation_id, moved, actor, role, firing, reason=body.get("reason"), late=late
     )
-    records.commit(uow)
+    uow.commit()
 
 
 def history(session: Session, actor: Actor, evaluation_id: int) -> list[dict[str, Any]]:

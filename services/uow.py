@@ -5,11 +5,18 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
+
+from services.errors import Conflict
 
 
 class UnitOfWork:
+    """`with UnitOfWork(db) as uow: … uow.commit()`. A lost race, wherever the ORM notices it
+    (a flush before a query, or the commit), leaves as a Conflict (409) with nothing written."""
+
     def __init__(self, engine: Engine, write: bool = True):
         self._factory = sessionmaker(engine, class_=Session, expire_on_commit=False)
         self._write = write
@@ -24,11 +31,12 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed, and leaves loaded objects readable.
         self.session.close()
+        if isinstance(exc, StaleDataError):
+            raise Conflict("记录已被他人同时修改，请刷新后重试") from exc
+        if isinstance(exc, IntegrityError):
+            raise Conflict("记录已被他人同时修改或已存在，请刷新后重试") from exc
 
     def commit(self) -> None:
         self.session.commit()
-
-    def flush(self) -> None:
-        self.session.flush()
