@@ -67,6 +67,8 @@ def create_campaign(
         timezone=timezone,
         deadlines=resolve_deadlines(base, timezone, overrides),
         notify_past_deadlines=bool(calendar.get("notify_past_deadlines", False)),
+        reminder_offsets_days=list(calendar.get("reminder_offsets_days") or base.reminder_offsets_days),
+        escalation_after_days=calendar.get("escalation_after_days", base.escalation_after_days),
         created_at=now,
     )
     uow.session.add(campaign)

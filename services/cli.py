@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import signal
 import sys
+import threading
 
 import click
 
@@ -25,6 +29,8 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
     """Serve the API (and the scheduler unless --no-scheduler)."""
     import uvicorn
 
+    if no_scheduler:
+        os.environ["PLEDGEFLOW_SCHEDULER"] = "false"  # read by every worker's Settings()
     settings = Settings()
     if demo:
         _seed_if_empty(settings)
@@ -43,6 +49,33 @@ def _seed_if_empty(settings: Settings) -> None:
         container.db.dispose()
     if result is not None:
         click.echo(demo.describe(result))
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the deadline scheduler alone (sweeps, reminders, overdue notices, dispatch)."""
+    from services.container import build_container
+    from services.scheduler import Enforcer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    container = build_container(Settings())
+    enforcer = Enforcer(container)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    enforcer.start()
+    stop.wait()
+    enforcer.stop()
+    container.db.dispose()
+
+
+@main.command()
+@click.option("--year", default=2010, show_default=True, type=int)
+def simulate(year: int) -> None:
+    """Rehearse a campaign year on a simulated clock (temporary database) and print its timeline."""
+    from services.simulate import simulate as run
+
+    run(year, sys.stdout)
 
 
 @main.command("demo")

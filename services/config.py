@@ -15,5 +15,8 @@ class Settings(BaseSettings):
     sweep_interval: float = 60.0
     dispatch_interval: float = 2.0
     smtp_url: str | None = None
-    seed_demo: bool = False
+    scheduler: bool = True
+    """Run the deadline scheduler inside `serve` (the CLI's --no-scheduler turns it off)."""
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: float = 2.0
     sql_echo: bool = False

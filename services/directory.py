@@ -72,7 +72,13 @@ def person_view(p: Person) -> dict[str, Any]:
 
 
 def create_user(
-    uow: UnitOfWork, actor: Actor, name: str, person_id: int | None, roles: list[dict[str, Any]], now: dt.datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    name: str,
+    person_id: int | None,
+    roles: list[dict[str, Any]],
+    now: dt.datetime,
+    email: str | None = None,
 ) -> tuple[User, str]:
     """Create a user and return it with its token, which is shown once and stored hashed."""
     if not actor.is_office:
@@ -83,7 +89,7 @@ def create_user(
     for n, grant in enumerate(roles):
         _check_grant(s, n, grant, person_id)
     token = new_token()
-    user = User(name=name, person_id=person_id, token_hash=hash_token(token), created_at=now)
+    user = User(name=name, person_id=person_id, token_hash=hash_token(token), email=email, created_at=now)
     s.add(user)
     s.flush()
     for grant in roles:

@@ -39,14 +39,27 @@ class Firing:
 def create_deadlines(
     session: Session, lifecycle: Lifecycle, subject_id: int, campaign: Campaign, now: dt.datetime
 ) -> None:
+    stages = campaign_stages(campaign)
     for rule in lifecycle.deadlines:
-        if rule.name in campaign.deadlines:
-            due = dt.datetime.fromisoformat(campaign.deadlines[rule.name])
-            session.add(
-                Deadline(
-                    subject_type=lifecycle.name, subject_id=subject_id, name=rule.name, due_at=due, status=dl.PENDING
-                )
-            )
+        if rule.name not in campaign.deadlines:
+            continue
+        due = dt.datetime.fromisoformat(campaign.deadlines[rule.name])
+        stage, at = dl.first_stage(stages, due, now, campaign.notify_past_deadlines)
+        row = Deadline(
+            year=campaign.year,
+            subject_type=lifecycle.name,
+            subject_id=subject_id,
+            name=rule.name,
+            due_at=due,
+            status=dl.PENDING,
+            notice_stage=stage,
+            next_notice_at=at,
+        )
+        session.add(row)
+
+
+def campaign_stages(campaign: Campaign) -> list[dl.Stage]:
+    return dl.notice_stages(campaign.reminder_offsets_days, campaign.escalation_after_days)
 
 
 def deadlines_of(session: Session, subject_type: str, subject_id: int) -> list[Deadline]:
@@ -76,9 +89,9 @@ def apply_deadlines(
         if row.status not in dl.OPEN:
             continue
         if rule is not None and moved.dest in rule.reached_in:
-            row.status, row.settled_at = dl.settle(row.status, row.due_at, at), firing.now
+            row.status, row.settled_at, row.next_notice_at = dl.settle(row.status, row.due_at, at), firing.now, None
         elif final:
-            row.status, row.settled_at = dl.CANCELLED, firing.now
+            row.status, row.settled_at, row.next_notice_at = dl.CANCELLED, firing.now, None
         session.add(row)
     return late
 

@@ -8,24 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
-    """Aware datetimes in, aware UTC datetimes out — also on SQLite, which keeps no offset."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused; pass an aware datetime")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+from notifications.types import UTCDateTime
 
 
 def _time(**kw: Any) -> Any:
@@ -77,6 +60,7 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=50)
     person_id: int | None = _fk("person.id", nullable=True)
     token_hash: str = Field(max_length=64, unique=True)
+    email: str | None = Field(default=None, max_length=200)
     created_at: dt.datetime = _time(nullable=False)
 
 
@@ -95,6 +79,10 @@ class Campaign(SQLModel, table=True):
     deadlines: dict[str, str] = _json()
     """Deadline name → ISO datetime with offset."""
     notify_past_deadlines: bool = False
+    reminder_offsets_days: list[int] = Field(
+        default_factory=lambda: [7, 1], sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    escalation_after_days: int = 1
     created_at: dt.datetime = _time(nullable=False)
 
 
@@ -210,11 +198,15 @@ class History(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
+    """A record's deadline. `next_notice_at` is when its next notice (reminder, overdue, escalation)
+    is due, or NULL when none is: the sweep reads only rows whose time has come."""
+
     __table_args__ = (
         sa.UniqueConstraint("subject_type", "subject_id", "name"),
         sa.Index("ix_deadline_status_due", "status", "due_at"),
     )
     id: int | None = _pk()
+    year: int
     subject_type: str = Field(max_length=30)
     subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
     name: str = Field(max_length=50)
@@ -222,3 +214,5 @@ class Deadline(SQLModel, table=True):
     status: str = Field(max_length=20)
     fired_at: dt.datetime | None = _time(nullable=True)
     settled_at: dt.datetime | None = _time(nullable=True)
+    notice_stage: int = 0
+    next_notice_at: dt.datetime | None = _time(nullable=True, index=True)

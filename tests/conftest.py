@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -84,9 +85,9 @@ class Served:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-@pytest.fixture
-def served(db_url: str, clock: Clock) -> Iterator[Served]:
-    settings = Settings(database_url=db_url, admin_token=ADMIN)
+@contextmanager
+def serve(settings: Settings, clock: Clock) -> Iterator[Served]:
+    """The real app in uvicorn on a free loopback port, in a thread, for the block's duration."""
     app = create_app(settings, clock=clock)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -97,6 +98,14 @@ def served(db_url: str, clock: Clock) -> Iterator[Served]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
-    yield Served(f"http://127.0.0.1:{port}", app.state.container, clock)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", app.state.container, clock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(db_url: str, clock: Clock) -> Iterator[Served]:
+    with serve(Settings(database_url=db_url, admin_token=ADMIN, scheduler=False), clock) as s:
+        yield s

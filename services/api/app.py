@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import problems
-from services.api.routes import campaigns, definitions, directory, pledges, self_evaluations
+from services.api.routes import campaigns, definitions, directory, notifications, pledges, self_evaluations
 from services.api.schemas import Health
 from services.config import Settings
 from services.container import build_container, utc_now
+from services.scheduler import Enforcer
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
@@ -20,7 +21,13 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        enforcer = Enforcer(container) if container.settings.scheduler else None
+        if enforcer:
+            enforcer.start()
+        app.state.enforcer = enforcer
         yield
+        if enforcer:
+            enforcer.stop()
         container.db.dispose()
 
     app = FastAPI(
@@ -31,7 +38,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     )
     app.state.container = container
     problems.install(app)
-    for module in (directory, campaigns, pledges, self_evaluations, definitions):
+    for module in (directory, campaigns, pledges, self_evaluations, notifications, definitions):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 from services.pledges import ItemIn
 
@@ -57,6 +57,7 @@ class RoleIn(In):
 class UserIn(In):
     name: Name
     person_id: Id | None = None
+    email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     roles: Annotated[list[RoleIn], Field(min_length=1, max_length=20)]
 
 
@@ -83,6 +84,8 @@ class CalendarIn(In):
     timezone: Annotated[str, Field(max_length=50)] | None = None
     deadlines: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=40)]] | None = None
     notify_past_deadlines: bool = False
+    reminder_offsets_days: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(max_length=5)] | None = None
+    escalation_after_days: Annotated[int, Field(ge=0, le=30)] | None = None
 
 
 class CampaignIn(In):
@@ -95,6 +98,8 @@ class CampaignOut(BaseModel):
     timezone: str
     deadlines: dict[str, dt.datetime]
     notify_past_deadlines: bool
+    reminder_offsets_days: list[int]
+    escalation_after_days: int
 
 
 Items = Annotated[list[ItemIn], Field(max_length=50)]
@@ -277,3 +282,52 @@ class ScoresIn(In):
 
 class Health(BaseModel):
     status: str
+
+
+class SubjectRef(BaseModel):
+    type: str
+    id: int
+
+
+class InboxEntryOut(BaseModel):
+    id: int
+    notice_id: int
+    kind: str
+    subject: SubjectRef
+    deadline: str
+    due_at: dt.datetime
+    title: str
+    body: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class InboxPage(BaseModel):
+    items: list[InboxEntryOut]
+    total: int
+
+
+class WebhookIn(In):
+    url: AnyHttpUrl
+    secret: Annotated[str, Field(min_length=8, max_length=200)]
+    kinds: Annotated[list[Literal["reminder", "overdue", "escalation"]], Field(max_length=3)] = []
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    kinds: list[str]
+    active: bool
+    created_at: dt.datetime
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str
+    notice_id: int
+    status: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: dt.datetime
+    delivered_at: dt.datetime | None
+    created_at: dt.datetime

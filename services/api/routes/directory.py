@@ -31,7 +31,7 @@ def create_person(body: PersonIn, actor: CurrentActor, uow: WriteUow) -> Any:
 @router.post("/users", status_code=201, response_model=UserCreated)
 def create_user(body: UserIn, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     roles = [r.model_dump() for r in body.roles]
-    user, token = directory.create_user(uow, actor, body.name, body.person_id, roles, now)
+    user, token = directory.create_user(uow, actor, body.name, body.person_id, roles, now, email=body.email)
     return {"id": user.id, "name": user.name, "token": token, "roles": roles}
 
 

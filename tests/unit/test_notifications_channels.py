@@ -1,0 +1,152 @@
+"""The channels alone: webhook POSTs through httpx.MockTransport, e-mail to a real local SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from notifications.channels import FOOTER, EmailChannel, SmtpServer, WebhookChannel
+from notifications.tables import EMAIL, OVERDUE, WEBHOOK, Delivery, Notice
+from tests.conftest import free_port
+
+SECRET = "s3cret-密钥"
+DUE = dt.datetime(2010, 10, 31, 15, 59, 59, tzinfo=dt.UTC)
+
+
+def _notice() -> Notice:
+    return Notice(
+        id=7,
+        key="pledge:3:pledge_published:overdue:0",
+        kind=OVERDUE,
+        subject_type="pledge",
+        subject_id=3,
+        deadline="pledge_published",
+        due_at=DUE,
+        offset_days=0,
+        title="【逾期】公开承诺书未按时公开",
+        body="您支部的公开承诺书应于10月31日前公开，现已逾期，请尽快办理。",
+        recipients=[11, 12],
+        occurred_at=DUE + dt.timedelta(seconds=1),
+    )
+
+
+def _delivery(channel: str, address: str) -> Delivery:
+    return Delivery(id=1, delivery_id="0f" * 16, notice_id=7, channel=channel, target_id=5, address=address)
+
+
+def _post(handler: Any) -> Any:
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        return WebhookChannel(client).send(_delivery(WEBHOOK, "https://hooks.example.org/in"), _notice(), SECRET)
+
+
+def test_a_webhook_post_is_signed_over_the_exact_raw_body() -> None:
+    seen: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    result = _post(receive)
+    assert (result.ok, result.status, result.error) == (True, 204, None)
+    (request,) = seen
+    expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+    assert request.headers["X-Pledgeflow-Signature"] == f"sha256={expected}"
+    assert request.headers["X-Pledgeflow-Delivery"] == "0f" * 16
+    assert request.headers["X-Pledgeflow-Event"] == "overdue"
+    assert request.headers["Content-Type"] == "application/json"
+    assert str(request.url) == "https://hooks.example.org/in"
+    body = json.loads(request.content.decode("utf-8"))
+    assert body["id"] == 7 and body["subject"] == {"type": "pledge", "id": 3}
+    assert body["recipients"] == [11, 12] and body["title"] == "【逾期】公开承诺书未按时公开"
+    assert "公开承诺书".encode() in request.content
+
+
+def test_a_server_error_is_not_ok() -> None:
+    result = _post(lambda request: httpx.Response(500, text="boom"))
+    assert (result.ok, result.status, result.error) == (False, 500, "HTTP 500")
+
+
+def test_a_redirect_is_not_followed_and_not_ok() -> None:
+    result = _post(lambda request: httpx.Response(302, headers={"Location": "https://elsewhere.example.org/"}))
+    assert (result.ok, result.status) == (False, 302)
+
+
+def test_a_connect_error_is_not_ok() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    result = _post(refuse)
+    assert (result.ok, result.status) == (False, None)
+    assert result.error == "ConnectError: connection refused"
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def test_an_email_carries_chinese_text_and_a_message_id_from_the_delivery(mailbox: tuple[Mailbox, int]) -> None:
+    box, port = mailbox
+    channel = EmailChannel(f"smtp://127.0.0.1:{port}?from=office@edu.example.org")
+    delivery = _delivery(EMAIL, "wang@school.example.org")
+    assert channel.send(delivery, _notice()).ok
+    assert channel.send(delivery, _notice()).ok  # a retry
+    assert box.envelopes[0] == ("office@edu.example.org", ["wang@school.example.org"])
+    first, again = box.messages
+    assert first["Subject"] == "【逾期】公开承诺书未按时公开"
+    assert first["Message-ID"] == again["Message-ID"] == f"<{'0f' * 16}@pledgeflow>"
+    text = first.get_content()
+    assert "您支部的公开承诺书应于10月31日前公开" in text and FOOTER in text
+
+
+def test_an_unreachable_mail_server_is_not_ok() -> None:
+    channel = EmailChannel(f"smtp://127.0.0.1:{free_port()}")
+    result = channel.send(_delivery(EMAIL, "wang@school.example.org"), _notice())
+    assert not result.ok and result.error and result.error.startswith("ConnectionRefusedError")
+
+
+def test_the_smtp_url_names_server_sender_login_and_starttls() -> None:
+    server = SmtpServer.from_url("smtp://bot%40edu:p%40ss@mail.example.org:587?from=noreply@edu.example.org&starttls=1")
+    assert (server.host, server.port, server.sender, server.starttls) == (
+        "mail.example.org",
+        587,
+        "noreply@edu.example.org",
+        True,
+    )
+    assert (server.username, server.password) == ("bot@edu", "p@ss")
+    plain = SmtpServer.from_url("smtp://localhost:2525")
+    assert (plain.starttls, plain.username, plain.sender) == (False, None, "pledgeflow@localhost")
+    with pytest.raises(ValueError, match="smtp://"):
+        SmtpServer.from_url("http://mail.example.org")
