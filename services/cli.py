@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import os
 import signal
 import sys
 import threading
+from typing import Any
 
 import click
 
@@ -35,7 +37,24 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
     if demo:
         _seed_if_empty(settings)
     click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {settings.database_url})")
-    uvicorn.run("services.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "services.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=_log_config(),
+    )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus our own `pledgeflow.*` loggers on the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["pledgeflow"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _seed_if_empty(settings: Settings) -> None:

@@ -64,6 +64,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
 
 
 @pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema on the real PostgreSQL only (for tests about replicas and locks)."""
+    yield from _pg_schema_url()
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
