@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from definitions.schema import ROLES, Calendar, Lifecycle, Scorecard
+from definitions.schema import ROLES, Calendar, CriteriaSet, Lifecycle, RatingScale, Scorecard
 
 ROOT = Path(__file__).resolve().parent
 M = TypeVar("M", bound=BaseModel)
@@ -40,6 +40,13 @@ class Catalog:
     lifecycles: dict[str, Lifecycle] = field(default_factory=dict)
     scorecards: dict[str, Scorecard] = field(default_factory=dict)
     calendars: dict[int, Calendar] = field(default_factory=dict)
+    criteria: dict[str, CriteriaSet] = field(default_factory=dict)
+    ratings: RatingScale | None = None
+
+    @property
+    def rating_scale(self) -> RatingScale:
+        assert self.ratings is not None, "definitions/appraisal/ratings.yaml is missing"
+        return self.ratings
 
 
 def _line_of(node: yaml.Node | None, path: Iterable[Any]) -> int | None:
@@ -156,6 +163,15 @@ def load_catalog(root: Path = ROOT, known_guards: frozenset[str] | None = None) 
         cal, _, found = _parse(path, Calendar)
         if cal is not None:
             catalog.calendars[cal.year] = cal
+        problems += found
+    for path in sorted((root / "criteria").glob("*.yaml")):
+        crit, _, found = _parse(path, CriteriaSet)
+        if crit is not None:
+            catalog.criteria[crit.name] = crit
+        problems += found
+    ratings_path = root / "appraisal" / "ratings.yaml"
+    if ratings_path.exists():
+        catalog.ratings, _, found = _parse(ratings_path, RatingScale)
         problems += found
     if problems:
         raise DefinitionError(problems)

@@ -108,3 +108,37 @@ class Calendar(Strict):
     deadlines: dict[str, dt.date | dt.datetime]
     reminder_offsets_days: list[int] = [7, 1]
     escalation_after_days: int = 1
+
+
+class Criterion(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+
+
+class CriteriaSet(Strict):
+    """五个好 (branches) or 五带头 (members): what an appraisal may rate, criterion by criterion."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str = Field(min_length=1)
+    applies_to: Literal["org", "person"]
+    levels: dict[str, str] = Field(min_length=2)
+    """Rating level code → Chinese label."""
+    criteria: list[Criterion] = Field(min_length=1)
+
+
+class Rating(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label_zh: str = Field(min_length=1)
+    weight: float = Field(ge=0)
+    satisfied: bool
+    """Counts towards the satisfaction rate (满意、比较满意)."""
+
+
+class RatingScale(Strict):
+    """党员群众评议: the ballot's ratings, their weights and the satisfaction threshold."""
+
+    ratings: list[Rating] = Field(min_length=2)
+    threshold: float = Field(gt=0, le=1)
+    basic_code: str = "basic"
+    """The rating a setting may add to the satisfied ones (基本满意)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlmodel import Session, select
 
+from definitions import CriteriaSet
 from services import records
 from services.access import (
     Actor,
@@ -22,7 +24,7 @@ from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tables import LeaderComment, Org, Person, Pledge, PledgeItem, ProgressRecord
 from services.uow import UnitOfWork
-from workflow import Engine, GuardContext
+from workflow import Engine
 
 LIFECYCLE = "pledge"
 
@@ -214,7 +216,9 @@ def edit_items(
     items: list[dict[str, Any]],
     if_match: int | None,
     now: dt.datetime,
+    criteria: Mapping[str, CriteriaSet] | None = None,
 ) -> None:
+    """Fire an event on a pledge; `criteria` are the 五个好/五带头 sets an `appraise` may rate by."""
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
@@ -244,7 +248,9 @@ def fire_event(
     body: dict[str, Any],
     if_match: int | None,
     now: dt.datetime,
+    criteria: Mapping[str, CriteriaSet] | None = None,
 ) -> None:
+    """Fire an event on a pledge; `criteria` are the 五个好/五带头 sets an `appraise` may rate by."""
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
@@ -252,41 +258,50 @@ def fire_event(
     event, data = body["event"], body.get("data") or {}
     if event == "amend" and "items" in data:
         data = {**data, "items": parse_items(data["items"], "data.items")}
-    campaign = campaign_for(s, pledge.year)
-    firing = records.Firing(now, body.get("effective_on"), campaign.timezone)
-    ctx = GuardContext(record=_facts(s, pledge), data=data, reason=body.get("reason"), now=now)
-    moved, role = records.fire(engine, pledge.state, event, loaded.roles, ctx, actor, firing.effective_on is not None)
-    _apply(s, pledge, event, data, actor, loaded)
-    pledge.state, pledge.updated_at = moved.dest, now
-    s.add(pledge)
-    late = records.apply_deadlines(s, engine.lifecycle, pledge_id, moved, firing)
-    records.append_history(s, LIFECYCLE, pledge_id, moved, actor, role, firing, reason=body.get("reason"), late=late)
+    facts = _facts(s, pledge, criteria or {})
+    records.transition(
+        s,
+        engine,
+        pledge,
+        loaded.roles,
+        actor,
+        {**body, "data": data},
+        facts,
+        now,
+        apply=lambda moved: _apply(s, pledge, moved.event, data, actor),
+    )
     uow.commit()
 
 
-def _facts(session: Session, pledge: Pledge) -> dict[str, Any]:
+def _facts(session: Session, pledge: Pledge, criteria_sets: Mapping[str, CriteriaSet]) -> dict[str, Any]:
+    campaign = campaign_for(session, pledge.year)
+    criteria = criteria_sets.get(campaign.criteria.get(pledge.subject_type, ""))
     return {
         "kind": pledge.subject_type,
+        "criteria": {c.code: c.label_zh for c in criteria.criteria} if criteria else {},
+        "criteria_levels": dict(criteria.levels) if criteria else {},
         "items": [_item_view(i) for i in items_of(session, pledge.id or 0)],
         "progress_count": _count(session, ProgressRecord, pledge.id or 0),
         "comment_count": _count(session, LeaderComment, pledge.id or 0),
     }
 
 
-def _apply(session: Session, pledge: Pledge, event: str, data: dict[str, Any], actor: Actor, loaded: Loaded) -> None:
+def _apply(session: Session, pledge: Pledge, event: str, data: dict[str, Any], actor: Actor) -> None:
     """Record what the event's data carries, once the guards have accepted it."""
+    if event == "amend":  # items first: their flush must not also write the pledge twice
+        _replace_items(session, pledge.id or 0, data["items"])
     extra = dict(pledge.data)
     if event in ("submit", "amend"):
         pledge.submitted_by = actor.user_id
         pledge.submitted_on_behalf = pledge.person_id is not None and actor.person_id != pledge.person_id
         if event == "submit" and pledge.subject_type == "org":
             extra["meeting"] = data["meeting"]
-        if event == "amend":
-            _replace_items(session, pledge.id or 0, data["items"])
     elif event == "publish":
         extra["publication"] = {"channel": data["channel"], "published_on": str(data["published_on"])}
     elif event == "appraise":
         extra["grade"] = data["grade"]
+        if data.get("ratings"):
+            extra["ratings"] = dict(data["ratings"])
         outcomes = {o["item"]: o for o in data.get("outcomes", [])}
         for item in items_of(session, pledge.id or 0):
             if item.id in outcomes:

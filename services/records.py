@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from definitions import Lifecycle
 from services.access import Actor
+from services.campaigns import campaign_for
 from services.errors import Forbidden, PreconditionFailed
 from services.tables import Campaign, Deadline, History, Pledge, SelfEvaluation
 from workflow import Engine, GuardContext, Transitioned
@@ -37,13 +38,20 @@ class Firing:
 
 
 def create_deadlines(
-    session: Session, lifecycle: Lifecycle, subject_id: int, campaign: Campaign, now: dt.datetime
+    session: Session,
+    lifecycle: Lifecycle,
+    subject_id: int,
+    campaign: Campaign,
+    now: dt.datetime,
+    due_at: dict[str, dt.datetime] | None = None,
 ) -> None:
+    """The record's deadline rows: from the campaign calendar, or `due_at` for its own dates."""
     stages = campaign_stages(campaign)
+    dates = {name: dt.datetime.fromisoformat(value) for name, value in campaign.deadlines.items()} | (due_at or {})
     for rule in lifecycle.deadlines:
-        if rule.name not in campaign.deadlines:
+        if rule.name not in dates:
             continue
-        due = dt.datetime.fromisoformat(campaign.deadlines[rule.name])
+        due = dates[rule.name]
         stage, at = dl.first_stage(stages, due, now, campaign.notify_past_deadlines)
         row = Deadline(
             year=campaign.year,
@@ -179,3 +187,33 @@ def fire(
 def check_version(record: Pledge | SelfEvaluation, if_match: int | None) -> None:
     if if_match is not None and if_match != record.version:
         raise PreconditionFailed(f"版本已变化：当前为 {record.version}，请求基于 {if_match}", version=record.version)
+
+
+def transition(
+    session: Session,
+    engine: Engine,
+    record: Any,
+    roles: Set[str],
+    actor: Actor,
+    body: dict[str, Any],
+    facts: dict[str, Any],
+    now: dt.datetime,
+    apply: Callable[[Transitioned], None] | None = None,
+) -> Transitioned:
+    """Fire `body["event"]` for a stored record: guards, then `apply` (what the event's data
+    records), state, deadlines and history — all in the caller's transaction, one UPDATE of the
+    record (so its version moves by one)."""
+    campaign = campaign_for(session, record.year)
+    firing = Firing(now, body.get("effective_on"), campaign.timezone)
+    ctx = GuardContext(record=facts, data=body.get("data") or {}, reason=body.get("reason"), now=now)
+    moved, role = fire(engine, record.state, body["event"], roles, ctx, actor, firing.effective_on is not None)
+    if apply is not None:
+        with session.no_autoflush:
+            apply(moved)
+    record.state, record.updated_at = moved.dest, now
+    session.add(record)
+    late = apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
+    append_history(
+        session, engine.lifecycle.name, record.id, moved, actor, role, firing, reason=body.get("reason"), late=late
+    )
+    return moved

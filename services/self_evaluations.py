@@ -15,7 +15,7 @@ from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tables import Org, ScoreEntry, SelfEvaluation
 from services.uow import UnitOfWork
-from workflow import Engine, GuardContext
+from workflow import Engine, Transitioned
 
 LIFECYCLE = "self_evaluation"
 SCORE_STATES = {"self": "self_checking", "assessed": "under_assessment"}
@@ -162,27 +162,22 @@ def fire_event(
     ev = loaded.evaluation
     records.check_version(ev, if_match)
     event, data = body["event"], body.get("data") or {}
-    campaign = campaign_for(s, ev.year)
-    firing = records.Firing(now, body.get("effective_on"), campaign.timezone)
     scores = scores_of(s, evaluation_id)
     facts = {
         "score_items": [(it.code, it.label_zh) for a in scorecard.areas for it in a.items],
         "self_scores": {code: e.points for code, e in scores["self"].items()},
         "assessed_scores": {code: e.method for code, e in scores["assessed"].items()},
     }
-    ctx = GuardContext(record=facts, data=data, reason=body.get("reason"), now=now)
-    moved, role = records.fire(engine, ev.state, event, loaded.roles, ctx, actor, firing.effective_on is not None)
-    extra = dict(ev.data)
-    if event == "submit":
-        extra.update({k: data[k] for k in ("report", "meeting_held_on", "questionnaires")})
-    elif event == "order_rectification":
-        extra["rectification"] = {"reason": body.get("reason"), "due_date": str(data["due_date"])}
-    ev.data, ev.state, ev.updated_at = extra, moved.dest, now
-    s.add(ev)
-    late = records.apply_deadlines(s, engine.lifecycle, evaluation_id, moved, firing)
-    records.append_history(
-        s, LIFECYCLE, evaluation_id, moved, actor, role, firing, reason=body.get("reason"), late=late
-    )
+
+    def apply(moved: Transitioned) -> None:
+        extra = dict(ev.data)
+        if event == "submit":
+            extra.update({k: data[k] for k in ("report", "meeting_held_on", "questionnaires")})
+        elif event == "order_rectification":
+            extra["rectification"] = {"reason": body.get("reason"), "due_date": str(data["due_date"])}
+        ev.data = extra
+
+    records.transition(s, engine, ev, loaded.roles, actor, body, facts, now, apply=apply)
     uow.commit()
 
 

@@ -83,6 +83,11 @@ class Campaign(SQLModel, table=True):
         default_factory=lambda: [7, 1], sa_column=sa.Column(sa.JSON, nullable=False)
     )
     escalation_after_days: int = 1
+    criteria: dict[str, str] = Field(
+        default_factory=lambda: {"org": "five_goods", "person": "five_leads"},
+        sa_column=sa.Column(sa.JSON, nullable=False),
+    )
+    """Which criteria set rates an org's and a person's pledge at appraisal (五个好 / 五带头)."""
     created_at: dt.datetime = _time(nullable=False)
 
 
@@ -216,3 +221,73 @@ class Deadline(SQLModel, table=True):
     settled_at: dt.datetime | None = _time(nullable=True)
     notice_stage: int = 0
     next_notice_at: dt.datetime | None = _time(nullable=True, index=True)
+
+
+_ROUND_VERSION = sa.Column("version", sa.Integer, nullable=False)
+_SITE_VERSION = sa.Column("version", sa.Integer, nullable=False)
+_RECTIFICATION_VERSION = sa.Column("version", sa.Integer, nullable=False)
+
+
+class AppraisalRound(SQLModel, table=True):
+    __tablename__ = "appraisal_round"
+    __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
+    __mapper_args__ = {"version_id_col": _ROUND_VERSION}
+    id: int | None = _pk()
+    year: int = Field(index=True)
+    org_id: int = _fk("org.id")
+    state: str = Field(max_length=30, index=True)
+    version: int = Field(default=1, sa_column=_ROUND_VERSION)
+    data: dict[str, Any] = _json()
+    created_at: dt.datetime = _time(nullable=False)
+    updated_at: dt.datetime = _time(nullable=False)
+
+
+class Ballot(SQLModel, table=True):
+    """One rating. The voter is kept only as a keyed hash, enough to refuse a second ballot."""
+
+    __table_args__ = (sa.UniqueConstraint("round_id", "subject_type", "subject_id", "voter_hash"),)
+    id: int | None = _pk()
+    round_id: int = _fk("appraisal_round.id")
+    subject_type: str = Field(max_length=10)
+    subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
+    rating: str = Field(max_length=20)
+    voter_hash: str = Field(max_length=64)
+
+
+class DemoSite(SQLModel, table=True):
+    __tablename__ = "demo_site"
+    __mapper_args__ = {"version_id_col": _SITE_VERSION}
+    id: int | None = _pk()
+    year: int = Field(index=True)
+    org_id: int = _fk("org.id")
+    state: str = Field(max_length=30, index=True)
+    version: int = Field(default=1, sa_column=_SITE_VERSION)
+    typical_formulation: str = Field(max_length=2000)
+    typical_person: str = Field(max_length=2000)
+    typical_event: str = Field(max_length=2000)
+    data: dict[str, Any] = _json()
+    created_at: dt.datetime = _time(nullable=False)
+    updated_at: dt.datetime = _time(nullable=False)
+
+
+class Rectification(SQLModel, table=True):
+    __mapper_args__ = {"version_id_col": _RECTIFICATION_VERSION}
+    id: int | None = _pk()
+    year: int = Field(index=True)
+    org_id: int = _fk("org.id")
+    state: str = Field(max_length=30, index=True)
+    version: int = Field(default=1, sa_column=_RECTIFICATION_VERSION)
+    problems: str = Field(max_length=2000)
+    due_date: dt.date
+    evaluation_id: int | None = _fk("self_evaluation.id", nullable=True)
+    data: dict[str, Any] = _json()
+    created_at: dt.datetime = _time(nullable=False)
+    updated_at: dt.datetime = _time(nullable=False)
+
+
+class AppSecret(SQLModel, table=True):
+    """Keys the service generates once and keeps (e.g. for hashing voters)."""
+
+    __tablename__ = "app_secret"
+    name: str = Field(primary_key=True, max_length=50)
+    value: str = Field(max_length=200)

@@ -205,3 +205,38 @@ def assessed_scores_complete(ctx: GuardContext) -> str | None:
 @guard("due_date_given")
 def due_date_given(ctx: GuardContext) -> str | None:
     return None if _is_date(ctx.data.get("due_date")) else "请填写整改期限（due_date，格式 YYYY-MM-DD）"
+
+
+EVALUATION_METHODS = {"report": "听取汇报", "survey": "调查走访", "site_visit": "现场察看"}
+
+
+@guard("evaluation_methods_valid")
+def evaluation_methods_valid(ctx: GuardContext) -> str | None:
+    methods = ctx.data.get("methods")
+    ok = isinstance(methods, list) and methods and all(m in EVALUATION_METHODS for m in methods)
+    options = "、".join(f"{k}（{v}）" for k, v in EVALUATION_METHODS.items())
+    return None if ok else f"请注明评估方式（methods，可多选）：{options}"
+
+
+@guard("rectification_report_given")
+def rectification_report_given(ctx: GuardContext) -> str | None:
+    return None if _text(ctx.data.get("report")) else "请填写整改情况报告（report）"
+
+
+@guard("criteria_ratings_valid")
+def criteria_ratings_valid(ctx: GuardContext) -> str | None:
+    """Optional 五个好/五带头 ratings on appraise: known criteria, known levels."""
+    ratings = ctx.data.get("ratings")
+    if ratings is None:
+        return None
+    criteria, levels = ctx.record.get("criteria", {}), ctx.record.get("criteria_levels", {})
+    if not isinstance(ratings, Mapping):
+        return "评价（ratings）应为“指标代码: 等次”的对象"
+    unknown = [k for k in ratings if k not in criteria]
+    bad = [k for k, v in ratings.items() if k in criteria and v not in levels]
+    problems = []
+    if unknown:
+        problems.append(f"未知的评价指标：{'、'.join(map(str, unknown))}（应为：{'、'.join(criteria.values())}）")
+    if bad:
+        problems.append(f"评价等次应为：{'、'.join(f'{k}（{v}）' for k, v in levels.items())}")
+    return "；".join(problems) if problems else None

@@ -25,7 +25,7 @@ def engines() -> Engines:
 
 def test_one_machine_per_lifecycle_without_models(engines: Engines) -> None:
     pledge = engines["pledge"]
-    assert set(engines) == {"pledge", "self_evaluation"}
+    assert set(engines) == {"pledge", "self_evaluation", "appraisal_round", "demo_site", "rectification"}
     assert pledge.machine.models == [] and not pledge.machine.auto_transitions
     moved = pledge.fire("proposing", "submit", {"owner"}, GuardContext(record={"kind": "person", "items": GOOD}))
     assert (moved.event, moved.source, moved.dest) == ("submit", "proposing", "reviewing")

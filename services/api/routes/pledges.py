@@ -92,7 +92,9 @@ def fire_event(
     version: IfMatch,
     response: Response,
 ) -> Any:
-    pledges.fire_event(uow, c.engines["pledge"], actor, pledge_id, body.model_dump(), version, now)
+    pledges.fire_event(
+        uow, c.engines["pledge"], actor, pledge_id, body.model_dump(), version, now, criteria=c.catalog.criteria
+    )
     return _answer(c, uow, actor, pledge_id, now, response)
 
 
