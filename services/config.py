@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     scheduler: bool = True
     """Run the deadline scheduler inside `serve` (the CLI's --no-scheduler turns it off)."""
+    basic_counts_as_satisfied: bool = False
+    """Whether 基本满意 counts towards the satisfaction rate of mass appraisal."""
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 2.0
     sql_echo: bool = False

@@ -31,8 +31,19 @@ class Container:
         return self.catalog.scorecards["default"]
 
 
+def ensure_secrets(db: Engine) -> None:
+    """Make the keys the service keeps (the voter-hash key) before any request can race for them."""
+    from services.appraisals import ballot_key
+    from services.uow import UnitOfWork
+
+    with UnitOfWork(db) as uow:
+        ballot_key(uow.session)
+        uow.commit()
+
+
 def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
     catalog = load_catalog(known_guards=known_guards())
     db = make_engine(settings.database_url, echo=settings.sql_echo)
     create_schema(db)
+    ensure_secrets(db)
     return Container(settings=settings, db=db, catalog=catalog, engines=Engines(catalog), clock=clock)

@@ -88,7 +88,8 @@ def create(
     now: dt.datetime,
     due: dict[str, dt.datetime] | None = None,
 ) -> int:
-    """Create a record in the lifecycle's initial state, with its deadlines and a `create` history row."""
+    """Add a record in the lifecycle's initial state, with its deadlines and a `create` history row
+    (the caller commits)."""
     s = uow.session
     org = s.get(Org, values["org_id"])
     if org is None:
@@ -102,7 +103,6 @@ def create(
     records.append_history(
         s, kind.lifecycle, record.id, None, actor, role, records.Firing(now), event="create", state=record.state
     )
-    uow.commit()
     return int(record.id)
 
 

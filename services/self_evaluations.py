@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
 from definitions import Scorecard
-from services import records
+from services import records, rectifications
 from services.access import Actor, evaluation_roles, load_org
 from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -41,6 +42,24 @@ def band(scorecard: Scorecard, total: float) -> dict[str, Any]:
     return {"code": chosen.code, "label_zh": chosen.label_zh}
 
 
+def pass_mark(scorecard: Scorecard) -> float:
+    return next(b.min_points for b in scorecard.bands if b.code == scorecard.pass_band)
+
+
+def proposal(scorecard: Scorecard, state: str, assessed: dict[str, ScoreEntry]) -> dict[str, Any] | None:
+    """Below the pass mark, an assessed branch is proposed for 限期整改, naming its weakest areas."""
+    total = sum(e.points for e in assessed.values())
+    if state != "assessed" or not assessed or total >= pass_mark(scorecard):
+        return None
+    lost = {
+        a.label_zh: sum(it.max_points - (assessed[it.code].points if it.code in assessed else 0) for it in a.items)
+        for a in scorecard.areas
+    }
+    weakest = sorted(lost, key=lambda label: -lost[label])[:3]
+    reason = f"考核得分{round(total, 2)}分，低于合格线{pass_mark(scorecard)}分；失分较多的方面：{'、'.join(weakest)}"
+    return {"reason": reason, "weakest_areas": weakest, "event": "order_rectification"}
+
+
 def scores_of(session: Session, evaluation_id: int) -> dict[str, dict[str, ScoreEntry]]:
     rows = session.exec(select(ScoreEntry).where(ScoreEntry.evaluation_id == evaluation_id)).all()
     out: dict[str, dict[str, ScoreEntry]] = {"self": {}, "assessed": {}}
@@ -66,6 +85,7 @@ def view(session: Session, engine: Engine, scorecard: Scorecard, loaded: Loaded,
         "self_band": band(scorecard, totals["self"]) if scores["self"] else None,
         "assessed_score": totals["assessed"] if scores["assessed"] else None,
         "band": band(scorecard, totals["assessed"]) if scores["assessed"] else None,
+        "rectification_proposal": proposal(scorecard, ev.state, scores["assessed"]),
         "scores": [
             {"code": e.item_code, "kind": kind, "points": e.points, "method": e.method, "note": e.note}
             for kind, rows in scores.items()
@@ -149,7 +169,7 @@ def _check_score(scorecard: Scorecard, maxima: dict[str, int], kind: str, n: int
 
 def fire_event(
     uow: UnitOfWork,
-    engine: Engine,
+    engines: Mapping[str, Engine],
     scorecard: Scorecard,
     actor: Actor,
     evaluation_id: int,
@@ -157,6 +177,7 @@ def fire_event(
     if_match: int | None,
     now: dt.datetime,
 ) -> None:
+    """Fire an event; `order_rectification` also issues the 限期整改 order it names."""
     s = uow.session
     loaded = load(s, actor, evaluation_id)
     ev = loaded.evaluation
@@ -177,7 +198,16 @@ def fire_event(
             extra["rectification"] = {"reason": body.get("reason"), "due_date": str(data["due_date"])}
         ev.data = extra
 
-    records.transition(s, engine, ev, loaded.roles, actor, body, facts, now, apply=apply)
+    records.transition(s, engines[LIFECYCLE], ev, loaded.roles, actor, body, facts, now, apply=apply)
+    if event == "order_rectification":
+        order = {
+            "year": ev.year,
+            "org_id": ev.org_id,
+            "problems": body.get("reason"),
+            "due_date": dt.date.fromisoformat(str(data["due_date"])),
+            "evaluation_id": ev.id,
+        }
+        ev.data = {**ev.data, "rectification_id": rectifications.add(uow, engines["rectification"], actor, order, now)}
     uow.commit()
 
 

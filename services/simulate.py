@@ -113,7 +113,7 @@ def _plan_evaluation(r: Rehearsal, b: int, secretary: str, org_id: int, start: d
 
     def event(actor: str, name: str, **body: Any) -> Callable[[dt.datetime], None]:
         return lambda now: do(
-            c, self_evaluations.fire_event, engine, sheet, r.s.actors[actor], eid, {"event": name, **body}, None, now
+            c, self_evaluations.fire_event, c.engines, sheet, r.s.actors[actor], eid, {"event": name, **body}, None, now
         )
 
     def scores(actor: str, kind: str, less: int) -> Callable[[dt.datetime], None]:

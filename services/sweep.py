@@ -16,11 +16,17 @@ from notifications.tables import Webhook
 from services import notices
 from services.recipients import Directory, Subject, load_directory
 from services.records import campaign_stages
-from services.tables import Campaign, Deadline, Org, Person, Pledge, SelfEvaluation
+from services.tables import AppraisalRound, Campaign, Deadline, Org, Person, Pledge, Rectification, SelfEvaluation
 from services.uow import UnitOfWork
 from workflow import deadlines as dl
 
 CHUNK = 5000
+ORG_RECORDS: dict[str, Any] = {
+    "self_evaluation": SelfEvaluation,
+    "appraisal_round": AppraisalRound,
+    "rectification": Rectification,
+}
+"""Records whose subject, for a notice, is their org."""
 
 
 @dataclass
@@ -131,14 +137,16 @@ def _subjects(session: Session, rows: list[Any]) -> dict[tuple[str, int], Subjec
         for pid, state, org_id, person_id, on_behalf, org_name, person_name in session.execute(q).all():
             name = person_name or org_name
             found[("pledge", pid)] = Subject("pledge", pid, name, org_id, state, person_id, on_behalf)
-    if ids.get("self_evaluation"):
+    for lifecycle, table in ORG_RECORDS.items():
+        if not ids.get(lifecycle):
+            continue
         q2: Any = (
-            sa.select(col(SelfEvaluation.id), col(SelfEvaluation.state), col(SelfEvaluation.org_id), col(Org.name))
-            .join(Org, col(Org.id) == SelfEvaluation.org_id)
-            .where(col(SelfEvaluation.id).in_(ids["self_evaluation"]))
+            sa.select(col(table.id), col(table.state), col(table.org_id), col(Org.name))
+            .join(Org, col(Org.id) == table.org_id)
+            .where(col(table.id).in_(ids[lifecycle]))
         )
-        for eid, state, org_id, org_name in session.execute(q2).all():
-            found[("self_evaluation", eid or 0)] = Subject("self_evaluation", eid or 0, org_name, org_id, state)
+        for rid, state, org_id, org_name in session.execute(q2).all():
+            found[(lifecycle, rid)] = Subject(lifecycle, rid, org_name, org_id, state)
     return found
 
 

@@ -68,6 +68,7 @@ def build_county(admin: httpx.Client, url: str, deadlines: dict[str, str] | None
     c.user("sec_b", [{"role": "secretary", "org_id": c.orgs["b"]}, {"role": "member"}], person="sec_b")
     c.user("m1", [{"role": "member"}], person="m1")
     c.user("m2", [{"role": "member"}], person="m2")
+    c.user("mb", [{"role": "member"}], person="mb")
     c.user("appraiser", [{"role": "appraiser", "org_id": c.orgs["a"]}])
     calendar = {"deadlines": deadlines} if deadlines else None
     c.post("/api/v1/campaigns", {"year": YEAR, "calendar": calendar} if calendar else {"year": YEAR})

@@ -9,7 +9,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import problems
-from services.api.routes import campaigns, definitions, directory, notifications, pledges, self_evaluations
+from services.api.routes import (
+    campaigns,
+    contact_points,
+    definitions,
+    directory,
+    notifications,
+    org_records,
+    pledges,
+    self_evaluations,
+)
 from services.api.schemas import Health
 from services.config import Settings
 from services.container import build_container, utc_now
@@ -38,8 +47,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     )
     app.state.container = container
     problems.install(app)
-    for module in (directory, campaigns, pledges, self_evaluations, notifications, definitions):
+    for module in (directory, campaigns, pledges, self_evaluations, notifications, contact_points, definitions):
         app.include_router(module.router)
+    for router in org_records.routers:
+        app.include_router(router)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

@@ -256,6 +256,7 @@ class SelfEvaluationOut(BaseModel):
     self_band: BandOut | None
     assessed_score: float | None
     band: BandOut | None
+    rectification_proposal: dict[str, Any] | None
     scores: list[ScoreOut]
     data: dict[str, Any]
     deadlines: list[DeadlineOut]
@@ -331,3 +332,86 @@ class DeliveryOut(BaseModel):
     next_attempt_at: dt.datetime
     delivered_at: dt.datetime | None
     created_at: dt.datetime
+
+
+class AppraisalRoundIn(In):
+    year: Year
+    org_id: Id
+
+
+class DemoSiteIn(In):
+    year: Year
+    org_id: Id
+    typical_formulation: Text
+    typical_person: Text
+    typical_event: Text
+
+
+class RectificationIn(In):
+    year: Year
+    org_id: Id
+    problems: Text
+    due_date: dt.date
+
+
+class OrgRecordOut(BaseModel):
+    """An appraisal round, demo site or rectification order: the common shape plus its own fields."""
+
+    id: int
+    year: int
+    org_id: int
+    org_name: str
+    state: str
+    state_label: str
+    version: int
+    data: dict[str, Any]
+    deadlines: list[DeadlineOut]
+    overdue: bool
+    allowed_events: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    typical_formulation: str | None = None
+    typical_person: str | None = None
+    typical_event: str | None = None
+    problems: str | None = None
+    due_date: dt.date | None = None
+    evaluation_id: int | None = None
+
+
+class OrgRecordPage(BaseModel):
+    items: list[OrgRecordOut]
+    total: int
+
+
+class BallotSubject(In):
+    type: Literal["org", "person"]
+    id: Id
+
+
+class BallotIn(In):
+    subject: BallotSubject
+    rating: Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class BallotOut(BaseModel):
+    round_id: int
+    subject: SubjectRef
+    rating: str
+
+
+class SubjectResult(BaseModel):
+    subject: Subject
+    total: int
+    counts: dict[str, int] | None = None
+    satisfaction_rate: float | None = None
+    score: float | None = None
+    below_threshold: bool | None = None
+
+
+class RoundResults(BaseModel):
+    round_id: int
+    state: str
+    threshold: float
+    basic_counts_as_satisfied: bool
+    totals_only: bool
+    subjects: list[SubjectResult]

@@ -84,7 +84,7 @@ def fire_event(
     version: IfMatch,
     response: Response,
 ) -> Any:
-    se.fire_event(uow, c.engines[se.LIFECYCLE], c.scorecard, actor, evaluation_id, body.model_dump(), version, now)
+    se.fire_event(uow, c.engines, c.scorecard, actor, evaluation_id, body.model_dump(), version, now)
     return _answer(c, uow, actor, evaluation_id, now, response)
 
 
