@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from definitions import Lifecycle
+from services import audit
 from services.access import Actor
 from services.campaigns import campaign_for
 from services.errors import Forbidden, PreconditionFailed
@@ -119,11 +119,13 @@ def append_history(
     late: bool = False,
     data: dict[str, Any] | None = None,
 ) -> History:
-    seq = session.exec(
-        select(sa.func.coalesce(sa.func.max(History.seq), 0)).where(
-            History.subject_type == lifecycle, History.subject_id == subject_id
-        )
-    ).one()
+    last = session.exec(
+        select(History.seq, History.hash)
+        .where(History.subject_type == lifecycle, History.subject_id == subject_id)
+        .order_by(col(History.seq).desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = last if last else (0, None)
     row = History(
         subject_type=lifecycle,
         subject_id=subject_id,
@@ -140,7 +142,9 @@ def append_history(
         backfilled=firing.effective_on is not None,
         effective_on=firing.effective_on,
         data=data or {},
+        prev_hash=prev_hash,
     )
+    row.hash = audit.digest(row, prev_hash)
     session.add(row)
     return row
 

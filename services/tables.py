@@ -200,6 +200,9 @@ class History(SQLModel, table=True):
     backfilled: bool = False
     effective_on: dt.date | None = None
     data: dict[str, Any] = _json()
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str = Field(default="", max_length=64)
+    """sha256 over this row's content and `prev_hash` (services/audit.py)."""
 
 
 class Deadline(SQLModel, table=True):
