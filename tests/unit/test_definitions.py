@@ -225,7 +225,12 @@ def test_shipped_guards_are_checked_when_a_guard_registry_is_given(catalog: Cata
     problems = info.value.problems
     assert problems
     assert all("unknown guard 'reason_given'" in p.message for p in problems)
-    assert {p.file.name for p in problems} == {"pledge.yaml", "self_evaluation.yaml", "demo_site.yaml", "rectification.yaml"}
+    assert {p.file.name for p in problems} == {
+        "pledge.yaml",
+        "self_evaluation.yaml",
+        "demo_site.yaml",
+        "rectification.yaml",
+    }
     assert all(p.line for p in problems)
 
 
