@@ -70,6 +70,21 @@ def _seed_if_empty(settings: Settings) -> None:
         click.echo(demo.describe(result))
 
 
+@main.command("migrate")
+@click.option("--revision", default="head", show_default=True)
+def migrate_command(revision: str) -> None:
+    """Create or migrate the database schema (Alembic); `serve` also does this at start-up."""
+    from services.db import make_engine, migrate
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine, revision)
+    finally:
+        engine.dispose()
+    click.echo(f"schema at {revision}: {settings.database_url}")
+
+
 @main.command()
 def scheduler() -> None:
     """Run the deadline scheduler alone (sweeps, reminders, overdue notices, dispatch)."""

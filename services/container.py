@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from definitions import Catalog, Scorecard, load_catalog
 from services.config import Settings
-from services.db import create_schema, make_engine
+from services.db import make_engine, migrate
 from workflow import Engines, known_guards
 
 
@@ -44,6 +44,6 @@ def ensure_secrets(db: Engine) -> None:
 def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
     catalog = load_catalog(known_guards=known_guards())
     db = make_engine(settings.database_url, echo=settings.sql_echo)
-    create_schema(db)
+    migrate(db)
     ensure_secrets(db)
     return Container(settings=settings, db=db, catalog=catalog, engines=Engines(catalog), clock=clock)

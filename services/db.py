@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
 from services import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -44,5 +45,23 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (Alembic); start-up and `pledgeflow migrate` call this."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Several replicas may start at once: one migrates, the others wait, then find nothing to do.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7076001)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
