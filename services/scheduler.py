@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from notifications.channels import EmailChannel, WebhookChannel
 from notifications.dispatcher import dispatch_due
+from services.api import idempotency
 from services.container import Container
 from services.lease import EnforcerLease
 from services.sweep import SweepResult, next_wake, sweep
@@ -43,6 +44,7 @@ class Enforcer:
             if not self.lease.held(now):
                 return None
             result = sweep(self.c.db, self.c.catalog, now)
+            idempotency.purge(self.c, now)
             if result.missed or result.notices:
                 log.info("sweep at %s: %d missed, %d notices", now.isoformat(), result.missed, result.notices)
         self._schedule_wake()

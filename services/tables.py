@@ -294,3 +294,21 @@ class AppSecret(SQLModel, table=True):
     __tablename__ = "app_secret"
     name: str = Field(primary_key=True, max_length=50)
     value: str = Field(max_length=200)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A state-changing POST's answer, kept 24 h so a retry with the same key replays it."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (sa.UniqueConstraint("caller", "route", "key"),)
+    id: int | None = _pk()
+    caller: str = Field(max_length=64)
+    """sha256 of the caller's token: the key is scoped to who sent it."""
+    route: str = Field(max_length=300)
+    key: str = Field(max_length=200)
+    body_hash: str = Field(max_length=64)
+    status: int | None = None
+    """None while the first request is still being handled."""
+    response: str | None = None
+    headers: dict[str, str] = _json()
+    created_at: dt.datetime = _time(nullable=False, index=True)

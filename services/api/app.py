@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import problems
+from services.api.idempotency import IdempotencyMiddleware
 from services.api.routes import (
     campaigns,
     contact_points,
@@ -17,6 +18,7 @@ from services.api.routes import (
     notifications,
     org_records,
     pledges,
+    reports,
     self_evaluations,
 )
 from services.api.schemas import Health
@@ -46,8 +48,18 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         lifespan=lifespan,
     )
     app.state.container = container
+    app.add_middleware(IdempotencyMiddleware, container=container)
     problems.install(app)
-    for module in (directory, campaigns, pledges, self_evaluations, notifications, contact_points, definitions):
+    for module in (
+        directory,
+        campaigns,
+        pledges,
+        self_evaluations,
+        notifications,
+        contact_points,
+        definitions,
+        reports,
+    ):
         app.include_router(module.router)
     for router in org_records.routers:
         app.include_router(router)
