@@ -167,18 +167,13 @@ def _pledge_counts(session: Session, scope: Any, year: int, now: dt.datetime) ->
     """Per org: overdue, late and commented pledges, members and members whose pledge reached 践行."""
     in_year, live = col(Pledge.year) == year, col(Pledge.state) != WITHDRAWN
     is_member = col(Person.status).in_(MEMBER_STATUSES)
-    late = (
-        select(Deadline.id)
-        .where(col(Deadline.subject_type) == "pledge", col(Deadline.subject_id) == col(Pledge.id))
-        .where(col(Deadline.status) == dl.LATE)
-        .exists()
+    # IN, not a correlated EXISTS: SQLite would otherwise walk an index on status or state once per row.
+    late_rows = select(Deadline.subject_id).where(
+        col(Deadline.subject_type) == "pledge", col(Deadline.year) == year, col(Deadline.status) == dl.LATE
     )
+    late = col(Pledge.id).in_(late_rows)
     commented = select(LeaderComment.id).where(col(LeaderComment.pledge_id) == col(Pledge.id)).exists()
-    practised = (
-        select(Pledge.id)
-        .where(col(Pledge.person_id) == col(Person.id), in_year, live, col(Pledge.state).in_(PRACTISED))
-        .exists()
-    )
+    practised = col(Person.id).in_(select(Pledge.person_id).where(in_year, col(Pledge.state).in_(PRACTISED)))
     pledge_org = col(Pledge.org_id)
     return {
         "overdue": _count_by_org(session, scope, pledge_org, in_year, overdue_condition("pledge", col(Pledge.id), now)),
@@ -215,9 +210,7 @@ def _self_evaluations(session: Session, src: Sources, scope: Any, year: int) -> 
     return out
 
 
-def _appraisals(
-    session: Session, src: Sources, scope: Any, year: int
-) -> dict[int, tuple[dict[str, Any], int | None]]:
+def _appraisals(session: Session, src: Sources, scope: Any, year: int) -> dict[int, tuple[dict[str, Any], int | None]]:
     """Per org: its round's state and, once closed, the org's own rate and score; the flagged count."""
     rounds = session.exec(
         select(AppraisalRound)
@@ -234,7 +227,9 @@ def _appraisals(
 def _ballot_subjects(session: Session, round_ids: list[int]) -> list[Person]:
     if not round_ids:
         return []
-    subjects = select(Ballot.subject_id).where(col(Ballot.round_id).in_(round_ids), col(Ballot.subject_type) == "person")
+    subjects = select(Ballot.subject_id).where(
+        col(Ballot.round_id).in_(round_ids), col(Ballot.subject_type) == "person"
+    )
     return list(session.exec(select(Person).where(col(Person.id).in_(subjects))).all())
 
 
@@ -243,7 +238,7 @@ def _appraisal(session: Session, src: Sources, r: AppraisalRound) -> tuple[dict[
     if r.state != "closed":
         return view, None
     results = subject_results(session, src.scale, r.id or 0, src.basic_counts_as_satisfied)
-    own = next((s for s in results if s["subject"] == {**s["subject"], "type": "org", "id": r.org_id}), None)
+    own = next((s for s in results if (s["subject"]["type"], s["subject"]["id"]) == ("org", r.org_id)), None)
     if own is not None:
         view |= {k: own[k] for k in ("satisfaction_rate", "score", "below_threshold")}
     return view, sum(1 for s in results if s["below_threshold"])
@@ -349,6 +344,10 @@ def _nested(part: str, key: str) -> Callable[[dict[str, Any]], Any]:
     return lambda row: (row.get(part) or {}).get(key)
 
 
+def _in_state(state: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: row["pledges_by_state"][state]
+
+
 def _rectification_cell(row: dict[str, Any]) -> str | None:
     r = row.get("rectification")
     if not r:
@@ -359,13 +358,10 @@ def _rectification_cell(row: dict[str, Any]) -> str | None:
 def columns(src: Sources) -> list[Column]:
     """The file columns, in order; state headers are the pledge lifecycle's Chinese labels."""
     percent = "0.0%"
-    states = [
-        Column(s.label_zh, 10, lambda row, code=s.code: row["pledges_by_state"][code])
-        for s in src.engines["pledge"].lifecycle.states
-    ]
+    states = [Column(s.label_zh, 10, _in_state(s.code)) for s in src.engines["pledge"].lifecycle.states]
     return [
         Column("党组织", 28, lambda row: row["name"]),
-        Column("类型", 14, lambda row: ORG_KINDS.get(row["kind"], row["kind"])),
+        Column("类型", 14, lambda row: ORG_KINDS.get(row["kind"], row["kind"]) if row["kind"] else None),
         Column("承诺书数", 10, lambda row: row["pledges"]),
         *states,
         Column("逾期", 8, lambda row: row["overdue"]),
@@ -387,7 +383,7 @@ def columns(src: Sources) -> list[Column]:
 
 
 def _total_row(report: dict[str, Any]) -> dict[str, Any]:
-    return {"name": "合计", "kind": "", **report["totals"]}
+    return {"name": "合计", "kind": None, **report["totals"]}
 
 
 def title(report: dict[str, Any]) -> str:
