@@ -25,13 +25,15 @@ class PledgeFilters:
     overdue: bool | None = None
 
 
-def visible(actor: Actor, org_table: Any, pledge_table: Any) -> Any:
-    """The SQL condition for pledges the actor may read (SPEC §4: who may create and read)."""
+def visible(actor: Actor, org_table: Any, person_column: Any = None) -> Any:
+    """The SQL condition for records the actor may read (SPEC §4: who may create and read):
+    everything for office and supervisors, the subtree for a secretary, and — where a record
+    belongs to a person (`person_column`) — their own."""
     if actor.reads_everything:
         return sa.true()
     scopes = [org_table.path.like(f"%/{org_id}/%") for org_id in actor.secretary_orgs]
-    if actor.person_id is not None:
-        scopes.append(pledge_table.person_id == actor.person_id)
+    if actor.person_id is not None and person_column is not None:
+        scopes.append(person_column == actor.person_id)
     return sa.or_(*scopes) if scopes else sa.false()
 
 
@@ -53,7 +55,7 @@ def overdue_condition(subject_type: str, subject_id: Any, now: dt.datetime) -> A
 def list_pledges(
     session: Session, engine: Engine, actor: Actor, f: PledgeFilters, limit: int, offset: int, now: dt.datetime
 ) -> dict[str, Any]:
-    q = select(Pledge.id).join(Org, Org.id == Pledge.org_id).where(visible(actor, Org, Pledge))  # type: ignore[arg-type]
+    q = select(Pledge.id).join(Org, Org.id == Pledge.org_id).where(visible(actor, Org, Pledge.person_id))  # type: ignore[arg-type]
     if f.year is not None:
         q = q.where(Pledge.year == f.year)
     if f.state is not None:
