@@ -22,23 +22,6 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def _uow(container: Container, write: bool) -> Iterator[UnitOfWork]:
-    with UnitOfWork(container.db, write=write) as uow:
-        yield uow
-
-
-def write_uow(container: ContainerDep) -> Iterator[UnitOfWork]:
-    yield from _uow(container, write=True)
-
-
-def read_uow(container: ContainerDep) -> Iterator[UnitOfWork]:
-    yield from _uow(container, write=False)
-
-
-WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
-ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
-
-
 def current_actor(
     container: ContainerDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -55,6 +38,26 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def _uow(container: Container, write: bool) -> Iterator[UnitOfWork]:
+    with UnitOfWork(container.db, write=write) as uow:
+        yield uow
+
+
+def write_uow(container: ContainerDep, actor: CurrentActor) -> Iterator[UnitOfWork]:
+    """A writing transaction. It depends on the caller so that authentication (its own short
+    read) is done before the write lock is taken: on SQLite, a request holding the lock while
+    waiting for a pooled connection for its read would deadlock with requests queued on the lock."""
+    yield from _uow(container, write=True)
+
+
+def read_uow(container: ContainerDep) -> Iterator[UnitOfWork]:
+    yield from _uow(container, write=False)
+
+
+WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
+ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
 
 
 def now(container: ContainerDep) -> dt.datetime:
