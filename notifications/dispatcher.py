@@ -69,13 +69,14 @@ def dispatch_due(
     max_attempts: int = 8,
     backoff_seconds: float = 2.0,
     batch: int = 100,
+    claim: dt.timedelta = CLAIM,
 ) -> Stats:
     """Send up to `batch` deliveries due at `now`. Without an e-mail channel, e-mails wait, still pending."""
     retry = Retry(max_attempts, backoff_seconds)
     channels = (WEBHOOK,) if email is None else (WEBHOOK, EMAIL)
     stats, handled = Stats(), 0
     while handled < batch:
-        jobs = _claim(engine, now, channels, min(ROUND, batch - handled))
+        jobs = _claim(engine, now, channels, min(ROUND, batch - handled), claim)
         if not jobs:
             break
         for job in jobs:
@@ -84,15 +85,16 @@ def dispatch_due(
     return stats
 
 
-def _claim(engine: Engine, now: dt.datetime, channels: Sequence[str], limit: int) -> list[Job]:
+def _claim(engine: Engine, now: dt.datetime, channels: Sequence[str], limit: int, claim: dt.timedelta) -> list[Job]:
+    """Push the next deliveries `claim` ahead, so others skip them; a crashed dispatcher's claim lapses."""
     with Session(engine, expire_on_commit=False) as session:
-        ids = list(session.scalars(_claim_statement(now, channels, limit)))
+        ids = list(session.scalars(_claim_statement(now, channels, limit, claim)))
         jobs = _load(session, ids)
         session.commit()
     return jobs
 
 
-def _claim_statement(now: dt.datetime, channels: Sequence[str], limit: int) -> sa.Update:
+def _claim_statement(now: dt.datetime, channels: Sequence[str], limit: int, claim: dt.timedelta) -> sa.Update:
     # One UPDATE, so SQLite takes its write lock up front; SQLite renders no FOR UPDATE (its single
     # writer already serialises claims), PostgreSQL skips rows another dispatcher is claiming.
     due = (
@@ -102,7 +104,7 @@ def _claim_statement(now: dt.datetime, channels: Sequence[str], limit: int) -> s
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = sa.update(DELIVERY).where(DELIVERY.c.id.in_(due)).values(next_attempt_at=now + CLAIM)
+    claimed = sa.update(DELIVERY).where(DELIVERY.c.id.in_(due)).values(next_attempt_at=now + claim)
     return claimed.returning(DELIVERY.c.id)
 
 

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     """Run the deadline scheduler inside `serve` (the CLI's --no-scheduler turns it off)."""
     basic_counts_as_satisfied: bool = False
     """Whether 基本满意 counts towards the satisfaction rate of mass appraisal."""
+    dispatch_claim_seconds: float = 60.0
+    """How long a dispatcher owns a delivery it is sending; a crashed dispatcher's claim lapses after it."""
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 2.0
     sql_echo: bool = False
+    max_body_bytes: int = 1024 * 1024
+    """Request bodies larger than this are refused with 413 before anything reads them."""

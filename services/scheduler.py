@@ -63,6 +63,7 @@ class Enforcer:
             self.email,
             max_attempts=s.webhook_max_attempts,
             backoff_seconds=s.webhook_backoff_seconds,
+            claim=dt.timedelta(seconds=s.dispatch_claim_seconds),
         )
         if stats.sent or stats.retried or stats.failed:
             log.info("dispatch: %d sent, %d retried, %d failed", stats.sent, stats.retried, stats.failed)
