@@ -15,16 +15,21 @@ from services import tables  # noqa: F401  (registers the tables on SQLModel.met
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
-    """An engine tuned per dialect: SQLite gets WAL, a busy timeout and foreign keys."""
+    """An engine tuned per dialect: SQLite gets WAL, a busy timeout and foreign keys.
+
+    Bound parameters (token hashes, webhook secrets, everything users typed) are kept out of SQL
+    echo and out of the messages of database errors, which end up in logs."""
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -59,9 +64,11 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (Alembic); start-up and `pledgeflow migrate` call this."""
     config = alembic_config()
-    with engine.begin() as connection:
+    # Several workers or replicas may start at once: one migrates, the others wait for it and then
+    # find nothing to do (PostgreSQL: an advisory lock; SQLite: the write lock taken up front).
+    with engine.connect() as plain, plain.execution_options(pledgeflow_write=True).begin() as tx:
+        connection = tx.connection
         if engine.dialect.name == "postgresql":
-            # Several replicas may start at once: one migrates, the others wait, then find nothing to do.
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7076001)"))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

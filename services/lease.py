@@ -55,6 +55,7 @@ class EnforcerLease:
             lease = uow.session.exec(select(Lease).where(Lease.name == NAME)).first()
             if lease is None:
                 uow.session.add(Lease(name=NAME, holder=self.holder, expires_at=now + self.ttl))
+                log.info("enforcer lease taken by %s", self.holder)
             elif lease.holder == self.holder or lease.expires_at <= now:
                 if lease.holder != self.holder:
                     log.info("enforcer lease taken over from %s by %s", lease.holder, self.holder)
