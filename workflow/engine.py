@@ -6,9 +6,9 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from transitions import EventData, Machine
+from transitions import Machine
 
-from definitions import Catalog, Lifecycle
+from definitions import Catalog, EventDef, Lifecycle
 from workflow.errors import GuardRejected, RoleForbidden, TransitionNotAllowed, UnknownEvent
 from workflow.guards import GUARDS, GuardContext, evaluate
 
@@ -24,13 +24,12 @@ class Transitioned:
 
 
 class _Subject:
-    """The stand-in the machine moves: a state and the domain events it produced."""
+    """The stand-in the machine moves: a record's state, never the record itself."""
 
-    __slots__ = ("events", "state")
+    __slots__ = ("state",)
 
     def __init__(self, state: str):
         self.state = state
-        self.events: list[Transitioned] = []
 
 
 class Engine:
@@ -44,7 +43,6 @@ class Engine:
             initial=lifecycle.initial,
             auto_transitions=False,
             send_event=True,
-            after_state_change=[self._record],
         )
         for ev in lifecycle.events:
             sources: list[Any] = lifecycle.sources(ev)
@@ -52,34 +50,26 @@ class Engine:
         self._from: dict[str, list[str]] = {
             s.code: [e.name for e in lifecycle.events if s.code in lifecycle.sources(e)] for s in lifecycle.states
         }
-
-    def _record(self, event: EventData) -> None:
-        assert event.transition is not None and event.transition.dest is not None
-        subject: _Subject = event.model  # type: ignore[assignment]
-        subject.events.append(
-            Transitioned(self.lifecycle.name, event.event.name, event.transition.source, event.transition.dest)
-        )
+        # Looked up on every fire: dicts and frozensets built once, not scans per event.
+        self._events: dict[str, EventDef] = {e.name: e for e in lifecycle.events}
+        self._roles: dict[str, frozenset[str]] = {e.name: frozenset(e.roles) for e in lifecycle.events}
+        self._sources: dict[str, frozenset[str]] = {e.name: frozenset(lifecycle.sources(e)) for e in lifecycle.events}
 
     def events_from(self, state: str) -> list[str]:
         return self._from.get(state, [])
 
     def allowed_events(self, state: str, roles: Set[str]) -> list[str]:
         """The events this caller (holding `roles` on the record) may fire now, guards aside."""
-        return [name for name in self.events_from(state) if roles & set(self._event(name).roles)]
-
-    def _event(self, name: str) -> Any:
-        ev = self.lifecycle.event(name)
-        assert ev is not None
-        return ev
+        return [name for name in self.events_from(state) if not self._roles[name].isdisjoint(roles)]
 
     def check(self, state: str, event: str, roles: Set[str], ctx: GuardContext) -> None:
         """Raise what firing would raise, without moving anything."""
-        ev = self.lifecycle.event(event)
+        ev = self._events.get(event)
         if ev is None:
             raise UnknownEvent(event, state, self.allowed_events(state, roles))
-        if event not in self.events_from(state):
+        if state not in self._sources[event]:
             raise TransitionNotAllowed(event, state, self.allowed_events(state, roles))
-        if not roles & set(ev.roles):
+        if self._roles[event].isdisjoint(roles):
             raise RoleForbidden(event, ev.roles)
         failures = evaluate(ev.guards, ctx)
         if failures:
@@ -90,7 +80,7 @@ class Engine:
         self.check(state, event, roles, ctx)
         subject = _Subject(state)
         self.machine.events[event].trigger(subject)
-        return subject.events[-1]
+        return Transitioned(self.lifecycle.name, event, state, subject.state)
 
 
 class Engines(Mapping[str, Engine]):
