@@ -21,6 +21,7 @@ import uvicorn
 from services.api.app import create_app
 from services.config import Settings
 from services.container import Container
+from tests.county import County, build_county
 
 ADMIN = "test-admin-token"
 PG_URL = os.environ.get("PLEDGEFLOW_TEST_PG_URL")
@@ -115,3 +116,11 @@ def serve(settings: Settings, clock: Clock) -> Iterator[Served]:
 def served(db_url: str, clock: Clock) -> Iterator[Served]:
     with serve(Settings(database_url=db_url, admin_token=ADMIN, scheduler=False), clock) as s:
         yield s
+
+
+@pytest.fixture
+def county(served: Served) -> Iterator[County]:
+    """The small county of tests/county.py, built through the served app's API."""
+    c = build_county(served.client(), served.url)
+    yield c
+    c.close()

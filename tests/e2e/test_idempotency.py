@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.conftest import Served
-from tests.county import GOOD_ITEMS, YEAR, County, build_county
-
-
-@pytest.fixture
-def county(served: Served) -> Iterator[County]:
-    c = build_county(served.client(), served.url)
-    yield c
-    c.close()
+from tests.county import GOOD_ITEMS, YEAR, County
 
 
 def test_a_retried_create_makes_one_pledge(county: County) -> None:

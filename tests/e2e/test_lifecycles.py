@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, YEAR, County, build_county
-
-
-@pytest.fixture
-def county(served: Served) -> Iterator[County]:
-    c = build_county(served.client(), served.url)
-    yield c
-    c.close()
+from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, YEAR, County
 
 
 def fire(client: httpx.Client, pid: int, event: str, expect: int = 200, **body: Any) -> dict[str, Any]:

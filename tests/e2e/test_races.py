@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tests.conftest import Served
-from tests.county import GOOD_ITEMS, YEAR, County, build_county
-
-
-@pytest.fixture
-def county(served: Served) -> Iterator[County]:
-    c = build_county(served.client(), served.url)
-    yield c
-    c.close()
+from tests.county import GOOD_ITEMS, YEAR, County
 
 
 def test_twenty_simultaneous_events_on_one_pledge(county: County) -> None:
