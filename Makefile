@@ -1,7 +1,7 @@
 # Pledgeflow developer entry points.
 #
 #   make run          create .venv, install the locked runtime deps, serve on http://127.0.0.1:8000
-#   make test         create .venv, install runtime+dev deps, lint + types, then the whole test
+#   make test         create .venv, install runtime+dev deps, chromium (apt), lint + types, then the whole test
 #                     suite against a throwaway PostgreSQL (scripts/with-postgres.sh)
 #   make lock         regenerate requirements.lock / requirements-dev.lock from pyproject.toml
 #                     (keeps current pins where possible; `make lock LOCK_ARGS=--upgrade` bumps all,
@@ -24,7 +24,7 @@ LOCK_TOOLS ?= pip==26.3 pip-tools==7.6.2
 LOCK_ARGS ?=
 PIP_COMPILE_FLAGS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: install install-dev run test lint lock bench clean
+.PHONY: install install-dev run test lint lock bench clean browser
 
 install: $(STAMP_RUNTIME)
 
@@ -51,7 +51,13 @@ lint: install-dev
 	$(BIN)/mypy workflow definitions services notifications
 	$(BIN)/lint-imports
 
-test: install-dev lint
+# The browser tests drive Debian's chromium (Playwright's own download cannot work offline) and
+# need a CJK font for the screenshots; both come from apt when missing.
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
+
+test: install-dev lint browser
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest
 
 bench: install

@@ -41,14 +41,19 @@ KIND = Kind(
 )
 
 
-def ballot_key(session: Session) -> bytes:
-    """The key voters are hashed with; made once, kept in the database, shown nowhere."""
-    row = session.get(AppSecret, SECRET_NAME)
+def kept_secret(session: Session, name: str) -> str:
+    """A random secret made once under `name`, kept in the database, shown nowhere."""
+    row = session.get(AppSecret, name)
     if row is None:
-        row = AppSecret(name=SECRET_NAME, value=secrets.token_hex(32))
+        row = AppSecret(name=name, value=secrets.token_hex(32))
         session.add(row)
         session.flush()
-    return row.value.encode()
+    return row.value
+
+
+def ballot_key(session: Session) -> bytes:
+    """The key voters are hashed with."""
+    return kept_secret(session, SECRET_NAME).encode()
 
 
 def voter_hash(key: bytes, round_id: int, user_id: int) -> str:

@@ -36,7 +36,7 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
     settings = Settings()
     if demo:
         _seed_if_empty(settings)
-    click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {settings.database_url})")
+    click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {shown_url(settings.database_url)})")
     uvicorn.run(
         "services.api.app:create_app",
         factory=True,
@@ -46,6 +46,13 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
         log_level="info",
         log_config=_log_config(),
     )
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be printed or logged: the password masked."""
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 def _log_config() -> dict[str, Any]:
@@ -82,7 +89,7 @@ def migrate_command(revision: str) -> None:
         migrate(engine, revision)
     finally:
         engine.dispose()
-    click.echo(f"schema at {revision}: {settings.database_url}")
+    click.echo(f"schema at {revision}: {shown_url(settings.database_url)}")
 
 
 @main.command()

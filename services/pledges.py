@@ -29,28 +29,61 @@ from workflow import Engine
 LIFECYCLE = "pledge"
 
 
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+"""Text holds no control character but tab and line breaks: PostgreSQL cannot store NUL in a
+text column, and a spreadsheet cell (the .xlsx report) cannot hold the others."""
+
+
 class ItemIn(BaseModel):
     """One pledge item as written by its owner (on create, PATCH and `amend`)."""
 
     model_config = ConfigDict(extra="forbid")
     id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
-    content: Annotated[str, Field(min_length=1, max_length=500)]
-    measure: Annotated[str, Field(max_length=500)] | None = None
+    content: Annotated[str, Field(min_length=1, max_length=500, pattern=PLAIN_TEXT)]
+    measure: Annotated[str, Field(max_length=500, pattern=PLAIN_TEXT)] | None = None
     due_date: dt.date | None = None
 
 
+class OutcomeIn(BaseModel):
+    """How one item was kept, as the reviewer states it on `appraise` (the guards judge the values)."""
+
+    model_config = ConfigDict(extra="forbid")
+    item: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    outcome: Annotated[str, Field(max_length=20)]
+    explanation: Annotated[str, Field(max_length=2000, pattern=PLAIN_TEXT)] | None = None
+
+
 ITEMS = TypeAdapter(Annotated[list[ItemIn], Field(min_length=1, max_length=50)])
+OUTCOMES = TypeAdapter(Annotated[list[OutcomeIn], Field(max_length=50)])
+MEETING_FIELDS = frozenset({"held_on", "attendees"})
+
+
+def _parse(adapter: TypeAdapter[Any], raw: Any, field: str, what: str) -> list[dict[str, Any]]:
+    try:
+        return [i.model_dump() for i in adapter.validate_python(raw)]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        path = f"{field}{where}" if where.startswith("[") or not where else f"{field}.{where}"
+        raise Invalid(path, f"{what}有误（{path}）：{err['msg']}") from exc
 
 
 def parse_items(raw: Any, field: str) -> list[dict[str, Any]]:
-    try:
-        return [i.model_dump() for i in ITEMS.validate_python(raw)]
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
-        raise Invalid(
-            f"{field}{where}" if where.startswith("[") else f"{field}.{where}", f"承诺事项有误：{err['msg']}"
-        ) from exc
+    return _parse(ITEMS, raw, field, "承诺事项")
+
+
+def _checked_data(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The parts of an event's data that are stored as given: typed and bounded before any guard reads them."""
+    if event == "amend" and "items" in data:
+        data = {**data, "items": parse_items(data["items"], "data.items")}
+    if event == "appraise" and "outcomes" in data:
+        data = {**data, "outcomes": _parse(OUTCOMES, data["outcomes"], "data.outcomes", "兑现情况")}
+    if event == "submit" and isinstance(data.get("meeting"), Mapping):
+        unknown = sorted(set(data["meeting"]) - MEETING_FIELDS)
+        if unknown:
+            field = f"data.meeting.{unknown[0]}"
+            raise Invalid(field, f"不允许的字段 {field}（会议只记录 held_on 和 attendees）")
+    return data
 
 
 WITHDRAWN = "withdrawn"
@@ -255,9 +288,8 @@ def fire_event(
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
     records.check_version(pledge, if_match)
-    event, data = body["event"], body.get("data") or {}
-    if event == "amend" and "items" in data:
-        data = {**data, "items": parse_items(data["items"], "data.items")}
+    event = body["event"]
+    data = _checked_data(event, body.get("data") or {})
     facts = _facts(s, pledge, criteria or {})
     records.transition(
         s,

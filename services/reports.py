@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
@@ -401,6 +402,11 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
+def _sheet_value(value: Any) -> Any:
+    """Stored text as a sheet can hold it: without the control characters a cell refuses."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def to_xlsx(report: dict[str, Any], src: Sources) -> bytes:
     """One sheet 「工作进展」: a title row, a bold header row, one row per org and a 合计 row."""
     cols = columns(src)
@@ -415,10 +421,12 @@ def to_xlsx(report: dict[str, Any], src: Sources) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in [*report["orgs"], _total_row(report)]:
-        ws.append([c.value(row) for c in cols])
+        ws.append([_sheet_value(c.value(row)) for c in cols])
         for cell, c in zip(ws[ws.max_row], cols, strict=True):
             if c.number_format:
                 cell.number_format = c.number_format
+            if cell.data_type == "f":  # a stored name such as "=1+1" is text, never a formula
+                cell.data_type = "s"
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for n, c in enumerate(cols, start=1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 
 from sqlalchemy.engine import Engine
@@ -13,12 +14,18 @@ from sqlmodel import Session
 from services.errors import Conflict
 
 
+@functools.cache
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    """One session factory per engine, not one per request."""
+    return sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
 class UnitOfWork:
     """`with UnitOfWork(db) as uow: … uow.commit()`. A lost race, wherever the ORM notices it
     (a flush before a query, or the commit), leaves as a Conflict (409) with nothing written."""
 
     def __init__(self, engine: Engine, write: bool = True):
-        self._factory = sessionmaker(engine, class_=Session, expire_on_commit=False)
+        self._factory = _factory(engine)
         self._write = write
         self.session: Session
 

@@ -50,6 +50,11 @@ def evaluate(names: Sequence[str], ctx: GuardContext) -> list[GuardFailure]:
     return failures
 
 
+def _one_of(value: Any, options: Mapping[str, Any]) -> bool:
+    """Membership that a list or object in the request cannot crash (they are unhashable)."""
+    return isinstance(value, str) and value in options
+
+
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -105,7 +110,7 @@ def meeting_recorded(ctx: GuardContext) -> str | None:
 
 @guard("channel_valid")
 def channel_valid(ctx: GuardContext) -> str | None:
-    if ctx.data.get("channel") in PUBLISH_CHANNELS:
+    if _one_of(ctx.data.get("channel"), PUBLISH_CHANNELS):
         return None
     options = "、".join(f"{k}（{v}）" for k, v in PUBLISH_CHANNELS.items())
     return f"请选择公开方式（channel）：{options}"
@@ -138,7 +143,7 @@ def has_progress(ctx: GuardContext) -> str | None:
 
 @guard("grade_valid")
 def grade_valid(ctx: GuardContext) -> str | None:
-    if ctx.data.get("grade") in GRADES:
+    if _one_of(ctx.data.get("grade"), GRADES):
         return None
     return "请选择考评等次（grade）：" + "、".join(f"{k}（{v}）" for k, v in GRADES.items())
 
@@ -154,7 +159,7 @@ def outcomes_complete(ctx: GuardContext) -> str | None:
     problems = []
     for n, item in enumerate(ctx.record.get("items", []), start=1):
         entry = given.get(item["id"]) or {"outcome": item.get("outcome"), "explanation": item.get("explanation")}
-        if entry.get("outcome") not in OUTCOMES:
+        if not _one_of(entry.get("outcome"), OUTCOMES):
             problems.append(f"第{n}项未填写兑现情况")
         elif entry["outcome"] == "objective" and not _text(entry.get("explanation")):
             problems.append(f"第{n}项因客观原因未兑现，须说明原因")
@@ -213,7 +218,7 @@ EVALUATION_METHODS = {"report": "听取汇报", "survey": "调查走访", "site_
 @guard("evaluation_methods_valid")
 def evaluation_methods_valid(ctx: GuardContext) -> str | None:
     methods = ctx.data.get("methods")
-    ok = isinstance(methods, list) and methods and all(m in EVALUATION_METHODS for m in methods)
+    ok = isinstance(methods, list) and methods and all(_one_of(m, EVALUATION_METHODS) for m in methods)
     options = "、".join(f"{k}（{v}）" for k, v in EVALUATION_METHODS.items())
     return None if ok else f"请注明评估方式（methods，可多选）：{options}"
 
@@ -233,7 +238,7 @@ def criteria_ratings_valid(ctx: GuardContext) -> str | None:
     if not isinstance(ratings, Mapping):
         return "评价（ratings）应为“指标代码: 等次”的对象"
     unknown = [k for k in ratings if k not in criteria]
-    bad = [k for k, v in ratings.items() if k in criteria and v not in levels]
+    bad = [k for k, v in ratings.items() if k in criteria and not _one_of(v, levels)]
     problems = []
     if unknown:
         problems.append(f"未知的评价指标：{'、'.join(map(str, unknown))}（应为：{'、'.join(criteria.values())}）")

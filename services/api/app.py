@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from services.api import problems
 from services.api.idempotency import IdempotencyMiddleware
+from services.api.limits import BodyLimitMiddleware
 from services.api.routes import (
     campaigns,
     contact_points,
@@ -25,6 +28,9 @@ from services.api.schemas import Health
 from services.config import Settings
 from services.container import build_container, utc_now
 from services.scheduler import Enforcer
+from services.web import render as web_render
+from services.web import routes as web_routes
+from services.web.session import session_options
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
@@ -49,6 +55,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     )
     app.state.container = container
     app.add_middleware(IdempotencyMiddleware, container=container)
+    app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
+    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
     problems.install(app)
     for module in (
         directory,
@@ -60,9 +68,11 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         definitions,
         reports,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=problems.RESPONSES)
     for router in org_records.routers:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
+    app.include_router(web_routes.router)  # the pages for people (Chinese), beside the API
+    app.mount("/static", StaticFiles(directory=web_render.STATIC), name="static")
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

@@ -24,6 +24,7 @@ from services.uow import UnitOfWork
 TTL = dt.timedelta(hours=24)
 KEPT_HEADERS = ("content-type", "etag", "location")
 PROBLEM = "application/problem+json"
+ROUTE_MAX = 300  # IdempotencyKey.route
 
 
 class IdempotencyMiddleware:
@@ -34,10 +35,10 @@ class IdempotencyMiddleware:
         headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
         key = headers.get(b"idempotency-key", b"").decode("latin-1").strip()
         token = headers.get(b"authorization", b"")
-        if scope["type"] != "http" or scope["method"] != "POST" or not key or not token:
+        if scope["type"] != "http" or scope["method"] != "POST" or not key or not token or _no_route(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if len(key) > 200:
+        if len(key) > 200 or "\x00" in key:
             await _problem(send, 422, "Idempotency-Key 过长（最多200个字符）")
             return
         body = await _read_body(receive)
@@ -92,17 +93,20 @@ class IdempotencyMiddleware:
         finally:
             started = next((m for m in messages if m["type"] == "http.response.start"), {})
             raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-            kept = {k.decode(): v.decode() for k, v in started.get("headers", []) if k.decode() in KEPT_HEADERS}
-            await anyio.to_thread.run_sync(self._finish, row_id, started.get("status", 500), raw, kept)
+            headers = [(k.decode().lower(), v.decode()) for k, v in started.get("headers", [])]
+            kept = {k: v for k, v in headers if k in KEPT_HEADERS}
+            # An answer marked no-store carries a secret (a new user's token): it is never kept.
+            keep = not any(k == "cache-control" and "no-store" in v for k, v in headers)
+            await anyio.to_thread.run_sync(self._finish, row_id, started.get("status", 500), raw, kept, keep)
         for message in messages:
             await send(message)
 
-    def _finish(self, row_id: int, status: int, response: bytes, headers: dict[str, str]) -> None:
+    def _finish(self, row_id: int, status: int, response: bytes, headers: dict[str, str], keep: bool) -> None:
         with UnitOfWork(self.c.db) as uow:
             row = uow.session.get(IdempotencyKey, row_id)
             if row is None:
                 return
-            if 200 <= status < 300:
+            if keep and 200 <= status < 300:
                 row.status, row.response, row.headers = status, response.decode(), headers
                 uow.session.add(row)
             else:  # only 2xx answers are kept: a refused request may be corrected and retried
@@ -116,6 +120,12 @@ def purge(container: Container, now: dt.datetime) -> int:
         result: Any = uow.session.execute(sa.delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < now - TTL))
         uow.commit()
     return int(result.rowcount)
+
+
+def _no_route(path: str) -> bool:
+    """A path no route has (too long for the `route` column, or holding a NUL, which PostgreSQL
+    cannot store): nothing to keep, the app answers 404."""
+    return len(path) > ROUTE_MAX or "\x00" in path
 
 
 async def _read_body(receive: Receive) -> bytes:

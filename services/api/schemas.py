@@ -3,16 +3,64 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
-from services.pledges import ItemIn
+from services.pledges import PLAIN_TEXT, ItemIn
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Name = Annotated[str, Field(min_length=1, max_length=50)]
+Clean = Annotated[str, Field(pattern=PLAIN_TEXT)]
+"""Every text field: no control character but tab and line breaks; each field adds its own length limit."""
+Text = Annotated[Clean, Field(min_length=1, max_length=2000)]
+Name = Annotated[Clean, Field(min_length=1, max_length=50)]
+Code = Annotated[Clean, Field(min_length=1, max_length=50)]
+"""A short machine word: a deadline name, a score item code, a key in an event's `data`."""
+
+STATE_CODE = r"^[a-z_]*$"
+"""A `state` query filter is a state code such as `proposing`."""
+
+DATA_TEXT_MAX, DATA_ITEMS_MAX, DATA_DEPTH_MAX = 10000, 200, 10
+PLAIN = re.compile(PLAIN_TEXT)
+
+
+def _data_error(where: str, problem: str) -> PydanticCustomError:
+    return PydanticCustomError("data_invalid", "{where} {problem}", {"where": where, "problem": problem})
+
+
+def bounded_json(value: Any, where: str = "", depth: int = 0) -> Any:
+    """An event's `data` is free-form JSON whose meaning the lifecycle's guards check; here only
+    its shape is bounded: text (no control characters, at most 10000 characters), finite numbers,
+    the size of lists and objects, nesting."""
+    if depth > DATA_DEPTH_MAX:
+        raise _data_error(where, f"嵌套过深（最多 {DATA_DEPTH_MAX} 层）")
+    if isinstance(value, str):
+        if len(value) > DATA_TEXT_MAX:
+            raise _data_error(where, f"过长（最多 {DATA_TEXT_MAX} 个字符）")
+        if not PLAIN.match(value):
+            raise _data_error(where, "不能包含控制字符（如 \\x00）")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _data_error(where, "应为有限的数字")
+    elif isinstance(value, list):
+        if len(value) > DATA_ITEMS_MAX:
+            raise _data_error(where, f"过多（最多 {DATA_ITEMS_MAX} 项）")
+        for n, item in enumerate(value):
+            bounded_json(item, f"{where}[{n}]", depth + 1)
+    elif isinstance(value, dict):
+        if len(value) > DATA_ITEMS_MAX:
+            raise _data_error(where, f"字段过多（最多 {DATA_ITEMS_MAX} 个）")
+        for key, item in value.items():
+            if not 1 <= len(key) <= 50 or not PLAIN.match(key):
+                raise _data_error(where or "data", f"含无效的字段名（1 至 50 个字符，不含控制字符）：{key[:50]!r}")
+            bounded_json(item, f"{where}.{key}" if where else key, depth + 1)
+    return value
+
+
+EventData = Annotated[dict[Code, Any], Field(max_length=50), AfterValidator(bounded_json)]
 
 
 class In(BaseModel):
@@ -20,7 +68,7 @@ class In(BaseModel):
 
 
 class OrgIn(In):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[Clean, Field(min_length=1, max_length=100)]
     kind: Literal["committee", "general_branch", "branch"]
     parent_id: Id | None = None
 
@@ -37,7 +85,7 @@ class PersonIn(In):
     name: Name
     org_id: Id
     status: Literal["full", "probationary", "activist", "non_member"]
-    position: Annotated[str, Field(max_length=50)] | None = None
+    position: Annotated[Clean, Field(max_length=50)] | None = None
 
 
 class PersonOut(BaseModel):
@@ -54,10 +102,13 @@ class RoleIn(In):
     org_id: Id | None = None
 
 
+EMAIL = r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$"
+
+
 class UserIn(In):
     name: Name
     person_id: Id | None = None
-    email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Annotated[str, Field(max_length=200, pattern=EMAIL)] | None = None
     roles: Annotated[list[RoleIn], Field(min_length=1, max_length=20)]
 
 
@@ -81,8 +132,8 @@ class MeOut(BaseModel):
 
 
 class CalendarIn(In):
-    timezone: Annotated[str, Field(max_length=50)] | None = None
-    deadlines: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=40)]] | None = None
+    timezone: Annotated[Clean, Field(max_length=50)] | None = None
+    deadlines: dict[Code, Annotated[Clean, Field(max_length=40)]] | None = None
     notify_past_deadlines: bool = False
     reminder_offsets_days: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(max_length=5)] | None = None
     escalation_after_days: Annotated[int, Field(ge=0, le=30)] | None = None
@@ -123,9 +174,9 @@ class PledgePatch(In):
 
 
 class EventIn(In):
-    event: Annotated[str, Field(min_length=1, max_length=40)]
-    reason: Annotated[str, Field(max_length=2000)] | None = None
-    data: dict[str, Any] | None = None
+    event: Annotated[Clean, Field(min_length=1, max_length=40)]
+    reason: Annotated[Clean, Field(max_length=2000)] | None = None
+    data: EventData | None = None
     effective_on: dt.date | None = None
 
 
@@ -270,10 +321,10 @@ class SelfEvaluationPage(BaseModel):
 
 
 class ScoreIn(In):
-    code: Annotated[str, Field(min_length=1, max_length=50)]
+    code: Code
     points: Annotated[float, Field(allow_inf_nan=False)]
-    method: Annotated[str, Field(max_length=30)] | None = None
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    method: Annotated[Clean, Field(max_length=30)] | None = None
+    note: Annotated[Clean, Field(max_length=2000)] | None = None
 
 
 class ScoresIn(In):
@@ -308,9 +359,24 @@ class InboxPage(BaseModel):
     total: int
 
 
+WEBHOOK_URL_MAX = 500
+
+
+def _stored_url_fits(url: AnyHttpUrl) -> AnyHttpUrl:
+    """The URL as stored (normalized: percent-encoded, a path added) fits its 500-character column;
+    `UrlConstraints` alone measures only what was sent."""
+    if len(str(url)) > WEBHOOK_URL_MAX:
+        limit = {"max_length": WEBHOOK_URL_MAX}
+        raise PydanticCustomError("string_too_long", "过长（最多 {max_length} 个字符）", limit)
+    return url
+
+
+WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=WEBHOOK_URL_MAX), AfterValidator(_stored_url_fits)]
+
+
 class WebhookIn(In):
-    url: AnyHttpUrl
-    secret: Annotated[str, Field(min_length=8, max_length=200)]
+    url: WebhookUrl
+    secret: Annotated[Clean, Field(min_length=8, max_length=200)]
     kinds: Annotated[list[Literal["reminder", "overdue", "escalation"]], Field(max_length=3)] = []
 
 
@@ -390,7 +456,7 @@ class BallotSubject(In):
 
 class BallotIn(In):
     subject: BallotSubject
-    rating: Annotated[str, Field(min_length=1, max_length=20)]
+    rating: Annotated[Clean, Field(min_length=1, max_length=20)]
 
 
 class BallotOut(BaseModel):

@@ -89,3 +89,18 @@ def test_allowed_events_depend_on_roles(engines: Engines) -> None:
     assert pledge.allowed_events("proposing", {"owner", "secretary"}) == ["submit", "withdraw"]
     assert pledge.allowed_events("closed", {"office", "owner", "reviewer", "secretary"}) == []
     assert engines["self_evaluation"].allowed_events("submitted", {"office"}) == ["return", "accept"]
+
+
+def test_guards_refuse_lists_and_objects_instead_of_crashing(engines: Engines) -> None:
+    odd: list[object] = [["notice_board"], {"a": 1}]
+    for value in odd:
+        with pytest.raises(GuardRejected) as refused:
+            engines["pledge"].fire(
+                "publicizing", "publish", {"secretary"}, GuardContext(record={}, data={"channel": value})
+            )
+        assert "channel_valid" in [f.name for f in refused.value.failures]
+        ctx = GuardContext(record={"items": [], "comment_count": 1}, data={"grade": value, "ratings": {"x": value}})
+        with pytest.raises(GuardRejected):
+            engines["pledge"].fire("appraising", "appraise", {"reviewer"}, ctx)
+        with pytest.raises(GuardRejected):
+            engines["demo_site"].fire("nominated", "evaluate", {"office"}, GuardContext({}, {"methods": [value]}))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from services import diagrams
 from services.api.deps import ContainerDep
-from services.errors import NotFound
+from services.errors import Invalid, NotFound
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"])
 
@@ -29,7 +29,16 @@ def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
     return dict(_lifecycle(c, name).model_dump())
 
 
-@router.get("/{name}/diagram")
+@router.get(
+    "/{name}/diagram",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/svg+xml": {}, "text/plain": {"schema": {"type": "string"}}},
+            "description": "流程图（SVG，或 Mermaid 文本）",
+        }
+    },
+)
 def diagram(
     name: str,
     c: ContainerDep,
@@ -37,6 +46,8 @@ def diagram(
     state: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Response:
     lc = _lifecycle(c, name)
+    if state is not None and state not in {st.code for st in lc.states}:
+        raise Invalid("state", f"{name} 流程中没有状态 {state}")
     if format == "mermaid":
         return Response(diagrams.mermaid(lc, state), media_type="text/plain; charset=utf-8")
     return Response(diagrams.svg(lc, state), media_type="image/svg+xml")

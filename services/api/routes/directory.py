@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from services import directory
 from services.api.deps import CurrentActor, Now, ReadUow, WriteUow
@@ -29,9 +29,10 @@ def create_person(body: PersonIn, actor: CurrentActor, uow: WriteUow) -> Any:
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
-def create_user(body: UserIn, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
+def create_user(body: UserIn, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
     roles = [r.model_dump() for r in body.roles]
     user, token = directory.create_user(uow, actor, body.name, body.person_id, roles, now, email=body.email)
+    response.headers["Cache-Control"] = "no-store"  # the token is shown once: kept by no cache, no replay
     return {"id": user.id, "name": user.name, "token": token, "roles": roles}
 
 

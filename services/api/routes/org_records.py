@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from services import appraisals, demo_sites, org_records, rectifications
 from services.api.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
 from services.api.schemas import (
+    STATE_CODE,
     AppraisalRoundIn,
     BallotIn,
     BallotOut,
@@ -57,7 +58,7 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         now: Now,
         year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
         org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-        state: Annotated[str | None, Query(max_length=30)] = None,
+        state: Annotated[str | None, Query(max_length=30, pattern=STATE_CODE)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     ) -> Any:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from services import pledges, queries
 from services.api.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
 from services.api.schemas import (
+    STATE_CODE,
     CommentIn,
     CommentOut,
     EventIn,
@@ -47,7 +48,7 @@ def list_pledges(
     actor: CurrentActor,
     now: Now,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: Annotated[str | None, Query(max_length=30, pattern=STATE_CODE)] = None,
     org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     subject_type: Annotated[str | None, Query(pattern="^(org|person)$")] = None,
     overdue: bool | None = None,

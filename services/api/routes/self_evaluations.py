@@ -11,6 +11,7 @@ from sqlmodel import select
 from services import self_evaluations as se
 from services.api.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
 from services.api.schemas import (
+    STATE_CODE,
     EventIn,
     HistoryOut,
     ScoresIn,
@@ -48,7 +49,7 @@ def list_evaluations(
     now: Now,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: Annotated[str | None, Query(max_length=30, pattern=STATE_CODE)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> Any:
