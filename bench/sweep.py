@@ -389,7 +389,7 @@ def db_bytes(db: sa.Engine, url: str) -> int:
 # --- measuring ---------------------------------------------------------------------------------------------------
 
 
-PARTS = ("mark_missed", "_due_rows", "_emit", "_subjects", "publish")
+PARTS = ("mark_missed", "_due_rows", "_emit", "publish")
 
 
 @contextmanager
@@ -418,8 +418,7 @@ def breakdown(total: float, spent: dict[str, float]) -> dict[str, float]:
     return {
         "mark_missed": spent["mark_missed"],
         "read_due_rows": spent["_due_rows"],
-        "load_subjects": spent["_subjects"],
-        "drafts_and_deadline_updates": emit - spent["_subjects"] - spent["publish"],
+        "drafts_and_deadline_updates": emit - spent["publish"],
         "publish": spent["publish"],
         "commits_and_rest": total - spent["mark_missed"] - spent["_due_rows"] - emit,
     }
@@ -689,10 +688,9 @@ def table_rows(r: dict[str, Any]) -> list[list[str]]:
         ),
     ]
     labels = {
-        "mark_missed": "… marking missed (`mark_missed`)",
-        "read_due_rows": "… reading due rows (`_due_rows`)",
-        "load_subjects": "… loading pledges, orgs, people (`_subjects`)",
-        "drafts_and_deadline_updates": "… drafting notices, updating deadline stages (`_emit` rest)",
+        "mark_missed": "… marking missed the passed deadlines not due a notice (`mark_missed`)",
+        "read_due_rows": "… reading due rows with their pledges, orgs, people (`_due_rows`)",
+        "drafts_and_deadline_updates": "… updating deadline stages and missed, drafting notices (`_emit` rest)",
         "publish": "… inserting notices, inbox entries, deliveries (`publish`)",
         "commits_and_rest": "… commits, directory and the rest",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,10 +56,20 @@ class Lifecycle(Strict):
     deadlines: list[DeadlineRule] = []
 
     def state(self, code: str) -> StateDef:
-        return next(s for s in self.states if s.code == code)
+        return self._states[code]
 
     def event(self, name: str) -> EventDef | None:
-        return next((e for e in self.events if e.name == name), None)
+        return self._events.get(name)
+
+    # Lookups by name, built on first use (the sweep asks once per notice). cached_property writes
+    # the instance __dict__ directly, so it works on a frozen model and is neither field nor extra.
+    @cached_property
+    def _states(self) -> dict[str, StateDef]:
+        return {s.code: s for s in reversed(self.states)}  # reversed: the first of a name wins, as a scan
+
+    @cached_property
+    def _events(self) -> dict[str, EventDef]:
+        return {e.name: e for e in reversed(self.events)}
 
     def sources(self, event: EventDef) -> list[str]:
         if event.source == ANY_ACTIVE:

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -17,17 +18,31 @@ from sqlalchemy.orm import Session
 
 from notifications.tables import EMAIL, PENDING, WEBHOOK, Delivery, InboxEntry, Notice, Webhook
 
-CHUNK = 500
-"""Rows per statement: 500 notices x 11 columns stays far below SQLite's 32766 bound variables."""
+CHUNK = 5000
+"""Notices per statement: they travel as one JSON parameter, so the bound-variable limit does not apply."""
 
 NOTICE: sa.Table = Notice.__table__  # type: ignore[attr-defined]
 INBOX: sa.Table = InboxEntry.__table__  # type: ignore[attr-defined]
 DELIVERY: sa.Table = Delivery.__table__  # type: ignore[attr-defined]
 
+FIELDS = (
+    "key",
+    "kind",
+    "subject_type",
+    "subject_id",
+    "deadline",
+    "due_at",
+    "offset_days",
+    "title",
+    "body",
+    "recipients",
+)
+"""A notice's columns as a draft gives them (`occurred_at` is the publishing time)."""
+
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NoticeDraft:
     """A notice to publish; `key` names (subject, deadline, kind, offset) and makes it unique."""
 
@@ -53,15 +68,30 @@ def publish(
     """Insert the notices not yet known, and for those only their inbox entries and deliveries.
 
     Does not commit: the notices leave with the caller's transaction or not at all."""
-    unique = _first_per_key(drafts)
-    created: dict[str, int] = {}
-    for chunk in _chunks(unique):
-        created.update(_insert_notices(session, chunk, now))
-    new = [(created[d.key], d) for d in unique if d.key in created]
-    _insert_all(session, INBOX, [_inbox_row(nid, user, now) for nid, d in new for user in _recipients(d)])
-    rows = [row for nid, d in new for row in _delivery_rows(nid, d, webhooks, emails, now)]
-    _insert_all(session, DELIVERY, rows)
-    return [nid for nid, _ in new]
+    new: list[int] = []
+    for chunk in _chunks(_first_per_key(drafts)):
+        created = _insert_notices(session, chunk, now)
+        fresh = [(created[d.key], d) for d in chunk if d.key in created]
+        if fresh:
+            _fan_out(session, fresh, webhooks, emails, now)
+        new += [nid for nid, _ in fresh]
+    return new
+
+
+def _fan_out(
+    session: Session,
+    fresh: Sequence[tuple[int, NoticeDraft]],
+    webhooks: Sequence[Webhook],
+    emails: Mapping[int, str],
+    now: dt.datetime,
+) -> None:
+    """The new notices' inbox entries and deliveries: one statement each for the inbox and per webhook."""
+    ids = [nid for nid, _ in fresh]
+    _insert_inbox(session, ids, now)
+    for hook in webhooks:
+        _insert_webhook_deliveries(session, hook, ids, now)
+    mailed = [(nid, user) for nid, d in fresh for user in _recipients(d) if emails.get(user)] if emails else []
+    _insert_all(session, DELIVERY, [_delivery_row(nid, EMAIL, user, emails[user], now) for nid, user in mailed])
 
 
 def _first_per_key(drafts: Sequence[NoticeDraft]) -> list[NoticeDraft]:
@@ -81,14 +111,108 @@ def _recipients(draft: NoticeDraft) -> list[int]:
 
 
 def _insert_notices(session: Session, drafts: Sequence[NoticeDraft], now: dt.datetime) -> dict[str, int]:
-    stmt = _dialect_insert(session)(NOTICE).on_conflict_do_nothing(index_elements=[NOTICE.c.key])
-    stmt = stmt.returning(NOTICE.c.id, NOTICE.c.key)
-    result = session.execute(stmt, [_notice_row(d, now) for d in drafts])
-    return {key: nid for nid, key in result}
+    """Insert the drafts whose key is new, in their order; their ids by key. The rows travel as one JSON array
+    the database takes apart: no bound parameter per value for the driver (or SQLAlchemy) to process."""
+    rows = json_rows(session, sa.bindparam("rows", _json_document(session, drafts), type_=sa.String))
+    values = [_json_field(session, rows.c.value, i, NOTICE.c[name]) for i, name in enumerate(FIELDS)]
+    select = sa.select(*values, _at(now)).select_from(rows).where(sa.true()).order_by(rows.c.key)
+    stmt = _dialect_insert(session)(NOTICE).from_select([*FIELDS, "occurred_at"], select)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[NOTICE.c.key]).returning(NOTICE.c.id, NOTICE.c.key)
+    return {key: nid for nid, key in session.execute(stmt)}
+
+
+def _json_document(session: Session, drafts: Sequence[NoticeDraft]) -> str:
+    """The drafts as one JSON array of rows in FIELDS order, each value as its column would be sent it.
+
+    Due times and recipient lists repeat across a sweep's notices: each distinct one is converted once."""
+    dialect = session.get_bind().dialect
+    stored = cache(NOTICE.c.due_at.type.dialect_impl(dialect).bind_processor(dialect) or str)
+    listed = cache(lambda recipients: json.dumps(list(dict.fromkeys(recipients))))
+
+    def row(d: NoticeDraft) -> list[Any]:
+        head = [d.key, d.kind, d.subject_type, d.subject_id, d.deadline, stored(d.due_at), d.offset_days, d.title]
+        return [*head, d.body, listed(d.recipients)]
+
+    return json.dumps([row(d) for d in drafts], ensure_ascii=False, default=str)
+
+
+def _json_field(session: Session, row: Any, index: int, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """Item `index` of a JSON array row, as the column's type. PostgreSQL's `->>` gives text to cast; SQLite's
+    json_extract gives the value itself, which a CAST would mangle (a date string cast to a number is its year)."""
+    if _dialect(session) == "postgresql":
+        return sa.cast(row.op("->>")(sa.literal_column(str(index))), column.type)
+    return sa.type_coerce(sa.func.json_extract(row, f"$[{index}]"), column.type)
+
+
+def _insert_inbox(session: Session, notice_ids: Sequence[int], now: dt.datetime) -> None:
+    """One entry per recipient of each new notice, in notice and recipient order, copied inside the database."""
+    people = json_rows(session, NOTICE.c.recipients)
+    rows = (
+        sa.select(NOTICE.c.id, sa.cast(people.c.value, INBOX.c.user_id.type), _at(now))
+        .select_from(NOTICE)
+        .join(people, sa.true())
+        .where(among(session, NOTICE.c.id, notice_ids))
+        .order_by(NOTICE.c.id, people.c.key)
+    )
+    session.execute(sa.insert(INBOX).from_select(["notice_id", "user_id", "created_at"], rows))
+
+
+def _insert_webhook_deliveries(session: Session, hook: Webhook, notice_ids: Sequence[int], now: dt.datetime) -> None:
+    """One delivery per new notice of the kinds the webhook asked for (empty kinds: all)."""
+    if not hook.active or hook.id is None:
+        return
+    rows = (
+        sa.select(
+            _random_hex(session),
+            NOTICE.c.id,
+            sa.literal(WEBHOOK),
+            sa.literal(hook.id, DELIVERY.c.target_id.type),
+            sa.literal(hook.url),
+            sa.literal(PENDING),
+            sa.literal(0),
+            _at(now),
+            _at(now),
+        )
+        .where(among(session, NOTICE.c.id, notice_ids))
+        .order_by(NOTICE.c.id)
+    )
+    if hook.kinds:
+        rows = rows.where(NOTICE.c.kind.in_(hook.kinds))
+    columns = ["delivery_id", "notice_id", "channel", "target_id", "address", "status", "attempts"]
+    session.execute(sa.insert(DELIVERY).from_select([*columns, "next_attempt_at", "created_at"], rows))
+
+
+def _at(when: dt.datetime) -> sa.ColumnElement[dt.datetime]:
+    return sa.literal(when, NOTICE.c.occurred_at.type)
+
+
+def json_rows(session: Session, array: sa.ColumnElement[Any]) -> Any:
+    """The elements of a JSON array as rows (`value`, and `key`: the position), by the dialect's function."""
+    if _dialect(session) == "postgresql":
+        elements = sa.func.jsonb_array_elements(sa.cast(array, postgresql.JSONB))
+        return elements.table_valued("value", with_ordinality="key").render_derived()
+    return sa.func.json_each(array).table_valued("value", "key")
+
+
+def among(session: Session, column: sa.ColumnElement[int], ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """`column IN ids` with the ids sent as one JSON array: a short statement however many ids there are."""
+    rows = json_rows(session, sa.bindparam("ids", list(ids), type_=sa.JSON, unique=True))
+    return column.in_(sa.select(sa.cast(rows.c.value, column.type)))
+
+
+def _random_hex(session: Session) -> sa.ColumnElement[str]:
+    """32 random hex digits per row, made by the database, like `uuid.uuid4().hex` (a delivery's id)."""
+    if _dialect(session) == "postgresql":
+        return sa.func.replace(sa.cast(sa.func.gen_random_uuid(), sa.Text), "-", "")
+    return sa.func.lower(sa.func.hex(sa.func.randomblob(16)))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _dialect_insert(session: Session) -> Callable[[sa.Table], Any]:
-    name = session.get_bind().dialect.name
+    name = _dialect(session)
     if name == "postgresql":
         return postgresql.insert
     if name == "sqlite":
@@ -99,37 +223,6 @@ def _dialect_insert(session: Session) -> Callable[[sa.Table], Any]:
 def _insert_all(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     for chunk in _chunks(rows):
         session.execute(sa.insert(table), list(chunk))
-
-
-def _notice_row(draft: NoticeDraft, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "key": draft.key,
-        "kind": draft.kind,
-        "subject_type": draft.subject_type,
-        "subject_id": draft.subject_id,
-        "deadline": draft.deadline,
-        "due_at": draft.due_at,
-        "offset_days": draft.offset_days,
-        "title": draft.title,
-        "body": draft.body,
-        "recipients": _recipients(draft),
-        "occurred_at": now,
-    }
-
-
-def _inbox_row(notice_id: int, user_id: int, now: dt.datetime) -> dict[str, Any]:
-    return {"notice_id": notice_id, "user_id": user_id, "created_at": now, "read_at": None}
-
-
-def _delivery_rows(
-    notice_id: int, draft: NoticeDraft, webhooks: Sequence[Webhook], emails: Mapping[int, str], now: dt.datetime
-) -> Iterator[dict[str, Any]]:
-    for hook in webhooks:
-        if hook.active and hook.id is not None and (not hook.kinds or draft.kind in hook.kinds):
-            yield _delivery_row(notice_id, WEBHOOK, hook.id, hook.url, now)
-    for user in _recipients(draft):
-        if emails.get(user):
-            yield _delivery_row(notice_id, EMAIL, user, emails[user], now)
 
 
 def _delivery_row(notice_id: int, channel: str, target_id: int, address: str, now: dt.datetime) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class Delivery(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("notice_id", "channel", "target_id"),
-        sa.Index("ix_delivery_due", "status", "next_attempt_at"),
+        sa.Index("ix_delivery_due", "status", "next_attempt_at", "id"),  # the claim's order: no sort
     )
     id: int | None = _pk()
     delivery_id: str = Field(max_length=40, unique=True)

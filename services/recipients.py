@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 from services.tables import Org, RoleGrant, User
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """What a notice needs to know about one record."""
 
@@ -36,24 +37,30 @@ class Directory:
     users_of_person: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     secretary_people: set[int] = field(default_factory=set)
     emails: dict[int, str] = field(default_factory=dict)
+    _by_org: dict[tuple[str, int], frozenset[int]] = field(default_factory=dict)
+    """Answers per org, worked out on first use: a sweep asks for the same few orgs thousands of times."""
 
-    def branch_secretaries(self, org_id: int) -> set[int]:
+    def branch_secretaries(self, org_id: int) -> frozenset[int]:
         """The secretaries of the nearest org, from the branch upwards, that has any."""
-        for ancestor in reversed(self.ancestry.get(org_id, [])):
-            if self.secretaries.get(ancestor):
-                return set(self.secretaries[ancestor])
-        return set()
+        if ("secretaries", org_id) not in self._by_org:
+            found = (self.secretaries[a] for a in reversed(self.ancestry.get(org_id, [])) if self.secretaries.get(a))
+            self._by_org[("secretaries", org_id)] = frozenset(next(found, ()))
+        return self._by_org[("secretaries", org_id)]
 
-    def supervisors_for(self, org_id: int) -> set[int]:
+    def supervisors_for(self, org_id: int) -> frozenset[int]:
         """Supervisors whose contact point covers the org, or all supervisors when none does."""
-        covering = set().union(*(self.supervisors.get(a, set()) for a in self.ancestry.get(org_id, [])))
-        return covering or set().union(*self.supervisors.values())
+        if ("supervisors", org_id) not in self._by_org:
+            covering = set().union(*(self.supervisors.get(a, set()) for a in self.ancestry.get(org_id, [])))
+            self._by_org[("supervisors", org_id)] = frozenset(covering or set().union(*self.supervisors.values()))
+        return self._by_org[("supervisors", org_id)]
 
-    def actor(self, role: str | None, s: Subject) -> set[int]:
-        """Who must act next for a record in its current state (SPEC §2.1 'who must act next')."""
-        own = self.users_of_person.get(s.person_id, set()) if s.person_id else set()
+    def actor(self, role: str | None, s: Subject) -> AbstractSet[int]:
+        """Who must act next for a record in its current state (SPEC §2.1 'who must act next').
+
+        Read-only: the sets may be the directory's own."""
+        own: AbstractSet[int] = self.users_of_person.get(s.person_id, frozenset()) if s.person_id else frozenset()
         if role == "owner":
-            return set(own) or self.branch_secretaries(s.org_id)
+            return own or self.branch_secretaries(s.org_id)
         if role == "reviewer":
             to_supervisor = s.person_id is None or s.person_id in self.secretary_people or s.on_behalf
             return self.supervisors_for(s.org_id) if to_supervisor else self.branch_secretaries(s.org_id) - own
@@ -62,8 +69,8 @@ class Directory:
         if role == "supervisor":
             return self.supervisors_for(s.org_id)
         if role == "office":
-            return set(self.office)
-        return set()
+            return self.office
+        return frozenset()
 
 
 def load_directory(session: Session, person_ids: Iterable[int] = ()) -> Directory:

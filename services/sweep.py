@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from definitions import Catalog
-from notifications.outbox import NoticeDraft, publish
+from notifications.outbox import NoticeDraft, among, publish
 from notifications.tables import Webhook
 from services import notices
-from services.recipients import Directory, Subject, load_directory
+from services.recipients import Subject, load_directory
 from services.records import campaign_stages
 from services.tables import AppraisalRound, Campaign, Deadline, Org, Person, Pledge, Rectification, SelfEvaluation
 from services.uow import UnitOfWork
 from workflow import deadlines as dl
 
 CHUNK = 5000
-ORG_RECORDS: dict[str, Any] = {
-    "self_evaluation": SelfEvaluation,
-    "appraisal_round": AppraisalRound,
-    "rectification": Rectification,
+DEADLINE: sa.Table = Deadline.__table__  # type: ignore[attr-defined]
+PLEDGE: sa.Table = Pledge.__table__  # type: ignore[attr-defined]
+ORG: sa.Table = Org.__table__  # type: ignore[attr-defined]
+PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
+SUBJECTS: dict[str, sa.Table] = {
+    "pledge": PLEDGE,
+    "self_evaluation": SelfEvaluation.__table__,  # type: ignore[attr-defined]
+    "appraisal_round": AppraisalRound.__table__,  # type: ignore[attr-defined]
+    "rectification": Rectification.__table__,  # type: ignore[attr-defined]
 }
-"""Records whose subject, for a notice, is their org."""
+"""The records a deadline can belong to, by lifecycle; each has a state and an org."""
 
 
 @dataclass
@@ -37,20 +43,24 @@ class SweepResult:
 
 
 def sweep(db: sa.Engine, catalog: Catalog, now: dt.datetime, chunk: int = CHUNK) -> SweepResult:
-    """Mark passed deadlines missed, then send every notice whose time has come (once each)."""
-    result = SweepResult(missed=mark_missed(db, now, chunk))
-    directory: Directory | None = None
+    """Send every notice whose time has come (once each), and mark passed deadlines missed."""
+    result = SweepResult()
+    drafter: notices.Drafter | None = None
     while True:
         with UnitOfWork(db) as uow:
             rows = _due_rows(uow.session, now, chunk)
             if not rows:
                 break
-            directory = directory or load_directory(uow.session)
-            result.notices += len(_emit(uow.session, catalog, directory, rows, now))
+            drafter = drafter or notices.Drafter(load_directory(uow.session))
+            missed, created = _emit(uow.session, catalog, drafter, rows, now)
+            result.missed += missed
+            result.notices += len(created)
             result.deadlines += len(rows)
             uow.commit()
         if len(rows) < chunk:
             break
+    # Most passed deadlines were due rows, marked with their next stage; this finds the others.
+    result.missed += mark_missed(db, now, chunk)
     return result
 
 
@@ -74,80 +84,124 @@ def mark_missed(db: sa.Engine, now: dt.datetime, chunk: int) -> int:
             return total
 
 
-def _due_rows(session: Session, now: dt.datetime, chunk: int) -> list[Any]:
-    q = (
-        sa.select(
-            col(Deadline.id),
-            col(Deadline.year),
-            col(Deadline.subject_type),
-            col(Deadline.subject_id),
-            col(Deadline.name),
-            col(Deadline.due_at),
-            col(Deadline.notice_stage),
-        )
-        .where(col(Deadline.next_notice_at) <= now)
-        .order_by(col(Deadline.next_notice_at))
-        .limit(chunk)
+def _due_rows(session: Session, now: dt.datetime, chunk: int) -> list[Due]:
+    """The deadlines whose next notice is due, each read with its record."""
+    d = DEADLINE.c
+    q = _with_subjects(
+        sa.select(d.id, d.year, d.subject_type, d.subject_id, d.name, d.due_at, d.status, d.notice_stage)
     )
+    q = q.where(d.next_notice_at <= now).order_by(d.next_notice_at).limit(chunk)
     if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True, of=Deadline)
-    return list(session.execute(q).all())
+        q = q.with_for_update(skip_locked=True, of=DEADLINE)
+    return [Due._make(row) for row in session.execute(q)]
 
 
-def _emit(session: Session, catalog: Catalog, d: Directory, rows: list[Any], now: dt.datetime) -> list[int]:
-    campaigns = {c.year: c for c in session.exec(select(Campaign)).all()}
-    subjects = _subjects(session, rows)
-    drafts: list[NoticeDraft] = []
-    updates = []
-    for row in rows:
-        campaign = campaigns[row.year]
-        stages = campaign_stages(campaign)
-        send, index, at = dl.due_stages(stages, row.notice_stage, row.due_at, now)
-        updates.append({"id": row.id, "notice_stage": index, "next_notice_at": at})
-        subject = subjects.get((row.subject_type, row.subject_id))
-        if subject is None:
-            continue
-        lc = catalog.lifecycles[row.subject_type]
-        drafts += [notices.draft(s, subject, lc, d, row.name, row.due_at, campaign.timezone) for s in send]
-    session.execute(sa.update(Deadline), updates)
+def _with_subjects(q: sa.Select[Any]) -> sa.Select[Any]:
+    """Join each row's record (by its lifecycle), the record's org and, for a person's pledge, the person."""
+    joined: sa.FromClause = DEADLINE
+    for lifecycle, table in SUBJECTS.items():
+        mine = sa.and_(DEADLINE.c.subject_type == lifecycle, table.c.id == DEADLINE.c.subject_id)
+        joined = joined.outerjoin(table, mine)
+    org_id = sa.func.coalesce(*(table.c.org_id for table in SUBJECTS.values()))
+    joined = joined.outerjoin(ORG, ORG.c.id == org_id).outerjoin(PERSON, PERSON.c.id == PLEDGE.c.person_id)
+    state = sa.func.coalesce(*(table.c.state for table in SUBJECTS.values()))
+    subject = (state, org_id, ORG.c.name, PLEDGE.c.person_id, PLEDGE.c.submitted_on_behalf, PERSON.c.name)
+    return q.add_columns(*subject).select_from(joined)
+
+
+class Due(NamedTuple):
+    """A deadline whose next notice is due, with its record's state, org and name (None when the record is gone),
+    in the order `_due_rows` selects them. A plain tuple: a SQLAlchemy Row's columns by name are several times
+    slower to read, and a chunk reads each a few times."""
+
+    id: int
+    year: int
+    lifecycle: str
+    subject_id: int
+    name: str
+    due_at: dt.datetime
+    status: str
+    notice_stage: int
+    state: str | None
+    org_id: int | None
+    org_name: str | None
+    person_id: int | None
+    on_behalf: bool | None
+    person_name: str | None
+
+    def subject(self) -> Subject | None:
+        if self.state is None or self.org_id is None or self.org_name is None:
+            return None
+        name = self.person_name or self.org_name
+        on_behalf = bool(self.on_behalf)
+        return Subject(self.lifecycle, self.subject_id, name, self.org_id, self.state, self.person_id, on_behalf)
+
+
+class Step(NamedTuple):
+    """Where a due deadline goes: the notices to send now, its next stage and when that falls due."""
+
+    send: list[dl.Stage]
+    stage: int
+    at: dt.datetime | None
+
+
+@dataclass
+class Campaigns:
+    """The campaigns' notice stages and time zones by year, and each kind of deadline's next step at `now`."""
+
+    stages: dict[int, list[dl.Stage]]
+    timezones: dict[int, str]
+    now: dt.datetime
+    _steps: dict[tuple[int, int, dt.datetime], Step] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, now: dt.datetime) -> Campaigns:
+        campaigns = session.exec(select(Campaign)).all()
+        return cls({c.year: campaign_stages(c) for c in campaigns}, {c.year: c.timezone for c in campaigns}, now)
+
+    def step(self, due: Due) -> Step:
+        """Worked out once per year, stage and due time: thousands of rows share them."""
+        key = (due.year, due.notice_stage, due.due_at)
+        step = self._steps.get(key)
+        if step is None:
+            send, stage, at = dl.due_stages(self.stages[due.year], due.notice_stage, due.due_at, self.now)
+            step = self._steps[key] = Step(send, stage, at)
+        return step
+
+
+def _emit(
+    session: Session, catalog: Catalog, drafter: notices.Drafter, rows: list[Due], now: dt.datetime
+) -> tuple[int, list[int]]:
+    """Advance the rows and publish their notices; the number of rows newly missed, the notices created."""
+    campaigns = Campaigns.load(session, now)
+    missed = _advance(session, campaigns, rows)
+    drafts = [draft for due in rows for draft in _drafts(catalog, drafter, campaigns, due)]
     webhooks = list(session.exec(select(Webhook).where(Webhook.active == sa.true())).all())
-    return publish(session, drafts, webhooks, d.emails, now)
+    return missed, publish(session, drafts, webhooks, drafter.directory.emails, now)
 
 
-def _subjects(session: Session, rows: list[Any]) -> dict[tuple[str, int], Subject]:
-    ids: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        ids[row.subject_type].append(row.subject_id)
-    found: dict[tuple[str, int], Subject] = {}
-    if ids.get("pledge"):
-        q: Any = (
-            sa.select(
-                col(Pledge.id),
-                col(Pledge.state),
-                col(Pledge.org_id),
-                col(Pledge.person_id),
-                col(Pledge.submitted_on_behalf),
-                col(Org.name),
-                col(Person.name),
-            )
-            .join(Org, col(Org.id) == Pledge.org_id)
-            .outerjoin(Person, col(Person.id) == Pledge.person_id)
-            .where(col(Pledge.id).in_(ids["pledge"]))
-        )
-        for pid, state, org_id, person_id, on_behalf, org_name, person_name in session.execute(q).all():
-            name = person_name or org_name
-            found[("pledge", pid)] = Subject("pledge", pid, name, org_id, state, person_id, on_behalf)
-    for lifecycle, table in ORG_RECORDS.items():
-        if not ids.get(lifecycle):
-            continue
-        q2: Any = (
-            sa.select(col(table.id), col(table.state), col(table.org_id), col(Org.name))
-            .join(Org, col(Org.id) == table.org_id)
-            .where(col(table.id).in_(ids[lifecycle]))
-        )
-        for rid, state, org_id, org_name in session.execute(q2).all():
-            found[(lifecycle, rid)] = Subject(lifecycle, rid, org_name, org_id, state)
-    return found
+def _advance(session: Session, campaigns: Campaigns, rows: list[Due]) -> int:
+    """Move each row to its next stage, and a pending one past due to missed: one UPDATE per outcome."""
+    now = campaigns.now
+    outcomes: dict[tuple[int, dt.datetime | None, bool], list[int]] = defaultdict(list)
+    for due in rows:
+        step = campaigns.step(due)
+        outcomes[(step.stage, step.at, due.status == dl.PENDING and due.due_at <= now)].append(due.id)
+    for (stage, at, missed), ids in outcomes.items():
+        values: dict[str, Any] = {"notice_stage": stage, "next_notice_at": at}
+        if missed:
+            values |= {"status": dl.MISSED, "fired_at": now}
+        session.execute(sa.update(DEADLINE).where(among(session, DEADLINE.c.id, ids)).values(values))
+    return sum(len(ids) for (_, _, missed), ids in outcomes.items() if missed)
+
+
+def _drafts(catalog: Catalog, drafter: notices.Drafter, campaigns: Campaigns, due: Due) -> Iterator[NoticeDraft]:
+    subject = due.subject()
+    if subject is None:
+        return
+    lc = catalog.lifecycles[due.lifecycle]
+    for stage in campaigns.step(due).send:
+        yield drafter.draft(stage, subject, lc, due.name, due.due_at, campaigns.timezones[due.year])
 
 
 def next_wake(db: sa.Engine) -> dt.datetime | None:

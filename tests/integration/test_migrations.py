@@ -21,7 +21,7 @@ def test_an_empty_database_migrates_to_the_models(db_url: str) -> None:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
     finally:
         engine.dispose()
 

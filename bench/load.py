@@ -1,6 +1,6 @@
 """HTTP benchmark: real `pledgeflow serve` processes under wrk, on SQLite and PostgreSQL, 1 to 4 workers.
 
-Run as `bash scripts/with-postgres.sh .venv/bin/python bench/http.py [--quick]` (the wrapper starts a throwaway
+Run as `bash scripts/with-postgres.sh .venv/bin/python bench/load.py [--quick]` (the wrapper starts a throwaway
 PostgreSQL 15 and exports PLEDGEFLOW_TEST_PG_URL; without it only SQLite runs). In one run it
 
   1. seeds, per database (a SQLite file in a temp dir; a fresh PostgreSQL schema, dropped afterwards), the demo
@@ -23,15 +23,7 @@ Prints a table, writes bench/results/http.json, and rewrites the HTTP section of
 leaving the other sections alone. Only loopback (127.0.0.1) is used.
 """
 
-# ruff: noqa: E402  (the imports after the sys.path fix below)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# Run as a script, this file's folder is sys.path[0], where this file would shadow the standard library's `http`
-# (imported by httpx): drop that folder before importing anything else.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import asyncio
@@ -48,6 +40,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -56,6 +49,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
