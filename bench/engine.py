@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import transitions
+from report import BENCHMARKS, write_section
 from transitions import Machine
 
 import definitions
@@ -43,8 +44,6 @@ from workflow import GuardContext
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "engine.json"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- engine:start -->", "<!-- engine:end -->"
 HEADER = (
     "# Pledgeflow benchmarks\n\n"
     "Figures come from `make bench` on the machine named in each section: medians of 5 runs, each compared "
@@ -535,18 +534,6 @@ def section(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_benchmarks(body: str) -> None:
-    block = f"{START}\n{body}\n{END}"
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else HEADER
-    if START in text and END in text and text.index(START) < text.index(END):
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n## Engine\n\n" + block + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="smaller loops: a smoke run, not figures to publish")
@@ -559,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(RESULTS)
-    write_benchmarks(section(results))
+    write_section("engine", "Engine", section(results), header=HEADER)
     print(f"\nwrote {RESULTS.relative_to(ROOT)} and {BENCHMARKS.relative_to(ROOT)} in {results['runtime_s']} s")
     return 0
 

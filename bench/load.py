@@ -54,6 +54,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from report import BENCHMARKS, write_section
 
 from services import demo, directory, pledges
 from services.access import admin_actor
@@ -63,9 +64,6 @@ from services.uow import UnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "http.json"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- http:start -->", "<!-- http:end -->"
-HEADER = "# Pledgeflow benchmarks\n"
 PLEDGEFLOW = Path(sys.executable).parent / "pledgeflow"
 PY_SPY = Path(sys.executable).parent / "py-spy"
 HOST = "127.0.0.1"
@@ -1294,18 +1292,6 @@ def print_report(r: dict[str, Any]) -> None:
         print(line.replace("**", "").replace("`", ""))
 
 
-def write_benchmarks(body: str) -> None:
-    block = f"{START}\n{body}\n{END}"
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else HEADER
-    if START in text and END in text and text.index(START) < text.index(END):
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n## HTTP\n\n" + block + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="short bursts, small pool: a smoke run")
@@ -1333,7 +1319,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(RESULTS)
-    write_benchmarks(section(results))
+    write_section("http", "HTTP", section(results))
     print(f"\nwrote {RESULTS.relative_to(ROOT)} and {BENCHMARKS.relative_to(ROOT)} in {results['runtime_s']} s")
     return 0
 

@@ -44,6 +44,7 @@ from unittest import mock
 
 import httpx
 import sqlalchemy as sa
+from report import BENCHMARKS, write_section
 from sqlmodel import select
 
 import services.sweep as sweep_module
@@ -61,9 +62,6 @@ from workflow import deadlines as dl
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sweep.json"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- sweep:start -->", "<!-- sweep:end -->"
-HEADER = "# Pledgeflow benchmarks\n"
 
 YEAR = 2030
 TARGET_S = 5.0
@@ -838,18 +836,6 @@ def section(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_benchmarks(body: str) -> None:
-    block = f"{START}\n{body}\n{END}"
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else HEADER
-    if START in text and END in text and text.index(START) < text.index(END):
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n## Deadline sweep\n\n" + block + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="100,000 pledges instead of 1,000,000: a smoke run")
@@ -865,7 +851,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(RESULTS)
-    write_benchmarks(section(results))
+    write_section("sweep", "Deadline sweep", section(results))
     print(f"\nwrote {RESULTS.relative_to(ROOT)} and {BENCHMARKS.relative_to(ROOT)} in {results['runtime_s']} s")
     return 0
 
