@@ -65,6 +65,21 @@ def _line_of(node: yaml.Node | None, path: Iterable[Any]) -> int | None:
     return line
 
 
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                found.append((key.start_mark.line + 1, str(key.value)))
+            seen.add(key.value)
+            found += _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found += _duplicate_keys(item)
+    return found
+
+
 def _parse(path: Path, model: type[M]) -> tuple[M | None, yaml.Node | None, list[Problem]]:
     text = path.read_text(encoding="utf-8")
     try:
@@ -73,6 +88,9 @@ def _parse(path: Path, model: type[M]) -> tuple[M | None, yaml.Node | None, list
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, None, [Problem(path, mark.line + 1 if mark else None, f"YAML: {exc}")]
+    duplicates = [Problem(path, line, f"duplicate key '{key}'") for line, key in _duplicate_keys(node)]
+    if duplicates:  # YAML itself would silently keep the last value
+        return None, node, duplicates
     try:
         return model.model_validate(raw), node, []
     except ValidationError as exc:

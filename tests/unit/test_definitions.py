@@ -244,6 +244,7 @@ BROKEN: dict[str, tuple[str, list[str]]] = {
     "dead_end_state": ("lifecycle.yaml", ["non-final", "stuck", "no exit"]),
     "duplicate_event": ("lifecycle.yaml", ["duplicate event", "submit"]),
     "extra_field": ("lifecycle.yaml", ["timeout_days", "Extra inputs are not permitted"]),
+    "duplicate_key": ("lifecycle.yaml", ["duplicate key", "dest"]),
     "scorecard_items_mismatch": ("scorecards/broken.yaml", ["second", "do not add up", "10"]),
 }
 KNOWN_GUARDS = frozenset({"has_items"})
