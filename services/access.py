@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.errors import NotFound
 from services.tables import Org, Pledge, RoleGrant, User
@@ -94,12 +94,17 @@ def authenticate(session: Session, token: str, admin_token: str | None) -> Actor
 
 def is_secretary_person(session: Session, person_id: int) -> bool:
     """Whether this person holds a secretary role: their own pledge goes up to a supervisor."""
+    return person_id in secretary_people(session, [person_id])
+
+
+def secretary_people(session: Session, person_ids: list[int]) -> set[int]:
+    """Which of these people hold a secretary role, in one query."""
     q = (
-        select(RoleGrant.id)
-        .join(User, User.id == RoleGrant.user_id)  # type: ignore[arg-type]
-        .where(User.person_id == person_id, RoleGrant.role == "secretary")
+        select(User.person_id)
+        .join(RoleGrant, col(RoleGrant.user_id) == User.id)
+        .where(RoleGrant.role == "secretary", col(User.person_id).in_(person_ids))
     )
-    return session.exec(q).first() is not None
+    return {pid for pid in session.exec(q).all() if pid is not None}
 
 
 def pledge_roles(actor: Actor, pledge: Pledge, org: Org, subject_is_secretary: bool) -> set[str]:

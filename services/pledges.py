@@ -22,7 +22,7 @@ from services.access import (
 )
 from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
-from services.tables import LeaderComment, Org, Person, Pledge, PledgeItem, ProgressRecord
+from services.tables import Deadline, LeaderComment, Org, Person, Pledge, PledgeItem, ProgressRecord
 from services.uow import UnitOfWork
 from workflow import Engine
 
@@ -120,10 +120,21 @@ def _count(session: Session, table: Any, pledge_id: int) -> int:
     return session.exec(select(sa.func.count()).select_from(table).where(table.pledge_id == pledge_id)).one()
 
 
-def view(session: Session, engine: Engine, loaded: Loaded, now: dt.datetime) -> dict[str, Any]:
+def view(
+    session: Session,
+    engine: Engine,
+    loaded: Loaded,
+    now: dt.datetime,
+    items: list[PledgeItem] | None = None,
+    deadline_rows: list[Deadline] | None = None,
+) -> dict[str, Any]:
+    """The API's pledge; a listing passes `items` and `deadline_rows` it loaded for the whole page."""
     p = loaded.pledge
-    rows = records.deadlines_of(session, LIFECYCLE, p.id or 0)
-    deadlines, overdue = records.deadline_view(rows, now)
+    if deadline_rows is None:
+        deadline_rows = records.deadlines_of(session, LIFECYCLE, p.id or 0)
+    if items is None:
+        items = items_of(session, p.id or 0)
+    deadlines, overdue = records.deadline_view(deadline_rows, now)
     subject = (
         {"type": "person", "id": loaded.person.id, "name": loaded.person.name}
         if loaded.person
@@ -137,7 +148,7 @@ def view(session: Session, engine: Engine, loaded: Loaded, now: dt.datetime) -> 
         "state": p.state,
         "state_label": engine.lifecycle.state(p.state).label_zh,
         "version": p.version,
-        "items": [_item_view(i) for i in items_of(session, p.id or 0)],
+        "items": [_item_view(i) for i in items],
         "data": p.data,
         "deadlines": deadlines,
         "overdue": overdue,
