@@ -4,6 +4,8 @@ and the real app served by uvicorn on a loopback port."""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
 import socket
 import threading
@@ -12,11 +14,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from aiosmtpd.controller import Controller
 
 from services.api.app import create_app
 from services.config import Settings
@@ -124,3 +129,29 @@ def county(served: Served) -> Iterator[County]:
     c = build_county(served.client(), served.url)
     yield c
     c.close()
+
+
+class Mailbox:
+    """A real local SMTP server's handler (aiosmtpd) that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()

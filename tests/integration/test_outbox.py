@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
@@ -22,7 +19,7 @@ from notifications.outbox import NoticeDraft, publish
 from notifications.tables import DELIVERED, EMAIL, FAILED, OVERDUE, PENDING, REMINDER, Delivery, InboxEntry, Notice
 from notifications.tables import Webhook as Hook
 from services.db import make_engine
-from tests.conftest import free_port
+from tests.conftest import Mailbox
 
 NOW = dt.datetime(2030, 10, 31, 16, 0, tzinfo=dt.UTC)
 HOOK_URL = "https://receiver.example.org/pledgeflow"
@@ -200,26 +197,10 @@ def test_deliveries_are_listed_per_webhook_newest_first(engine: Engine) -> None:
     assert len(mine) == 5 and [d.id for d in page] == mine[::-1][1:3]
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_url() -> Iterator[tuple[Mailbox, str]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, f"smtp://127.0.0.1:{port}?from=office@edu.example.org"
-    finally:
-        controller.stop()
+def smtp_url(mailbox: tuple[Mailbox, int]) -> Iterator[tuple[Mailbox, str]]:
+    box, port = mailbox
+    yield box, f"smtp://127.0.0.1:{port}?from=office@edu.example.org"
 
 
 def test_an_email_delivery_reaches_the_mail_server(engine: Engine, smtp_url: tuple[Mailbox, str]) -> None:

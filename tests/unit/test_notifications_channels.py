@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
-from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from notifications.channels import FOOTER, EmailChannel, SmtpServer, WebhookChannel
 from notifications.tables import EMAIL, OVERDUE, WEBHOOK, Delivery, Notice
-from tests.conftest import free_port
+from tests.conftest import Mailbox, free_port
 
 SECRET = "s3cret-密钥"
 DUE = dt.datetime(2010, 10, 31, 15, 59, 59, tzinfo=dt.UTC)
@@ -89,32 +84,6 @@ def test_a_connect_error_is_not_ok() -> None:
     result = _post(refuse)
     assert (result.ok, result.status) == (False, None)
     assert result.error == "ConnectError: connection refused"
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 def test_an_email_carries_chinese_text_and_a_message_id_from_the_delivery(mailbox: tuple[Mailbox, int]) -> None:
