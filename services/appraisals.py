@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections import Counter
 from typing import Any
 
@@ -14,8 +13,9 @@ from sqlmodel import Session, col, select
 from definitions import RatingScale
 from services.access import Actor
 from services.errors import Conflict, Forbidden, Invalid
+from services.keys import kept_secret
 from services.org_records import Kind, Loaded, load
-from services.tables import AppraisalRound, AppSecret, Ballot, Org, Person
+from services.tables import AppraisalRound, Ballot, Org, Person
 from services.uow import UnitOfWork
 
 SECRET_NAME = "ballot_key"
@@ -39,16 +39,6 @@ KIND = Kind(
     creators=frozenset({"secretary", "office"}),
     readers_extra=_voter_of,
 )
-
-
-def kept_secret(session: Session, name: str) -> str:
-    """A random secret made once under `name`, kept in the database, shown nowhere."""
-    row = session.get(AppSecret, name)
-    if row is None:
-        row = AppSecret(name=name, value=secrets.token_hex(32))
-        session.add(row)
-        session.flush()
-    return row.value
 
 
 def ballot_key(session: Session) -> bytes:

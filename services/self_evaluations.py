@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from definitions import Scorecard
 from services import records, rectifications
 from services.access import Actor, evaluation_roles, load_org
 from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
+from services.queries import visible
 from services.tables import Org, ScoreEntry, SelfEvaluation
 from services.uow import UnitOfWork
 from workflow import Engine, Transitioned
@@ -35,6 +37,27 @@ def load(session: Session, actor: Actor, evaluation_id: int) -> Loaded:
     if ev is None or org is None or not (actor.reads_everything or actor.secretary_of(org)):
         raise NotFound(f"自查总结评估报告 {evaluation_id} 不存在")
     return Loaded(ev, org, evaluation_roles(actor, org))
+
+
+def listing(
+    session: Session,
+    engine: Engine,
+    scorecard: Scorecard,
+    actor: Actor,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A page of the self-evaluations the caller may read, each with its org from the same query."""
+    q = select(SelfEvaluation, Org).join(Org, col(Org.id) == SelfEvaluation.org_id).where(visible(actor, Org))
+    for name, value in filters.items():
+        if value is not None:
+            q = q.where(getattr(SelfEvaluation, name) == value)
+    total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(col(SelfEvaluation.id)).limit(limit).offset(offset)).all()
+    items = [view(session, engine, scorecard, Loaded(ev, org, evaluation_roles(actor, org)), now) for ev, org in rows]
+    return {"items": items, "total": total}
 
 
 def band(scorecard: Scorecard, total: float) -> dict[str, Any]:

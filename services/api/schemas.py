@@ -295,7 +295,9 @@ class ScoreOut(BaseModel):
     note: str | None
 
 
-class SelfEvaluationOut(BaseModel):
+class OrgRecordBase(BaseModel):
+    """What every record belonging to one org shows: who, which year, where in its lifecycle."""
+
     id: int
     year: int
     org_id: int
@@ -303,6 +305,9 @@ class SelfEvaluationOut(BaseModel):
     state: str
     state_label: str
     version: int
+
+
+class SelfEvaluationOut(OrgRecordBase):
     self_score: float | None
     self_band: BandOut | None
     assessed_score: float | None
@@ -420,16 +425,9 @@ class RectificationIn(In):
     due_date: dt.date
 
 
-class OrgRecordOut(BaseModel):
+class OrgRecordOut(OrgRecordBase):
     """An appraisal round, demo site or rectification order: the common shape plus its own fields."""
 
-    id: int
-    year: int
-    org_id: int
-    org_name: str
-    state: str
-    state_label: str
-    version: int
     data: dict[str, Any]
     deadlines: list[DeadlineOut]
     overdue: bool

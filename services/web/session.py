@@ -20,10 +20,10 @@ from starlette.datastructures import FormData
 
 from services.access import Actor, actor_for_user, admin_actor, hash_token
 from services.api.deps import ContainerDep
-from services.appraisals import kept_secret
 from services.config import Settings
 from services.container import Container
 from services.errors import Conflict, Invalid, NotFound, ServiceError
+from services.keys import kept_secret
 from services.tables import User
 from services.uow import UnitOfWork
 from workflow import GuardRejected, RoleForbidden, TransitionNotAllowed, WorkflowError

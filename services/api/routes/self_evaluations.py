@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Response
-from sqlmodel import select
 
 from services import self_evaluations as se
 from services.api.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
@@ -19,8 +17,6 @@ from services.api.schemas import (
     SelfEvaluationOut,
     SelfEvaluationPage,
 )
-from services.queries import visible
-from services.tables import Org, SelfEvaluation
 
 router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
 EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -53,18 +49,8 @@ def list_evaluations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> Any:
-    q = select(SelfEvaluation.id).join(Org, Org.id == SelfEvaluation.org_id)  # type: ignore[arg-type]
-    q = q.where(visible(actor, Org))
-    for column, value in ((SelfEvaluation.year, year), (SelfEvaluation.org_id, org_id), (SelfEvaluation.state, state)):
-        if value is not None:
-            q = q.where(column == value)
-    total = uow.session.exec(select(sa.func.count()).select_from(q.subquery())).one()
-    ids = uow.session.exec(q.order_by(SelfEvaluation.id).limit(limit).offset(offset)).all()  # type: ignore[arg-type]
-    items = [
-        se.view(uow.session, c.engines[se.LIFECYCLE], c.scorecard, se.load(uow.session, actor, i or 0), now)
-        for i in ids
-    ]
-    return {"items": items, "total": total}
+    filters = {"year": year, "org_id": org_id, "state": state}
+    return se.listing(uow.session, c.engines[se.LIFECYCLE], c.scorecard, actor, filters, limit, offset, now)
 
 
 @router.get("/{evaluation_id}", response_model=SelfEvaluationOut)
