@@ -72,8 +72,10 @@ lock:
 	"$$tmp/venv/bin/pip-compile" $(PIP_COMPILE_FLAGS) $(LOCK_ARGS) \
 		-o requirements.lock pyproject.toml; \
 	"$$tmp/venv/bin/pip-compile" $(PIP_COMPILE_FLAGS) $(LOCK_ARGS) --extra dev \
-		-c requirements.lock -o requirements-dev.lock pyproject.toml
-	@echo "requirements.lock and requirements-dev.lock regenerated; run 'make install-dev' to apply."
+		-c requirements.lock -o requirements-dev.lock pyproject.toml; \
+	"$$tmp/venv/bin/pip-compile" $(PIP_COMPILE_FLAGS) $(LOCK_ARGS) --extra bench \
+		-c requirements.lock -o requirements-bench.lock pyproject.toml
+	@echo "requirements*.lock regenerated; run 'make install-dev' to apply."
 
 # Leaves var/ (the local SQLite database) alone.
 clean:
