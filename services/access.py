@@ -92,11 +92,6 @@ def authenticate(session: Session, token: str, admin_token: str | None) -> Actor
     return actor_for_user(session, user) if user else None
 
 
-def is_secretary_person(session: Session, person_id: int) -> bool:
-    """Whether this person holds a secretary role: their own pledge goes up to a supervisor."""
-    return person_id in secretary_people(session, [person_id])
-
-
 def secretary_people(session: Session, person_ids: list[int]) -> set[int]:
     """Which of these people hold a secretary role, in one query."""
     q = (

@@ -77,9 +77,12 @@ def create_campaign(
 
 
 def campaign_for(session: Session, year: int, field: str = "year") -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.year == year)).first()
+    """The year's campaign, read once per session: a transition asks for it more than once."""
+    known: dict[int, Campaign] = session.info.setdefault("campaigns", {})
+    campaign = known.get(year) or session.exec(select(Campaign).where(Campaign.year == year)).first()
     if campaign is None:
         raise Invalid(field, f"{year}年度活动尚未设立，请先由创先争优活动办公室设立")
+    known[year] = campaign
     return campaign
 
 

@@ -129,7 +129,7 @@ def fire_event(
     loaded = load(s, kind, actor, record_id)
     record = loaded.record
     records.check_version(record, if_match)
-    moved = records.transition(s, engine, record, loaded.roles, actor, body, {"data": record.data}, now)
+    moved = records.transition(s, engine, record, loaded.roles, actor, body, {"data": record.data}, now).transitioned
     if moved.event in kind.data_events:
         record.data = {**record.data, moved.event: body.get("data") or {}}
     uow.commit()

@@ -9,20 +9,29 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from definitions import CriteriaSet
 from services import records
 from services.access import (
     Actor,
     can_read_pledge,
-    is_secretary_person,
     load_org,
     pledge_roles,
 )
 from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
-from services.tables import Deadline, LeaderComment, Org, Person, Pledge, PledgeItem, ProgressRecord
+from services.tables import (
+    Deadline,
+    LeaderComment,
+    Org,
+    Person,
+    Pledge,
+    PledgeItem,
+    ProgressRecord,
+    RoleGrant,
+    User,
+)
 from services.uow import UnitOfWork
 from workflow import Engine
 
@@ -97,18 +106,30 @@ class Loaded:
     org: Org
     person: Person | None
     roles: set[str]
+    subject_is_secretary: bool = False
+
+
+_SUBJECT_IS_SECRETARY = (
+    sa.exists()
+    .where(col(RoleGrant.user_id) == User.id, RoleGrant.role == "secretary", User.person_id == Pledge.person_id)
+    .label("subject_is_secretary")
+)
 
 
 def load(session: Session, actor: Actor, pledge_id: int) -> Loaded:
-    pledge = session.get(Pledge, pledge_id)
-    if pledge is None:
+    """The pledge, its org, its person and whether that person is a secretary: one query."""
+    q = (
+        select(Pledge, Org, Person, _SUBJECT_IS_SECRETARY)
+        .join(Org, col(Org.id) == Pledge.org_id)
+        .outerjoin(Person, col(Person.id) == Pledge.person_id)
+        .where(Pledge.id == pledge_id)
+    )
+    found = session.exec(q).first()
+    if found is None or not can_read_pledge(actor, found[0], found[1]):
         raise NotFound(f"承诺书 {pledge_id} 不存在")
-    org = load_org(session, pledge.org_id)
-    if not can_read_pledge(actor, pledge, org):
-        raise NotFound(f"承诺书 {pledge_id} 不存在")
-    person = session.get(Person, pledge.person_id) if pledge.person_id else None
-    subject_is_secretary = person is not None and is_secretary_person(session, person.id or 0)
-    return Loaded(pledge, org, person, pledge_roles(actor, pledge, org, subject_is_secretary))
+    pledge, org, person, subject_is_secretary = found
+    roles = pledge_roles(actor, pledge, org, bool(subject_is_secretary))
+    return Loaded(pledge, org, person, roles, bool(subject_is_secretary))
 
 
 def items_of(session: Session, pledge_id: int) -> list[PledgeItem]:
@@ -260,9 +281,8 @@ def edit_items(
     items: list[dict[str, Any]],
     if_match: int | None,
     now: dt.datetime,
-    criteria: Mapping[str, CriteriaSet] | None = None,
 ) -> None:
-    """Fire an event on a pledge; `criteria` are the 五个好/五带头 sets an `appraise` may rate by."""
+    """Replace the items of a pledge still being proposed (its owner or their secretary)."""
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
@@ -293,40 +313,51 @@ def fire_event(
     if_match: int | None,
     now: dt.datetime,
     criteria: Mapping[str, CriteriaSet] | None = None,
-) -> None:
-    """Fire an event on a pledge; `criteria` are the 五个好/五带头 sets an `appraise` may rate by."""
+) -> dict[str, Any]:
+    """Fire an event on a pledge and answer the pledge as it now stands; `criteria` are the
+    五个好/五带头 sets an `appraise` may rate by."""
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge = loaded.pledge
     records.check_version(pledge, if_match)
     event = body["event"]
     data = _checked_data(event, body.get("data") or {})
-    facts = _facts(s, pledge, criteria or {})
-    records.transition(
+    items = items_of(s, pledge_id)
+    moved = records.transition(
         s,
         engine,
         pledge,
         loaded.roles,
         actor,
         {**body, "data": data},
-        facts,
+        _facts(s, pledge, items, criteria or {}),
         now,
         apply=lambda moved: _apply(s, pledge, moved.event, data, actor),
     )
     uow.commit()
+    roles = pledge_roles(actor, pledge, loaded.org, loaded.subject_is_secretary)  # a submit changes who reviews
+    answered = Loaded(pledge, loaded.org, loaded.person, roles, loaded.subject_is_secretary)
+    changed_items = event in ("amend", "appraise")
+    return view(s, engine, answered, now, None if changed_items else items, moved.deadlines)
 
 
-def _facts(session: Session, pledge: Pledge, criteria_sets: Mapping[str, CriteriaSet]) -> dict[str, Any]:
-    campaign = campaign_for(session, pledge.year)
-    criteria = criteria_sets.get(campaign.criteria.get(pledge.subject_type, ""))
-    return {
-        "kind": pledge.subject_type,
-        "criteria": {c.code: c.label_zh for c in criteria.criteria} if criteria else {},
-        "criteria_levels": dict(criteria.levels) if criteria else {},
-        "items": [_item_view(i) for i in items_of(session, pledge.id or 0)],
-        "progress_count": _count(session, ProgressRecord, pledge.id or 0),
-        "comment_count": _count(session, LeaderComment, pledge.id or 0),
-    }
+def _facts(
+    session: Session, pledge: Pledge, items: list[PledgeItem], criteria_sets: Mapping[str, CriteriaSet]
+) -> records.Facts:
+    def criteria() -> CriteriaSet | None:
+        campaign = campaign_for(session, pledge.year)
+        return criteria_sets.get(campaign.criteria.get(pledge.subject_type, ""))
+
+    pledge_id = pledge.id or 0
+    return records.Facts(
+        {"kind": pledge.subject_type, "items": [_item_view(i) for i in items]},
+        {
+            "criteria": lambda: {c.code: c.label_zh for c in found.criteria} if (found := criteria()) else {},
+            "criteria_levels": lambda: dict(found.levels) if (found := criteria()) else {},
+            "progress_count": lambda: _count(session, ProgressRecord, pledge_id),
+            "comment_count": lambda: _count(session, LeaderComment, pledge_id),
+        },
+    )
 
 
 def _apply(session: Session, pledge: Pledge, event: str, data: dict[str, Any], actor: Actor) -> None:
@@ -363,7 +394,7 @@ def add_comment(uow: UnitOfWork, actor: Actor, pledge_id: int, body: dict[str, s
     s = uow.session
     loaded = load(s, actor, pledge_id)
     pledge, org = loaded.pledge, loaded.org
-    subject_is_secretary = loaded.person is not None and is_secretary_person(s, loaded.person.id or 0)
+    subject_is_secretary = loaded.subject_is_secretary
     own = pledge.person_id is not None and pledge.person_id == actor.person_id
     if pledge.person_id is None or subject_is_secretary:
         allowed, role = actor.is_supervisor, "supervisor"

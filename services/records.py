@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Set
+from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,25 @@ class Firing:
             return self.now
         noon = dt.datetime.combine(self.effective_on, dt.time(12), tzinfo=ZoneInfo(self.timezone))
         return min(self.now, noon)
+
+
+class Facts(Mapping[str, Any]):
+    """What the guards may read about a record: some facts given, the rest each read from the
+    database only when a guard of the fired event asks for it (most events need few of them)."""
+
+    def __init__(self, given: dict[str, Any], deferred: dict[str, Callable[[], Any]]):
+        self._known, self._deferred = dict(given), deferred
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._known:
+            self._known[key] = self._deferred[key]()
+        return self._known[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known.keys() | self._deferred.keys())
+
+    def __len__(self) -> int:
+        return len(self._known.keys() | self._deferred.keys())
 
 
 def create_deadlines(
@@ -86,8 +105,8 @@ def deadline_view(rows: list[Deadline], now: dt.datetime) -> tuple[list[dict[str
 
 def apply_deadlines(
     session: Session, lifecycle: Lifecycle, subject_id: int, moved: Transitioned, firing: Firing
-) -> bool:
-    """Settle or cancel the record's deadlines for this move; return whether it was late."""
+) -> tuple[bool, list[Deadline]]:
+    """Settle or cancel the record's deadlines for this move; return whether it was late, and the rows."""
     rows = deadlines_of(session, lifecycle.name, subject_id)
     at = firing.judged_at
     late = any(dl.is_missed(row.status, row.due_at, at) for row in rows)
@@ -101,7 +120,7 @@ def apply_deadlines(
         elif final:
             row.status, row.settled_at, row.next_notice_at = dl.CANCELLED, firing.now, None
         session.add(row)
-    return late
+    return late, rows
 
 
 def append_history(
@@ -193,6 +212,14 @@ def check_version(record: Pledge | SelfEvaluation, if_match: int | None) -> None
         raise PreconditionFailed(f"版本已变化：当前为 {record.version}，请求基于 {if_match}", version=record.version)
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A stored record's move, with its deadline rows as they now stand (for the answer)."""
+
+    transitioned: Transitioned
+    deadlines: list[Deadline]
+
+
 def transition(
     session: Session,
     engine: Engine,
@@ -200,10 +227,10 @@ def transition(
     roles: Set[str],
     actor: Actor,
     body: dict[str, Any],
-    facts: dict[str, Any],
+    facts: Mapping[str, Any],
     now: dt.datetime,
     apply: Callable[[Transitioned], None] | None = None,
-) -> Transitioned:
+) -> Moved:
     """Fire `body["event"]` for a stored record: guards, then `apply` (what the event's data
     records), state, deadlines and history — all in the caller's transaction, one UPDATE of the
     record (so its version moves by one)."""
@@ -216,8 +243,8 @@ def transition(
             apply(moved)
     record.state, record.updated_at = moved.dest, now
     session.add(record)
-    late = apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
+    late, deadlines = apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
     append_history(
         session, engine.lifecycle.name, record.id, moved, actor, role, firing, reason=body.get("reason"), late=late
     )
-    return moved
+    return Moved(moved, deadlines)

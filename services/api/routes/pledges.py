@@ -93,10 +93,11 @@ def fire_event(
     version: IfMatch,
     response: Response,
 ) -> Any:
-    pledges.fire_event(
+    answer = pledges.fire_event(
         uow, c.engines["pledge"], actor, pledge_id, body.model_dump(), version, now, criteria=c.catalog.criteria
     )
-    return _answer(c, uow, actor, pledge_id, now, response)
+    response.headers["ETag"] = f'"{answer["version"]}"'
+    return answer
 
 
 @router.get("/{pledge_id}/history", response_model=list[HistoryOut])
