@@ -111,7 +111,9 @@ class Loaded:
 
 _SUBJECT_IS_SECRETARY = (
     sa.exists()
-    .where(col(RoleGrant.user_id) == User.id, RoleGrant.role == "secretary", User.person_id == Pledge.person_id)
+    .where(
+        col(RoleGrant.user_id) == User.id, col(RoleGrant.role) == "secretary", col(User.person_id) == Pledge.person_id
+    )
     .label("subject_is_secretary")
 )
 
