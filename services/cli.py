@@ -112,11 +112,46 @@ def scheduler() -> None:
 
 @main.command()
 @click.option("--year", default=2010, show_default=True, type=int)
-def simulate(year: int) -> None:
-    """Rehearse a campaign year on a simulated clock (temporary database) and print its timeline."""
+@click.option("--county", type=click.Choice(["district"]), help="A generated county the size of a 2010 district.")
+@click.option("--orgs", type=click.IntRange(min=3), help="Generate a county with this many orgs (with --members).")
+@click.option("--members", type=click.IntRange(min=1), help="…and this many members, each with a pledge.")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, help="Multiply the county's size.")
+@click.option("--seed", type=int, default=2010, show_default=True, help="Seed of the generated county.")
+@click.option("--database-url", help="An empty database to rehearse in (default: a temporary SQLite file).")
+@click.option("--timeline/--summary", default=None, help="Print every notice, or a summary (default for a county).")
+def simulate(
+    year: int,
+    county: str | None,
+    orgs: int | None,
+    members: int | None,
+    scale: float,
+    seed: int,
+    database_url: str | None,
+    timeline: bool | None,
+) -> None:
+    """Rehearse a campaign year on a simulated clock and print its timeline, or its summary at scale.
+
+    Without --county/--orgs the demo county's year is played; with them a generated county's."""
+    from services.county import DISTRICT, Shape
+    from services.errors import ServiceError
     from services.simulate import simulate as run
 
-    run(year, sys.stdout)
+    if (orgs is None) != (members is None):
+        raise click.UsageError("--orgs and --members go together")
+    shape = None
+    if county == "district" or orgs:
+        base = DISTRICT if county == "district" else Shape(orgs or 0, members or 0)
+        shape = Shape(base.orgs, base.members, seed).scaled(scale)
+        try:
+            shape.check()
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    elif scale != 1:
+        raise click.UsageError("--scale needs --county or --orgs/--members")
+    try:
+        run(year, sys.stdout, shape, database_url, timeline)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
 
 
 @main.command("demo")
