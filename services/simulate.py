@@ -201,6 +201,8 @@ class Rehearsal:
     calls: Counter[str] = field(default_factory=Counter)
     spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     refused: list[str] = field(default_factory=list)
+    busiest: tuple[int, int] = (0, 0)
+    """The most use-case calls in one six-hour step, and that step's end (minutes after the start)."""
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def minutes(self, month: int, day: int, hour: int = 10) -> int:
@@ -344,9 +346,10 @@ def _run(r: Rehearsal, tracks: list[Track], end: int, clock: SimClock, out: Text
     names = _user_names(c) if out else {}
     for now_minutes in range(0, end + 1, STEP):
         if queue and queue[0][0] <= now_minutes:
-            started = time.perf_counter()
+            started, calls = time.perf_counter(), 0
             with UnitOfWork(c.db) as uow:
                 while queue and queue[0][0] <= now_minutes:
+                    calls += 1
                     minute, _, n, k = heapq.heappop(queue)
                     track = tracks[n]
                     _act(r, track, k, uow, r.at(minute), clock)
@@ -354,6 +357,7 @@ def _run(r: Rehearsal, tracks: list[Track], end: int, clock: SimClock, out: Text
                         heapq.heappush(queue, (track.times[k + 1], seq, n, k + 1))
                         seq += 1
             r.seconds["actions"] += time.perf_counter() - started
+            r.busiest = max(r.busiest, (calls, now_minutes))
         now = clock.now = r.at(now_minutes)
         started = time.perf_counter()
         sweep(c.db, c.catalog, now)
@@ -468,6 +472,8 @@ class Outcome:
     refused: list[str]
     figures: dict[str, Any]
     db_bytes: int
+    busiest: tuple[int, dt.datetime]
+    """The most use-case calls in one six-hour step of the simulated clock, and when that step ended."""
 
     @property
     def transitions(self) -> int:
@@ -512,8 +518,16 @@ def simulate(
         counted = figures(c, year)
         r.seconds["total"] = time.perf_counter() - started
         r.seconds["cpu"] = time.process_time() - cpu
+        busiest = (r.busiest[0], r.at(r.busiest[1]))
         outcome = Outcome(
-            c.db.dialect.name, dict(r.seconds), dict(r.calls), dict(r.spent), r.refused, counted, db_bytes(c.db)
+            c.db.dialect.name,
+            dict(r.seconds),
+            dict(r.calls),
+            dict(r.spent),
+            r.refused,
+            counted,
+            db_bytes(c.db),
+            busiest,
         )
         if county is not None:
             _report(c, county, outcome, out)
@@ -575,6 +589,8 @@ def _report(c: Container, county: County, o: Outcome, out: TextIO) -> None:
     )
     for line in o.refused[:5]:
         print(f"  被拒绝：{line}", file=out)
+    calls_then, then = o.busiest
+    print(f"最忙的6小时：至{then.astimezone(TZ):%Y-%m-%d %H:%M}，用例调用{calls_then:,}次", file=out)
     s = o.seconds
     run, total = s["actions"] + s["sweep"], s["total"]
     print(
