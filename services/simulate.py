@@ -42,6 +42,7 @@ from services.tables import (
     Org,
     Person,
     Pledge,
+    PledgeItem,
     ScoreEntry,
     SelfEvaluation,
     User,
@@ -106,7 +107,7 @@ class PledgeTrack(Track):
         step, engine = self.steps[k], r.c.engines["pledge"]
         if step == "create":
             self.pid = pledges.create(uow, engine, self.owner, self.body, now)
-            self.items = tuple(i.id or 0 for i in pledges.items_of(uow.session, self.pid))
+            r.created.append(self)
         elif step == "progress":
             note = {"item": self.items[0], "note": "按计划推进", "happened_on": now.astimezone(TZ).date()}
             pledges.add_progress(uow, self.owner, self.pid, note, now)
@@ -201,6 +202,8 @@ class Rehearsal:
     calls: Counter[str] = field(default_factory=Counter)
     spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     refused: list[str] = field(default_factory=list)
+    created: list[PledgeTrack] = field(default_factory=list)
+    """Pledges created in the current step, whose item ids are read back once the step's calls are done."""
     busiest: tuple[int, int] = (0, 0)
     """The most use-case calls in one six-hour step, and that step's end (minutes after the start)."""
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -356,6 +359,7 @@ def _run(r: Rehearsal, tracks: list[Track], end: int, clock: SimClock, out: Text
                     if k + 1 < len(track.times):
                         heapq.heappush(queue, (track.times[k + 1], seq, n, k + 1))
                         seq += 1
+                _read_items(r, uow)
             r.seconds["actions"] += time.perf_counter() - started
             r.busiest = max(r.busiest, (calls, now_minutes))
         now = clock.now = r.at(now_minutes)
@@ -364,6 +368,21 @@ def _run(r: Rehearsal, tracks: list[Track], end: int, clock: SimClock, out: Text
         r.seconds["sweep"] += time.perf_counter() - started
         if out is not None:
             last = _print_notices(c, names, now, last, out)
+
+
+def _read_items(r: Rehearsal, uow: UnitOfWork) -> None:
+    """The item ids of the pledges created in this step (for progress records and outcomes), in one query."""
+    if not r.created:
+        return
+    started, by_pledge = time.perf_counter(), {t.pid: t for t in r.created}
+    q = select(PledgeItem.pledge_id, PledgeItem.id).where(col(PledgeItem.pledge_id).in_(by_pledge))
+    items: defaultdict[int, list[int]] = defaultdict(list)
+    for pledge_id, item_id in uow.session.exec(q.order_by(col(PledgeItem.pledge_id), col(PledgeItem.position))):
+        items[pledge_id].append(item_id or 0)
+    for pid, track in by_pledge.items():
+        track.items = tuple(items[pid])
+    r.created.clear()
+    r.seconds["read_items"] += time.perf_counter() - started
 
 
 def _act(r: Rehearsal, track: Track, k: int, uow: UnitOfWork, at: dt.datetime, clock: SimClock) -> None:
