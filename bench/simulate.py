@@ -239,11 +239,22 @@ def command() -> str:
     return shlex.join([str(exe), *args])
 
 
+def revision() -> str:
+    """The code measured: a git revision (`-dirty` when the tree has changes), or PLEDGEFLOW_BENCH_REVISION."""
+    if os.environ.get("PLEDGEFLOW_BENCH_REVISION"):
+        return os.environ["PLEDGEFLOW_BENCH_REVISION"]
+    with suppress(OSError, subprocess.CalledProcessError):
+        done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, check=True)
+        return done.stdout.decode().strip()
+    return "unknown"
+
+
 def measure(quick: bool, pg_url: str | None) -> dict[str, Any]:
     mode = "quick" if quick else "full"
     results: dict[str, Any] = {
         "mode": mode,
         "command": command(),
+        "revision": revision(),
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "machine": machine_info(),
         "district": DISTRICT,
@@ -430,9 +441,9 @@ def section(r: dict[str, Any]) -> str:
         [
             f"Machine: {cpu} ({mi['processor'] or mi['machine']}), {mi['cpu_count']} CPUs, {mi['platform']}; "
             f"Python {mi['python']}, SQLAlchemy {mi['sqlalchemy']}; {versions}.  ",
-            f"Command: `{r['command']}` · mode: {r['mode']} · date: {r['date']} · one run per size, each in a fresh "
-            f"process · load average at start {load(mi, 'start')}, at end {load(mi, 'end')} · took "
-            f"{r['runtime_s'] / 60:.1f} min.{quick}{skipped}",
+            f"Command: `{r['command']}` · code: {r['revision']} · mode: {r['mode']} · date: {r['date']} · "
+            f"one run per size, each in a fresh process · load average at start {load(mi, 'start')}, "
+            f"at end {load(mi, 'end')} · took {r['runtime_s'] / 60:.1f} min.{quick}{skipped}",
             "",
             "| " + " | ".join(HEADS) + " |",
             "|" + "|".join(["---"] + ["---:"] * (len(HEADS) - 1)) + "|",
