@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.errors import NotFound
@@ -73,8 +78,29 @@ def admin_actor() -> Actor:
 
 
 def actor_for_user(session: Session, user: User) -> Actor:
-    grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
-    pairs = tuple((g.role, g.org_id) for g in grants)
+    grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id).order_by(col(RoleGrant.id))).all()
+    return _actor(user, tuple((g.role, g.org_id) for g in grants))
+
+
+_BY_TOKEN = (
+    select(User, RoleGrant.role, RoleGrant.org_id)
+    .outerjoin(RoleGrant, col(RoleGrant.user_id) == User.id)
+    .where(col(User.token_hash) == sa.bindparam("token_hash"))
+    .order_by(col(RoleGrant.id))
+)
+
+
+def authenticate(session: Session, token: str, admin_token: str | None) -> Actor | None:
+    """The caller of a bearer token, with their role grants, in one query."""
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return admin_actor()
+    rows = session.exec(_BY_TOKEN, params={"token_hash": hash_token(token)}).all()
+    if not rows:
+        return None
+    return _actor(rows[0][0], tuple((role, org_id) for _, role, org_id in rows if role is not None))
+
+
+def _actor(user: User, pairs: tuple[tuple[str, int | None], ...]) -> Actor:
     return Actor(
         user_id=user.id,
         name=user.name,
@@ -85,11 +111,32 @@ def actor_for_user(session: Session, user: User) -> Actor:
     )
 
 
-def authenticate(session: Session, token: str, admin_token: str | None) -> Actor | None:
-    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return admin_actor()
-    user = session.exec(select(User).where(User.token_hash == hash_token(token))).first()
-    return actor_for_user(session, user) if user else None
+class ActorCache:
+    """Callers by token hash, kept a short while so that a request need not read the user and
+    their grants again. A user's name and grants are only ever written when the user is created
+    (there is no edit or revoke), so an entry can only be stale by a grant added straight into the
+    database; `ttl` bounds that. Bounded in size: the least recently used entry goes first."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic):
+        self.ttl, self.size, self._clock = ttl, size, clock
+        self._entries: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token_hash: str) -> Actor | None:
+        with self._lock:
+            entry = self._entries.get(token_hash)
+            if entry is None or entry[0] < self._clock():
+                self._entries.pop(token_hash, None)
+                return None
+            self._entries.move_to_end(token_hash)
+            return entry[1]
+
+    def put(self, token_hash: str, actor: Actor) -> None:
+        with self._lock:
+            self._entries[token_hash] = (self._clock() + self.ttl, actor)
+            self._entries.move_to_end(token_hash)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
 
 def secretary_people(session: Session, person_ids: list[int]) -> set[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,24 +33,25 @@ def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def digest(row: History, prev_hash: str | None) -> str:
+def digest(row: Mapping[str, Any], prev_hash: str | None) -> str:
+    """The hash of a history row's values (as inserted, or `History.model_dump()`)."""
     content = [
         prev_hash or "",
-        row.subject_type,
-        row.subject_id,
-        row.seq,
-        row.event,
-        row.from_state,
-        row.to_state,
-        row.actor_id,
-        row.actor_name,
-        row.actor_role,
-        _utc(row.at),
-        row.reason,
-        row.late,
-        row.backfilled,
-        row.effective_on.isoformat() if row.effective_on else None,
-        row.data,
+        row["subject_type"],
+        row["subject_id"],
+        row["seq"],
+        row["event"],
+        row["from_state"],
+        row["to_state"],
+        row["actor_id"],
+        row["actor_name"],
+        row["actor_role"],
+        _utc(row["at"]),
+        row["reason"],
+        row["late"],
+        row["backfilled"],
+        row["effective_on"].isoformat() if row["effective_on"] else None,
+        row["data"],
     ]
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -100,7 +101,7 @@ def _check_row(row: History, prev: History | None) -> str | None:
         return f"序号不连续：应为 {expected_seq}，实为 {row.seq}（有记录被删除或插入）"
     if row.prev_hash != (prev.hash if prev else None):
         return "与上一条记录的哈希不衔接（有记录被删除、插入或修改）"
-    if row.hash != digest(row, row.prev_hash):
+    if row.hash != digest(row.model_dump(), row.prev_hash):
         return "内容与哈希不符（记录被修改）"
     return None
 

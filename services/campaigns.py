@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from definitions import Calendar, Catalog
 from services.access import Actor
@@ -76,13 +77,20 @@ def create_campaign(
     return campaign
 
 
+_BY_YEAR = select(Campaign).where(col(Campaign.year) == sa.bindparam("year"))
+
+
 def campaign_for(session: Session, year: int, field: str = "year") -> Campaign:
     """The year's campaign, read once per session: a transition asks for it more than once."""
-    known: dict[int, Campaign] = session.info.setdefault("campaigns", {})
-    campaign = known.get(year) or session.exec(select(Campaign).where(Campaign.year == year)).first()
+    campaign = session.info.get("campaigns", {}).get(year) or session.exec(_BY_YEAR, params={"year": year}).first()
     if campaign is None:
         raise Invalid(field, f"{year}年度活动尚未设立，请先由创先争优活动办公室设立")
-    known[year] = campaign
+    return remember(session, campaign)
+
+
+def remember(session: Session, campaign: Campaign) -> Campaign:
+    """Keep a campaign that a query loaded with its record, for `campaign_for` in this session."""
+    session.info.setdefault("campaigns", {})[campaign.year] = campaign
     return campaign
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from definitions import Catalog, Scorecard, load_catalog
+from services.access import ActorCache
 from services.config import Settings
 from services.db import make_engine, migrate
 from workflow import Engines, known_guards
@@ -25,6 +26,7 @@ class Container:
     catalog: Catalog
     engines: Engines
     clock: Callable[[], dt.datetime]
+    actors: ActorCache = field(default_factory=ActorCache)
 
     @property
     def scorecard(self) -> Scorecard:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
 from definitions import CriteriaSet
-from services import records
+from services import campaigns, records
 from services.access import (
     Actor,
     can_read_pledge,
@@ -22,6 +22,7 @@ from services.access import (
 from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tables import (
+    Campaign,
     Deadline,
     LeaderComment,
     Org,
@@ -118,25 +119,32 @@ _SUBJECT_IS_SECRETARY = (
 )
 
 
+_LOAD = (
+    sa.select(Pledge, Org, Person, Campaign, _SUBJECT_IS_SECRETARY)
+    .join(Org, col(Org.id) == Pledge.org_id)
+    .join(Campaign, col(Campaign.year) == Pledge.year)
+    .outerjoin(Person, col(Person.id) == Pledge.person_id)
+    .where(col(Pledge.id) == sa.bindparam("pledge_id"))
+)
+_ITEMS = (
+    select(PledgeItem).where(col(PledgeItem.pledge_id) == sa.bindparam("pledge_id")).order_by(col(PledgeItem.position))
+)
+
+
 def load(session: Session, actor: Actor, pledge_id: int) -> Loaded:
-    """The pledge, its org, its person and whether that person is a secretary: one query."""
-    q = (
-        select(Pledge, Org, Person, _SUBJECT_IS_SECRETARY)
-        .join(Org, col(Org.id) == Pledge.org_id)
-        .outerjoin(Person, col(Person.id) == Pledge.person_id)
-        .where(Pledge.id == pledge_id)
-    )
-    found = session.exec(q).first()
+    """The pledge, its org, its person, its year's campaign and whether that person is a
+    secretary: one query."""
+    found = session.execute(_LOAD, {"pledge_id": pledge_id}).first()
     if found is None or not can_read_pledge(actor, found[0], found[1]):
         raise NotFound(f"承诺书 {pledge_id} 不存在")
-    pledge, org, person, subject_is_secretary = found
+    pledge, org, person, campaign, subject_is_secretary = found
+    campaigns.remember(session, campaign)
     roles = pledge_roles(actor, pledge, org, bool(subject_is_secretary))
     return Loaded(pledge, org, person, roles, bool(subject_is_secretary))
 
 
 def items_of(session: Session, pledge_id: int) -> list[PledgeItem]:
-    q = select(PledgeItem).where(PledgeItem.pledge_id == pledge_id).order_by(PledgeItem.position)  # type: ignore[arg-type]
-    return list(session.exec(q).all())
+    return list(session.exec(_ITEMS, params={"pledge_id": pledge_id}).all())
 
 
 def _count(session: Session, table: Any, pledge_id: int) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from definitions import Lifecycle
@@ -89,9 +90,22 @@ def campaign_stages(campaign: Campaign) -> list[dl.Stage]:
     return dl.notice_stages(campaign.reminder_offsets_days, campaign.escalation_after_days)
 
 
+_DEADLINES = (
+    select(Deadline)
+    .where(col(Deadline.subject_type) == sa.bindparam("type"), col(Deadline.subject_id) == sa.bindparam("id"))
+    .order_by(col(Deadline.due_at), col(Deadline.id))
+)
+_INSERT_HISTORY = sa.insert(History.__table__)  # type: ignore[attr-defined]
+_LAST_HISTORY = (
+    select(History.seq, History.hash)
+    .where(col(History.subject_type) == sa.bindparam("type"), col(History.subject_id) == sa.bindparam("id"))
+    .order_by(col(History.seq).desc())
+    .limit(1)
+)
+
+
 def deadlines_of(session: Session, subject_type: str, subject_id: int) -> list[Deadline]:
-    q = select(Deadline).where(Deadline.subject_type == subject_type, Deadline.subject_id == subject_id)
-    return list(session.exec(q.order_by(Deadline.due_at, Deadline.id)).all())  # type: ignore[arg-type]
+    return list(session.exec(_DEADLINES, params={"type": subject_type, "id": subject_id}).all())
 
 
 def deadline_view(rows: list[Deadline], now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
@@ -137,35 +151,30 @@ def append_history(
     reason: str | None = None,
     late: bool = False,
     data: dict[str, Any] | None = None,
-) -> History:
-    last = session.exec(
-        select(History.seq, History.hash)
-        .where(History.subject_type == lifecycle, History.subject_id == subject_id)
-        .order_by(col(History.seq).desc())
-        .limit(1)
-    ).first()
+) -> None:
+    """Insert the record's next history row, chained to its last one (an INSERT of values, not an
+    ORM object: nothing reads the row back in this transaction)."""
+    last = session.exec(_LAST_HISTORY, params={"type": lifecycle, "id": subject_id}).first()
     seq, prev_hash = last if last else (0, None)
-    row = History(
-        subject_type=lifecycle,
-        subject_id=subject_id,
-        seq=seq + 1,
-        event=moved.event if moved else (event or ""),
-        from_state=moved.source if moved else state,
-        to_state=moved.dest if moved else (state or ""),
-        actor_id=actor.user_id,
-        actor_name=actor.name,
-        actor_role=role,
-        at=firing.now,
-        reason=reason,
-        late=late,
-        backfilled=firing.effective_on is not None,
-        effective_on=firing.effective_on,
-        data=data or {},
-        prev_hash=prev_hash,
-    )
-    row.hash = audit.digest(row, prev_hash)
-    session.add(row)
-    return row
+    row = {
+        "subject_type": lifecycle,
+        "subject_id": subject_id,
+        "seq": seq + 1,
+        "event": moved.event if moved else (event or ""),
+        "from_state": moved.source if moved else state,
+        "to_state": moved.dest if moved else (state or ""),
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "actor_role": role,
+        "at": firing.now,
+        "reason": reason,
+        "late": late,
+        "backfilled": firing.effective_on is not None,
+        "effective_on": firing.effective_on,
+        "data": data or {},
+        "prev_hash": prev_hash,
+    }
+    session.execute(_INSERT_HISTORY, {**row, "hash": audit.digest(row, prev_hash)})
 
 
 def history_of(session: Session, lifecycle: str, subject_id: int) -> list[History]:
@@ -233,18 +242,19 @@ def transition(
 ) -> Moved:
     """Fire `body["event"]` for a stored record: guards, then `apply` (what the event's data
     records), state, deadlines and history — all in the caller's transaction, one UPDATE of the
-    record (so its version moves by one)."""
+    record (so its version moves by one). Nothing is flushed before the caller commits: the
+    reads here (deadlines, the last history row) never depend on what this move changes."""
     campaign = campaign_for(session, record.year)
     firing = Firing(now, body.get("effective_on"), campaign.timezone)
     ctx = GuardContext(record=facts, data=body.get("data") or {}, reason=body.get("reason"), now=now)
     moved, role = fire(engine, record.state, body["event"], roles, ctx, actor, firing.effective_on is not None)
-    if apply is not None:
-        with session.no_autoflush:
+    with session.no_autoflush:
+        if apply is not None:
             apply(moved)
-    record.state, record.updated_at = moved.dest, now
-    session.add(record)
-    late, deadlines = apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
-    append_history(
-        session, engine.lifecycle.name, record.id, moved, actor, role, firing, reason=body.get("reason"), late=late
-    )
+        record.state, record.updated_at = moved.dest, now
+        session.add(record)
+        late, deadlines = apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
+        append_history(
+            session, engine.lifecycle.name, record.id, moved, actor, role, firing, reason=body.get("reason"), late=late
+        )
     return Moved(moved, deadlines)

@@ -22,24 +22,35 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
 
 class UnitOfWork:
     """`with UnitOfWork(db) as uow: … uow.commit()`. A lost race, wherever the ORM notices it
-    (a flush before a query, or the commit), leaves as a Conflict (409) with nothing written."""
+    (a flush before a query, or the commit), leaves as a Conflict (409) with nothing written.
+
+    The session (and, for a write, SQLite's write lock) is taken at the first use of `session`,
+    not on entering: the API enters on the event loop and works in a worker thread, so the
+    blocking part happens in that thread, and a request that fails before any work never waits
+    for the lock."""
 
     def __init__(self, engine: Engine, write: bool = True):
         self._factory = _factory(engine)
         self._write = write
-        self.session: Session
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._factory()
+            if self._write:
+                self._session.connection(execution_options={"pledgeflow_write": True})
+        return self._session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._factory()
-        if self._write:
-            self.session.connection(execution_options={"pledgeflow_write": True})
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         # close() rolls back whatever was not committed, and leaves loaded objects readable.
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
         if isinstance(exc, StaleDataError):
             raise Conflict("记录已被他人同时修改，请刷新后重试") from exc
         if isinstance(exc, IntegrityError):
