@@ -1,9 +1,9 @@
-"""The dispatcher: claims due deliveries in short transactions, sends them with none open, records each outcome.
+"""The dispatcher: claims due deliveries in short transactions, sends them with none open, records the outcomes.
 
 Delivery is at least once. A claim pushes `next_attempt_at` past `now`, so other dispatchers (other
 processes, replicas, the next tick) skip the delivery while it is being sent; if the sender dies, the
-claim simply runs out and the delivery is due again. Outcomes are recorded only over the claimed state,
-so a late sender never undoes what another one recorded.
+claim simply runs out and the delivery is due again. A round's outcomes are recorded together, each only
+over the claimed state, so a late sender never undoes what another one recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -75,21 +75,28 @@ def dispatch_due(
     retry = Retry(max_attempts, backoff_seconds)
     channels = (WEBHOOK,) if email is None else (WEBHOOK, EMAIL)
     stats, handled = Stats(), 0
-    while handled < batch:
-        jobs = _claim(engine, now, channels, min(ROUND, batch - handled), claim)
-        if not jobs:
-            break
-        for job in jobs:
-            stats += _deliver(engine, job, now, webhooks, email, retry)
-        handled += len(jobs)
+    # One connection for the run: each claim and each round's outcomes still commit on their own, but
+    # the pool checkout (and its pre-ping round trip) is paid once, not per transaction.
+    with engine.connect() as conn:
+        while handled < batch:
+            jobs = _claim(conn, now, channels, min(ROUND, batch - handled), claim)
+            if not jobs:
+                break
+            stats += _deliver_round(conn, jobs, now, webhooks, email, retry)
+            handled += len(jobs)
     return stats
 
 
-def _claim(engine: Engine, now: dt.datetime, channels: Sequence[str], limit: int, claim: dt.timedelta) -> list[Job]:
+def _claim(conn: Connection, now: dt.datetime, channels: Sequence[str], limit: int, claim: dt.timedelta) -> list[Job]:
     """Push the next deliveries `claim` ahead, so others skip them; a crashed dispatcher's claim lapses."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(bind=conn, expire_on_commit=False) as session:
+        if conn.dialect.name == "postgresql":
+            # Right after a sweep has published thousands of deliveries, the table's statistics still say
+            # few are pending: the planner then sorts every due row (a bitmap scan) to take four, ~28 ms per
+            # claim at 100,000 due. The index already holds the claim's order; make the planner use it.
+            session.execute(sa.text("SET LOCAL enable_sort = off"))
         ids = list(session.scalars(_claim_statement(now, channels, limit, claim)))
-        jobs = _load(session, ids)
+        jobs = _load(session, ids) if ids else []
         session.commit()
     return jobs
 
@@ -109,21 +116,38 @@ def _claim_statement(now: dt.datetime, channels: Sequence[str], limit: int, clai
 
 
 def _load(session: Session, ids: list[int]) -> list[Job]:
-    deliveries = list(session.scalars(sa.select(Delivery).where(col(Delivery.id).in_(ids)).order_by(col(Delivery.id))))
-    notice_ids = {d.notice_id for d in deliveries}
-    notices = {n.id: n for n in session.scalars(sa.select(Notice).where(col(Notice.id).in_(notice_ids)))}
-    hook_ids = {d.target_id for d in deliveries if d.channel == WEBHOOK}
-    hooks = {h.id: h for h in session.scalars(sa.select(Webhook).where(col(Webhook.id).in_(hook_ids)))}
-    return [Job(d, notices[d.notice_id], hooks.get(d.target_id) if d.channel == WEBHOOK else None) for d in deliveries]
+    """The claimed deliveries with their notices and webhooks (None for e-mail, or when the webhook is gone)."""
+    hook = sa.and_(col(Delivery.channel) == WEBHOOK, col(Webhook.id) == col(Delivery.target_id))
+    q = (
+        sa.select(Delivery, Notice, Webhook)
+        .join(Notice, col(Notice.id) == col(Delivery.notice_id))
+        .outerjoin(Webhook, hook)
+        .where(col(Delivery.id).in_(ids))
+        .order_by(col(Delivery.id))
+    )
+    return [Job(delivery, notice, webhook) for delivery, notice, webhook in session.execute(q)]
 
 
-def _deliver(
-    engine: Engine, job: Job, now: dt.datetime, webhooks: WebhookChannel, email: EmailChannel | None, retry: Retry
+def _deliver_round(
+    conn: Connection,
+    jobs: list[Job],
+    now: dt.datetime,
+    webhooks: WebhookChannel,
+    email: EmailChannel | None,
+    retry: Retry,
 ) -> Stats:
-    result = _send(job, webhooks, email)
-    if result is None:
-        return _give_up(engine, job.delivery, "webhook removed or inactive")
-    return _record(engine, job.delivery, result, now, retry)
+    """Send each claimed delivery, then record the outcomes in one transaction (one commit per round, not per
+    delivery). If a send raises, what was already sent is still recorded before the error goes on."""
+    outcomes: list[tuple[Delivery, Result | None]] = []
+    try:
+        for job in jobs:
+            outcomes.append((job.delivery, _send(job, webhooks, email)))
+    finally:
+        stats = Stats()
+        with conn.begin():
+            for delivery, result in outcomes:
+                stats += _record(conn, delivery, result, now, retry)
+    return stats
 
 
 def _send(job: Job, webhooks: WebhookChannel, email: EmailChannel | None) -> Result | None:
@@ -135,7 +159,10 @@ def _send(job: Job, webhooks: WebhookChannel, email: EmailChannel | None) -> Res
     return None
 
 
-def _record(engine: Engine, delivery: Delivery, result: Result, now: dt.datetime, retry: Retry) -> Stats:
+def _record(conn: Connection, delivery: Delivery, result: Result | None, now: dt.datetime, retry: Retry) -> Stats:
+    if result is None:
+        recorded = _update_claimed(conn, delivery, {"status": FAILED, "last_error": "webhook removed or inactive"})
+        return Stats(failed=1) if recorded else Stats()
     attempts = delivery.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_status": result.status, "last_error": result.error}
     if result.ok:
@@ -147,23 +174,17 @@ def _record(engine: Engine, delivery: Delivery, result: Result, now: dt.datetime
     else:
         values["next_attempt_at"] = now + retry.delay(attempts)
         stats = Stats(retried=1)
-    return stats if _update_claimed(engine, delivery, values) else Stats()
+    return stats if _update_claimed(conn, delivery, values) else Stats()
 
 
-def _give_up(engine: Engine, delivery: Delivery, error: str) -> Stats:
-    recorded = _update_claimed(engine, delivery, {"status": FAILED, "last_error": error})
-    return Stats(failed=1) if recorded else Stats()
-
-
-def _update_claimed(engine: Engine, delivery: Delivery, values: dict[str, Any]) -> bool:
+def _update_claimed(conn: Connection, delivery: Delivery, values: dict[str, Any]) -> bool:
     """Apply `values` unless another dispatcher recorded an attempt since this one claimed it."""
     stmt = (
         sa.update(DELIVERY)
         .where(DELIVERY.c.id == delivery.id, DELIVERY.c.status == PENDING, DELIVERY.c.attempts == delivery.attempts)
         .values(**values)
     )
-    with engine.begin() as conn:
-        return conn.execute(stmt).rowcount == 1
+    return conn.execute(stmt).rowcount == 1
 
 
 def deliveries_for_webhook(session: Session, webhook_id: int, limit: int, offset: int) -> list[Delivery]:
