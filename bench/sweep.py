@@ -1,7 +1,8 @@
 """Sweep benchmark: the deadline sweep over a million stored pledges, a tenth of them overdue at once.
 
-Run as `.venv/bin/python bench/sweep.py [--quick] [--pg-url URL]`; with `bash scripts/with-postgres.sh` (which
-exports PLEDGEFLOW_TEST_PG_URL) PostgreSQL runs too, in a fresh schema dropped afterwards. Per database it
+Run as `.venv/bin/python bench/sweep.py [--quick] [--pg-url URL] [--no-write]`; with `bash scripts/with-postgres.sh`
+(which exports PLEDGEFLOW_TEST_PG_URL) PostgreSQL runs too, in fresh schemas dropped afterwards. `--quick` (for
+`make bench`) is a tenth of the size. Per database it
 
   1. builds the real schema (`build_container`), seeds the demo county and its campaign (`demo.seed`, no pledges),
      registers one active webhook, then grows the pledges by set-based `INSERT … SELECT` over a generated series:
@@ -10,9 +11,13 @@ exports PLEDGEFLOW_TEST_PG_URL) PostgreSQL runs too, in a fresh schema dropped a
   2. times the first real sweep (`services.sweep.sweep` at `now`), which marks the overdue tenth missed and
      publishes their overdue notices with inbox entries and webhook deliveries; then the same sweep again, which
      must publish nothing;
-  3. times `notifications.dispatcher.dispatch_due` draining a sample of the webhook deliveries to a local
-     threaded HTTP receiver that answers 200;
-  4. reads the process RSS before the first sweep and its peak during it (VmHWM, reset just before).
+  3. times `notifications.dispatcher.dispatch_due` draining every webhook delivery the sweep wrote to a local HTTP
+     receiver in a process of its own, which checks each signature and counts each delivery and notice (each must
+     arrive once), beside bare POSTs of the same body to the same receiver;
+  4. reads the process RSS before the first sweep and its peak during it (VmHWM, reset just before);
+  5. in two more databases moved to the wall clock (pledgers without and with user accounts), starts a real
+     `pledgeflow scheduler` before growing and after each growth step, the same number of pledges due each time,
+     and reads its VmRSS / VmHWM after the start-up sweep; then profiles the recipient directory the sweep loads.
 
 Prints a table, writes bench/results/sweep.json, and rewrites the Sweep section of BENCHMARKS.md between its
 markers, leaving the other sections alone. Building the rows is not part of any figure; its time is reported.
@@ -24,39 +29,48 @@ import argparse
 import ctypes
 import datetime as dt
 import gc
+import hmac
 import json
+import multiprocessing
 import os
 import platform
+import re
 import shlex
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
 import httpx
 import sqlalchemy as sa
 from report import BENCHMARKS, write_section
-from sqlmodel import select
+from sqlmodel import Session, select
 
 import services.sweep as sweep_module
 from notifications.channels import WebhookChannel
-from notifications.dispatcher import dispatch_due
-from notifications.tables import Delivery, InboxEntry, Notice, Webhook
+from notifications.dispatcher import Stats, dispatch_due
+from notifications.outbox import encode, payload, sign
+from notifications.tables import DELIVERED, Delivery, InboxEntry, Notice, Webhook
 from notifications.types import UTCDateTime
 from services import demo
 from services.config import Settings
 from services.container import build_container
+from services.recipients import load_directory
 from services.records import campaign_stages
-from services.tables import Campaign, Deadline, Person, Pledge
+from services.tables import Campaign, Deadline, Person, Pledge, User
 from services.uow import UnitOfWork
 from workflow import deadlines as dl
 
@@ -65,6 +79,8 @@ RESULTS = ROOT / "bench" / "results" / "sweep.json"
 
 YEAR = 2030
 TARGET_S = 5.0
+RSS_GROWTH = 0.10
+"""Peak RSS of the scheduler over the largest store against the smallest (10× the pledges): less counts as flat."""
 """A sweep over 1,000,000 pledges with 100,000 overdue, writing their notices, on SQLite."""
 BASELINE_S = {"sqlite": 0.95, "postgresql": 0.61}
 """NOTES.md, Deadline sweeps: one set-based UPDATE over (state, due_at), 1 M pledges, 111 k due, nothing else."""
@@ -74,6 +90,12 @@ VARIANTS = 480
 LAYOUTS = {
     "scattered": "every 10th pledge is overdue, so overdue rows lie spread over the whole deadline table",
     "clustered": "the first tenth of the pledges (one contiguous block of rows) is overdue",
+    "per_step": "the same number of pledges falls due in each growth step, spread evenly over the step's rows",
+}
+OVERDUE = {
+    "scattered": "s.n % 10 = 0",
+    "clustered": "s.n <= :overdue",
+    "per_step": "(s.n - :lo) % :every = 0",
 }
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -82,7 +104,10 @@ NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 class Sizes:
     pledges: int
     steps: tuple[int, ...]
-    dispatch: int
+    floor_posts: int
+    """Bare signed POSTs to the receiver, timed as the dispatch's baseline."""
+    scheduler_due: int
+    """Pledges falling due with each growth step of the scheduler's store."""
 
     @property
     def due(self) -> int:
@@ -91,8 +116,8 @@ class Sizes:
 
 def sizes_for(quick: bool) -> Sizes:
     if quick:
-        return Sizes(pledges=100_000, steps=(10_000, 30_000, 100_000), dispatch=500)
-    return Sizes(pledges=1_000_000, steps=(100_000, 300_000, 1_000_000), dispatch=2_000)
+        return Sizes(pledges=100_000, steps=(10_000, 30_000, 100_000), floor_posts=1_000, scheduler_due=1_000)
+    return Sizes(pledges=1_000_000, steps=(100_000, 300_000, 1_000_000), floor_posts=5_000, scheduler_due=10_000)
 
 
 _T0 = time.perf_counter()
@@ -104,36 +129,90 @@ def progress(message: str) -> None:
 
 # --- the webhook receiver ----------------------------------------------------------------------------------------
 
+SECRET = "bench-secret"
+
 
 class _Receiver(BaseHTTPRequestHandler):
+    """POST: checks the signature, counts the delivery by its id and notice; GET: the counts as JSON; DELETE: reset."""
+
     protocol_version = "HTTP/1.1"
-    received = 0
-    lock = threading.Lock()
+    lock: ClassVar[threading.Lock] = threading.Lock()
+    deliveries: ClassVar[Counter[str]] = Counter()
+    notices: ClassVar[set[int]] = set()
+    bad_signatures: ClassVar[int] = 0
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        good = hmac.compare_digest(self.headers.get("X-Pledgeflow-Signature", ""), sign(body, SECRET))
+        notice = json.loads(body)["id"]
         with _Receiver.lock:
-            _Receiver.received += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
+            _Receiver.deliveries[self.headers.get("X-Pledgeflow-Delivery", "")] += 1
+            _Receiver.notices.add(notice)
+            _Receiver.bad_signatures += not good
+        self._answer(200, b"")
+
+    def do_GET(self) -> None:
+        with _Receiver.lock:
+            counts = {
+                "received": sum(_Receiver.deliveries.values()),
+                "deliveries": len(_Receiver.deliveries),
+                "received_twice": sum(1 for n in _Receiver.deliveries.values() if n > 1),
+                "notices": len(_Receiver.notices),
+                "bad_signatures": _Receiver.bad_signatures,
+            }
+        self._answer(200, json.dumps(counts).encode())
+
+    def do_DELETE(self) -> None:
+        with _Receiver.lock:
+            _Receiver.deliveries.clear()
+            _Receiver.notices.clear()
+            _Receiver.bad_signatures = 0
+        self._answer(204, b"")
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
-@contextmanager
-def receiver() -> Iterator[str]:
+def _serve(port: Any) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A webhook receiver in a process of its own (its work does not share this process's GIL)."""
+
+    url: str
+    pid: int
+
+    def counts(self) -> dict[str, int]:
+        return dict(httpx.get(self.url, timeout=30).json())
+
+    def reset(self) -> None:
+        httpx.delete(self.url, timeout=30).raise_for_status()
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    """Started first, before this process opens databases or threads, so the fork copies neither."""
+    ctx = multiprocessing.get_context("fork")
+    port = ctx.Queue()
+    proc = ctx.Process(target=_serve, args=(port,), daemon=True, name="webhook-receiver")
+    proc.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+        assert proc.pid is not None
+        yield Receiver(f"http://127.0.0.1:{port.get(timeout=30)}/hook", proc.pid)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+        proc.terminate()
+        proc.join(timeout=10)
 
 
 # --- memory ------------------------------------------------------------------------------------------------------
@@ -203,13 +282,18 @@ class Plan:
     branches: list[int]
 
 
-def make_plan(container: Any, branches: list[int]) -> Plan:
+def make_plan(container: Any, branches: list[int], real_clock: bool = False) -> Plan:
+    """The campaign's clock, or with `real_clock` that clock moved so that `now` is the wall clock's now (for a
+    process that reads the real time); the notice stages are offsets from each row's due time, so only times move."""
     with UnitOfWork(container.db, write=False) as uow:
         campaign = uow.session.exec(select(Campaign).where(Campaign.year == YEAR)).one()
     lifecycle = container.catalog.lifecycles["pledge"]
     names = tuple(r.name for r in lifecycle.deadlines if r.name in campaign.deadlines)
     assert names == ("pledge_published", "pledge_appraised"), names
     due = {name: dt.datetime.fromisoformat(campaign.deadlines[name]) for name in names}
+    if real_clock:
+        moved = dt.datetime.now(dt.UTC).replace(microsecond=0) - (due["pledge_published"] + dt.timedelta(hours=1))
+        due = {name: at + moved for name, at in due.items()}
     published = due["pledge_published"]
     return Plan(
         campaign=campaign,
@@ -278,9 +362,10 @@ def series(dialect: str) -> str:
     return "(WITH RECURSIVE s(n) AS (SELECT :lo UNION ALL SELECT n + 1 FROM s WHERE n < :hi) SELECT n FROM s) AS s"
 
 
-def grow_statements(dialect: str, layout: str) -> list[sa.TextClause]:
-    """People, pledges and deadline rows for n in [lo, hi], by `INSERT … SELECT` (ids given: base + n)."""
-    overdue = "s.n % 10 = 0" if layout == "scattered" else "s.n <= :overdue"
+def grow_statements(dialect: str, layout: str, accounts: bool = False) -> list[sa.TextClause]:
+    """People, pledges and deadline rows for n in [lo, hi], by `INSERT … SELECT` (ids given: base + n); with
+    `accounts`, a user account for each person too (no role grant: a member's own account)."""
+    overdue = OVERDUE[layout]
     variant = f"CASE WHEN {overdue} THEN {VARIANTS} ELSE 0 END + s.n % {VARIANTS}"
     rows = f"{series(dialect)} JOIN bench_variant v ON v.v = {variant}"
     person = sa.text(
@@ -308,7 +393,12 @@ def grow_statements(dialect: str, layout: str) -> list[sa.TextClause]:
         "CASE t.r WHEN 0 THEN v.pub_next ELSE v.appr_next END "
         f"FROM {rows} CROSS JOIN (SELECT 0 AS r UNION ALL SELECT 1 AS r) AS t ORDER BY s.n, t.r"
     )
-    return [person, pledge, deadline]
+    user = sa.text(
+        'INSERT INTO "user" (id, name, person_id, token_hash, email, created_at) '
+        "SELECT :user_base + s.n, '承诺人' || s.n, :person_base + s.n, 'bench-' || s.n, NULL, :created "
+        f"FROM {series(dialect)}"
+    ).bindparams(sa.bindparam("created", type_=UTCDateTime()))
+    return [person, pledge, deadline, *([user] if accounts else [])]
 
 
 @dataclass
@@ -320,6 +410,8 @@ class Grower:
     deadline_base: int
     layout: str
     overdue: int
+    user_base: int = 0
+    accounts: bool = False
     size: int = 0
 
     def grow(self, to: int) -> float:
@@ -337,10 +429,12 @@ class Grower:
             "name0": self.plan.names[0],
             "name1": self.plan.names[1],
             "overdue": self.overdue,
+            "every": max(1, (to - self.size) // self.overdue),
+            "user_base": self.user_base,
         }
         started = time.perf_counter()
         with self.db.begin() as conn:
-            for stmt in grow_statements(dialect, self.layout):
+            for stmt in grow_statements(dialect, self.layout, self.accounts):
                 names = set(stmt.compile().params)
                 conn.execute(stmt, {k: v for k, v in params.items() if k in names})
         elapsed = time.perf_counter() - started
@@ -450,22 +544,26 @@ def outbox_counts(db: sa.Engine) -> dict[str, int]:
 
 
 @contextmanager
-def database(url: str, hook_url: str, layout: str, sizes: Sizes) -> Iterator[tuple[Any, Plan, Grower]]:
+def database(
+    url: str, hook_url: str, layout: str, sizes: Sizes, real_clock: bool = False, accounts: bool = False
+) -> Iterator[tuple[Any, Plan, Grower]]:
     """The real schema, the demo county and its campaign, one active webhook, and a grower for the pledges."""
     container = build_container(Settings(database_url=url, scheduler=False))
     db = container.db
     try:
         seeded = demo.seed(container, dt.datetime(YEAR, 9, 1, 2, 0, tzinfo=dt.UTC), with_pledges=False)
-        plan = make_plan(container, [b.id for b in seeded.branches])
+        plan = make_plan(container, [b.id for b in seeded.branches], real_clock)
         with UnitOfWork(db) as uow:
-            hook = Webhook(url=hook_url, secret="bench-secret", kinds=[], active=True, created_at=plan.created)
+            hook = Webhook(url=hook_url, secret=SECRET, kinds=[], active=True, created_at=plan.created)
             uow.session.add(hook)
             uow.commit()
         VARIANT.create(db)
         with db.begin() as conn:
             conn.execute(VARIANT.insert(), variants(plan))
         bases = max_id(db, Person), max_id(db, Pledge), max_id(db, Deadline)
-        yield container, plan, Grower(db, plan, *bases, layout=layout, overdue=sizes.due)
+        overdue = sizes.scheduler_due if layout == "per_step" else sizes.due
+        grower = Grower(db, plan, *bases, layout, overdue, max_id(db, User), accounts)
+        yield container, plan, grower
     finally:
         db.dispose()
 
@@ -522,11 +620,281 @@ def first_and_second(container: Any, plan: Plan, sizes: Sizes, label: str) -> di
     }
 
 
-def run_backend(url: str, sizes: Sizes, hook_url: str) -> dict[str, Any]:
+# --- dispatch -----------------------------------------------------------------------------------------------------
+
+DISPATCH_SLICES = 10
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def read_stat(pid: int) -> tuple[int, int] | None:
+    """(ppid, utime + stime in clock ticks) of one process, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    rest = text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on; comm may hold spaces
+    return int(rest[1]), int(rest[11]) + int(rest[12])
+
+
+def tree_seconds(root: int) -> float:
+    """CPU seconds of `root` and all its descendants (a PostgreSQL postmaster: every backend)."""
+    stats = {int(e): st for e in os.listdir("/proc") if e.isdigit() and (st := read_stat(int(e))) is not None}
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += stats[pid][1]
+            todo.extend(children.get(pid, []))
+    return total / TICKS
+
+
+def postmaster_pid(db: sa.Engine) -> int | None:
+    if db.dialect.name != "postgresql":
+        return None
+    with db.connect() as conn:
+        backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+    stat = read_stat(backend)
+    return stat[0] if stat else None
+
+
+@contextmanager
+def cpu_watch(roots: dict[str, int | None]) -> Iterator[dict[str, float]]:
+    """CPU seconds spent during the block by this process and by each named process tree."""
+    spent: dict[str, float] = {}
+    before = {name: tree_seconds(pid) for name, pid in roots.items() if pid}
+    own = sum(os.times()[:2])
+    try:
+        yield spent
+    finally:
+        spent["dispatcher"] = sum(os.times()[:2]) - own
+        spent |= {name: tree_seconds(roots[name] or 0) - seconds for name, seconds in before.items()}
+
+
+def post_floor(db: sa.Engine, hook: Receiver, n: int) -> dict[str, float]:
+    """The least a delivery costs: the same signed POST of a real notice, by the same client, with no database."""
+    with Session(db) as session:
+        notice = session.exec(select(Notice).limit(1)).one()
+    body = encode(payload(notice))
+    headers = {"Content-Type": "application/json", "X-Pledgeflow-Signature": sign(body, SECRET)}
+    hook.reset()
+    with httpx.Client() as client:
+        started = time.perf_counter()
+        for i in range(n):
+            r = client.post(hook.url, content=body, headers=headers | {"X-Pledgeflow-Delivery": f"floor-{i}"})
+            r.raise_for_status()
+        seconds = time.perf_counter() - started
+    assert hook.counts()["deliveries"] == n
+    return {"posts": n, "seconds": seconds, "per_s": n / seconds}
+
+
+def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: int, sizes: Sizes) -> dict[str, Any]:
+    """Every webhook delivery the first sweep wrote, drained by `dispatch_due` in tenths; the receiver must get each
+    once, signed. Beside it, in the same run, bare POSTs of a notice to the same receiver (the floor)."""
+    floor = post_floor(db, hook, sizes.floor_posts)
+    hook.reset()
+    step = -(-deliveries // DISPATCH_SLICES)
+    slices: list[dict[str, float]] = []
+    roots = {"receiver": hook.pid, "database": postmaster_pid(db)}
+    with httpx.Client() as client, cpu_watch(roots) as cpu:
+        channel, sent, started = WebhookChannel(client), 0, time.perf_counter()
+        while sent < deliveries:
+            n = min(step, deliveries - sent)
+            t = time.perf_counter()
+            stats = dispatch_due(db, now, channel, None, batch=n)
+            assert stats == Stats(sent=n), stats
+            slices.append({"deliveries": n, "seconds": time.perf_counter() - t})
+            sent += n
+        seconds = time.perf_counter() - started
+        assert dispatch_due(db, now, channel, None) == Stats(), "deliveries left after all were sent"
+    got = hook.counts()
+    want = {"received": deliveries, "deliveries": deliveries, "received_twice": 0, "notices": deliveries}
+    assert got == want | {"bad_signatures": 0}, got
+    assert count(db, Delivery, Delivery.status == DELIVERED) == deliveries
+    rates = [x["deliveries"] / x["seconds"] for x in slices]
+    progress(
+        f"{db.dialect.name}: dispatched all {deliveries:,} in {seconds:.1f} s ({deliveries / seconds:,.0f}/s; "
+        f"tenths {min(rates):,.0f}–{max(rates):,.0f}/s); bare POSTs {floor['per_s']:,.0f}/s"
+    )
+    return {
+        "deliveries": deliveries,
+        "seconds": seconds,
+        "per_s": deliveries / seconds,
+        "slices": slices,
+        "received": got,
+        "cpu_ms_per_delivery": {k: v * 1000 / deliveries for k, v in cpu.items()},
+        "floor": floor,
+    }
+
+
+# --- the scheduler process ---------------------------------------------------------------------------------------
+
+PLEDGEFLOW = Path(sys.executable).parent / "pledgeflow"
+SWEPT = re.compile(r"sweep at \S+: (\d+) missed, (\d+) notices")
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def log_times(text: str, *needles: str) -> list[dt.datetime | None]:
+    """The logged time of the first line holding each needle."""
+    found: list[dt.datetime | None] = []
+    for needle in needles:
+        line = next((ln for ln in text.splitlines() if needle in ln), None)
+        m = LOG_TIME.match(line or "")
+        found.append(dt.datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f") if m else None)
+    return found
+
+
+def wait_until(proc: subprocess.Popen[bytes], log: Path, done: Callable[[str], bool], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text(errors="replace")
+        if done(text):
+            return text
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"pledgeflow scheduler: no start-up sweep in {timeout:.0f} s:\n{text[-3000:]}")
+        time.sleep(0.05)
+
+
+def idle(pid: int, quiet_s: float = 1.0) -> bool:
+    """True once the process has used no CPU for `quiet_s` (its start-up sweep had nothing to do)."""
+    last, since = read_stat(pid), time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        time.sleep(0.1)
+        now = read_stat(pid)
+        if now != last:
+            last, since = now, time.monotonic()
+    return True
+
+
+def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
+    """`pledgeflow scheduler` over the database at `url`: wait for its start-up sweep (and the dispatch that follows
+    it) to be logged, read its memory from /proc, stop it with SIGTERM as a service manager would."""
+    env = os.environ | {
+        "PLEDGEFLOW_DATABASE_URL": url,
+        "PLEDGEFLOW_SWEEP_INTERVAL": "3600",  # only the start-up sweep and its dispatch run while we watch
+        "PLEDGEFLOW_DISPATCH_INTERVAL": "3600",
+    }
+    with log.open("w") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen([str(PLEDGEFLOW), "scheduler"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        if due:
+            text = wait_until(proc, log, lambda t: SWEPT.search(t) is not None and "dispatch:" in t, 300)
+        else:
+            text = wait_until(proc, log, lambda t: "scheduler started" in t, 120)
+            idle(proc.pid)
+        ready_s = time.perf_counter() - started
+        memory = proc_status(proc.pid)
+        cpu = read_stat(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    text = log.read_text(errors="replace")
+    assert code == 0 and "lease released" in text, f"the scheduler did not stop cleanly ({code}):\n{text[-3000:]}"
+    swept = SWEPT.search(text)
+    missed, notices = (int(swept[1]), int(swept[2])) if swept else (0, 0)
+    assert missed == notices == due, (missed, notices, due)
+    start, end = log_times(text, "scheduler started", "sweep at")
+    return {
+        "rss_kb": memory["VmRSS"],
+        "peak_kb": memory["VmHWM"],
+        "cpu_s": (cpu[1] / TICKS) if cpu else None,
+        "ready_s": ready_s,
+        "sweep_s": (end - start).total_seconds() if start and end else None,
+        "missed": missed,
+        "notices": notices,
+    }
+
+
+def directory_profile(db: sa.Engine) -> dict[str, Any]:
+    """What the sweep's recipient directory (`services.recipients.load_directory`, read once per sweep) allocates over
+    this store: tracemalloc's peak while loading it, and the source lines that allocated most of what it keeps."""
+    gc.collect()
+    tracemalloc.start(1)
+    try:
+        with Session(db) as session:
+            started = time.perf_counter()
+            directory = load_directory(session)
+            seconds = time.perf_counter() - started
+        kept, peak = tracemalloc.get_traced_memory()
+        top = tracemalloc.take_snapshot().statistics("lineno")[:4]
+    finally:
+        tracemalloc.stop()
+    return {
+        "users": len(directory.users_of_person),
+        "seconds": seconds,
+        "peak_bytes": peak,
+        "kept_bytes": kept,
+        "top": [
+            {"line": f"{short_path(t.traceback[0].filename)}:{t.traceback[0].lineno}", "bytes": t.size} for t in top
+        ],
+    }
+
+
+def short_path(file: str) -> str:
+    path = Path(file)
+    for anchor in (Path(sa.__file__).parent.parent, ROOT):
+        if path.is_relative_to(anchor):
+            return str(path.relative_to(anchor))
+    return path.name
+
+
+def scheduler_memory(url: str, sizes: Sizes, hook: Receiver, workdir: Path, accounts: bool) -> dict[str, Any]:
+    """A database whose store grows like the first one's, moved to the wall clock: before each start of a real
+    `pledgeflow scheduler`, the same number of pledges fall due; first, a start over the county alone (no pledges).
+    With `accounts`, every pledger has a user account, as members who sign in do."""
+    runs: list[dict[str, Any]] = []
+    with database(url, hook.url, "per_step", sizes, real_clock=True, accounts=accounts) as (container, _, grower):
+        db = container.db
+        label = f"{db.dialect.name} (scheduler{', accounts' if accounts else ''})"
+        for size in (0, *sizes.steps):
+            if size:
+                insert_s = grower.grow(size)
+                settle(db)
+                progress(f"{label}: +{size - runs[-1]['pledges']:,} pledges (→ {size:,}) in {insert_s:.1f} s")
+            due = sizes.scheduler_due if size else 0
+            log = workdir / f"scheduler-{db.dialect.name}-{size}{'-accounts' if accounts else ''}.log"
+            run = {"pledges": size, "due": due} | run_scheduler(url, log, due)
+            runs.append(run)
+            progress(
+                f"{label}: {size:,} pledges, {due:,} due: RSS {run['rss_kb'] / 1024:.0f} MB, peak "
+                f"{run['peak_kb'] / 1024:.0f} MB, start-up sweep {run['sweep_s'] or 0:.2f} s"
+            )
+        with db.begin() as conn:
+            VARIANT.drop(conn)
+        profile = directory_profile(db)
+    smallest, largest = runs[1], runs[-1]
+    return {
+        "runs": runs,
+        "directory": profile,
+        "peak_growth": largest["peak_kb"] / smallest["peak_kb"] - 1,
+        "rss_growth": largest["rss_kb"] / smallest["rss_kb"] - 1,
+        "bytes_per_stored_pledge": (largest["peak_kb"] - smallest["peak_kb"])
+        * 1024
+        / (largest["pledges"] - smallest["pledges"]),
+    }
+
+
+def run_backend(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
     """The main run: overdue rows scattered; growth with no-op sweeps, first and second sweep, dispatch."""
     out: dict[str, Any] = {"layout": "scattered"}
     started = time.perf_counter()
-    with database(url, hook_url, "scattered", sizes) as (container, plan, grower):
+    with database(url, hook.url, "scattered", sizes) as (container, plan, grower):
         db = container.db
         dialect = db.dialect.name
         out["setup_s"] = time.perf_counter() - started
@@ -552,25 +920,16 @@ def run_backend(url: str, sizes: Sizes, hook_url: str) -> dict[str, Any]:
         after = noop_sweeps(container, plan.now)
         out["noop_after"] = {"pledges": sizes.pledges, "times_s": after, "median_s": median(after)}
 
-        _Receiver.received = 0
-        with httpx.Client() as client:
-            started = time.perf_counter()
-            stats = dispatch_due(db, plan.now, WebhookChannel(client), None, batch=sizes.dispatch)
-            dispatch_s = time.perf_counter() - started
-        assert stats.sent == sizes.dispatch == _Receiver.received, (stats, _Receiver.received)
-        delivered = count(db, Delivery, Delivery.status == "delivered")
-        assert delivered == sizes.dispatch, delivered
-        out["dispatch"] = {"deliveries": stats.sent, "seconds": dispatch_s, "per_s": stats.sent / dispatch_s}
-        progress(f"{dialect}: dispatched {stats.sent:,} in {dispatch_s:.2f} s ({stats.sent / dispatch_s:,.0f}/s)")
+        out["dispatch"] = dispatch_all(db, plan.now, hook, out["first"]["counts"]["deliveries"], sizes)
         out["db_bytes_after"] = db_bytes(db, url)
         out["version"] = server_version(db)
     return out
 
 
-def run_clustered(url: str, sizes: Sizes, hook_url: str) -> dict[str, Any]:
+def run_clustered(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
     """The same first and second sweep over a second database whose overdue rows form one contiguous block."""
     out: dict[str, Any] = {"layout": "clustered"}
-    with database(url, hook_url, "clustered", sizes) as (container, plan, grower):
+    with database(url, hook.url, "clustered", sizes) as (container, plan, grower):
         db = container.db
         label = f"{db.dialect.name} (clustered)"
         insert_s = grower.grow(sizes.pledges)
@@ -620,7 +979,8 @@ def command() -> str:
     for arg in sys.argv:  # never print a PostgreSQL URL (it may hold a password)
         args.append("URL" if hide else "--pg-url=URL" if arg.startswith("--pg-url=") else arg)
         hide = arg == "--pg-url"
-    return shlex.join([str(exe), *args])
+    line = shlex.join([str(exe), *args])
+    return f"bash scripts/with-postgres.sh {line}" if os.environ.get("PLEDGEFLOW_TEST_PG_URL") else line
 
 
 def measure(quick: bool, pg_url: str | None) -> dict[str, Any]:
@@ -629,33 +989,86 @@ def measure(quick: bool, pg_url: str | None) -> dict[str, Any]:
         "machine": machine_info(),
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "command": command(),
+        "mode": "quick" if quick else "full",
         "quick": quick,
-        "sizes": {"pledges": sizes.pledges, "due": sizes.due, "steps": list(sizes.steps), "dispatch": sizes.dispatch},
+        "sizes": {
+            "pledges": sizes.pledges,
+            "due": sizes.due,
+            "steps": list(sizes.steps),
+            "floor_posts": sizes.floor_posts,
+            "scheduler_due": sizes.scheduler_due,
+        },
         "chunk": sweep_module.CHUNK,
         "backends": {},
     }
-    with receiver() as hook_url:
+    with receiver() as hook, tempfile.TemporaryDirectory(prefix="pledgeflow-sweep-") as tmp:
         with sqlite_url() as url:
-            results["backends"]["sqlite"] = run_backend(url, sizes, hook_url)
+            results["backends"]["sqlite"] = run_backend(url, sizes, hook)
         with sqlite_url() as url:
-            results["backends"]["sqlite"]["clustered"] = run_clustered(url, sizes, hook_url)
+            results["backends"]["sqlite"]["clustered"] = run_clustered(url, sizes, hook)
+        with sqlite_url() as url:
+            results["backends"]["sqlite"]["scheduler"] = scheduler_memory(url, sizes, hook, Path(tmp), False)
+        with sqlite_url() as url:
+            results["backends"]["sqlite"]["scheduler_accounts"] = scheduler_memory(url, sizes, hook, Path(tmp), True)
         if pg_url:
             with pg_schema_url(pg_url) as url:
-                results["backends"]["postgresql"] = run_backend(url, sizes, hook_url)
+                results["backends"]["postgresql"] = run_backend(url, sizes, hook)
             with pg_schema_url(pg_url) as url:
-                results["backends"]["postgresql"]["clustered"] = run_clustered(url, sizes, hook_url)
-    full = not quick
-    sqlite = results["backends"]["sqlite"]
-    results["target"] = {
-        "seconds": TARGET_S,
-        "applies": full,
-        "value": sqlite["first"]["seconds"],
-        "met": sqlite["first"]["seconds"] <= TARGET_S,
-        "clustered_value": sqlite["clustered"]["first"]["seconds"],
-        "clustered_met": sqlite["clustered"]["first"]["seconds"] <= TARGET_S,
-    }
+                results["backends"]["postgresql"]["clustered"] = run_clustered(url, sizes, hook)
+            with pg_schema_url(pg_url) as url:
+                results["backends"]["postgresql"]["scheduler"] = scheduler_memory(url, sizes, hook, Path(tmp), False)
+            with pg_schema_url(pg_url) as url:
+                scheduler = scheduler_memory(url, sizes, hook, Path(tmp), True)
+                results["backends"]["postgresql"]["scheduler_accounts"] = scheduler
+    results["mode"] = "quick" if quick else "full"
+    results["targets"] = targets(results)
     results["baseline_s"] = BASELINE_S
     return results
+
+
+def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's deadline-day targets, as every benchmark reports them: what, measured, met. A quick run cannot
+    judge the 1 M-pledge sweep: its `met` is None there."""
+    b, s = r["backends"], r["sizes"]
+    full = r["mode"] == "full"
+    first, clustered = b["sqlite"]["first"]["seconds"], b["sqlite"]["clustered"]["first"]["seconds"]
+    sweep_measured = f"{first:.2f} s (overdue rows scattered), {clustered:.2f} s (one block)"
+    if not full:
+        sweep_measured += f" over {s['pledges']:,} pledges with {s['due']:,} due (quick run: not judged)"
+    stores = "/".join(f"{n // 1000:,}k" for n in s["steps"])
+
+    def peaks(variant: str) -> str:
+        out = []
+        for k, x in b.items():
+            mb = "/".join(f"{run['peak_kb'] / 1024:,.0f}" for run in x[variant]["runs"] if run["pledges"])
+            out.append(f"{NAMES[k]} {mb} MB ({_growth(x[variant]['peak_growth'])})")
+        return "; ".join(out)
+
+    grew = [x[v]["peak_growth"] for x in b.values() for v in ("scheduler", "scheduler_accounts")]
+    memory_measured = (
+        f"peak RSS over {stores} stored pledges, {s['scheduler_due']:,} due before each start — pledgers without "
+        f"accounts: {peaks('scheduler')}; every pledger with an account: {peaks('scheduler_accounts')}"
+    )
+    sent = "; ".join(f"{NAMES[k]} {x['dispatch']['per_s']:,.0f}/s" for k, x in b.items())
+    n = b["sqlite"]["dispatch"]["deliveries"]
+    return [
+        {
+            "target": f"sweep ≤ {TARGET_S:g} s over 1,000,000 pledges with 100,000 due, writing their notices (SQLite)",
+            "measured": sweep_measured,
+            "met": (first <= TARGET_S and clustered <= TARGET_S) if full else None,
+        },
+        {
+            "target": "scheduler process RSS independent of the number of stored pledges "
+            f"(10× the pledges: < {RSS_GROWTH:.0%} more peak RSS)",
+            "measured": memory_measured,
+            "met": all(g < RSS_GROWTH for g in grew),
+        },
+        {
+            "target": "every notice the sweep wrote dispatched to a local webhook receiver, once, signed",
+            "measured": f"{n:,} of {n:,} received once with a valid signature (asserted); {sent}",
+            "met": True,
+        },
+    ]
 
 
 # --- reporting ---------------------------------------------------------------------------------------------------
@@ -667,6 +1080,31 @@ def _ms(seconds: float) -> str:
 
 def _mb(kb: int | None) -> str:
     return "–" if kb is None else f"{kb / 1024:,.0f} MB"
+
+
+def _rates(dispatch: dict[str, Any]) -> str:
+    rates = [x["deliveries"] / x["seconds"] for x in dispatch["slices"]]
+    return f"{min(rates):,.0f}–{max(rates):,.0f}/s"
+
+
+def _growth(ratio: float) -> str:
+    return "±0%" if round(ratio * 100) == 0 else f"{ratio:+.0%}"
+
+
+def _rss(run: dict[str, Any]) -> str:
+    return f"{run['rss_kb'] / 1024:,.0f} ({run['peak_kb'] / 1024:,.0f}) MB"
+
+
+def _directory(d: dict[str, Any]) -> str:
+    top = d["top"][0]
+    return (
+        f"{d['users']:,} users with a person in {d['seconds']:.2f} s, {d['kept_bytes'] / 2**20:,.0f} MB kept, "
+        f"most by `{top['line']}` ({top['bytes'] / 2**20:,.0f} MB)"
+    )
+
+
+def _sweep_s(run: dict[str, Any]) -> str:
+    return "–" if run["sweep_s"] is None else f"{run['sweep_s']:.2f} s"
 
 
 def table_rows(r: dict[str, Any]) -> list[list[str]]:
@@ -727,10 +1165,35 @@ def table_rows(r: dict[str, Any]) -> list[list[str]]:
             f"median of {NOOP_REPEATS}, same `now` as the first sweep",
         ),
         row(
-            f"dispatch {s['dispatch']:,} webhook deliveries",
-            lambda x: f"{x['dispatch']['per_s']:,.0f} /s",
-            "`dispatch_due` to a local threaded HTTP receiver answering 200; "
-            + ", ".join(f"{NAMES[k]} {b[k]['dispatch']['seconds']:.2f} s" for k in order),
+            f"**dispatch all {b[order[0]]['dispatch']['deliveries']:,} webhook deliveries**",
+            lambda x: f"**{x['dispatch']['per_s']:,.0f} /s**",
+            "`dispatch_due` to a local receiver in another process; each received once with a valid signature "
+            "(asserted); "
+            + ", ".join(f"{NAMES[k]} {b[k]['dispatch']['seconds']:.1f} s" for k in order)
+            + "; slowest–fastest tenth "
+            + ", ".join(f"{NAMES[k]} {_rates(b[k]['dispatch'])}" for k in order),
+        ),
+        row(
+            "… floor: the same signed POST of a notice, same client and receiver, no database",
+            lambda x: f"{x['dispatch']['floor']['per_s']:,.0f} /s",
+            f"{s['floor_posts']:,} POSTs; dispatch reaches "
+            + ", ".join(
+                f"{NAMES[k]} {b[k]['dispatch']['per_s'] / b[k]['dispatch']['floor']['per_s']:.0%}" for k in order
+            )
+            + " of it",
+        ),
+        row(
+            "… CPU per delivery: dispatcher / receiver / PostgreSQL",
+            lambda x: (
+                " / ".join(
+                    f"{x['dispatch']['cpu_ms_per_delivery'][k]:.2f}"
+                    if k in x["dispatch"]["cpu_ms_per_delivery"]
+                    else "–"
+                    for k in ("dispatcher", "receiver", "database")
+                )
+                + " ms"
+            ),
+            "utime + stime from /proc over the whole drain (PostgreSQL: every backend)",
         ),
         row(
             "RSS before the first sweep → peak during it",
@@ -738,6 +1201,41 @@ def table_rows(r: dict[str, Any]) -> list[list[str]]:
             "peak = VmHWM, reset just before the sweep",
         ),
         row("peak RSS growth during the first sweep", lambda x: _mb(x["memory_kb"]["peak_growth"])),
+    ]
+    for n, run in enumerate(b[order[0]]["scheduler"]["runs"]):
+        stored = f"{run['pledges']:,} pledges stored, {run['due']:,} due" if run["pledges"] else "the county alone"
+        rows.append(
+            row(
+                f"`pledgeflow scheduler` after its start-up sweep, {stored}: RSS (peak), pledgers without / with "
+                "accounts",
+                lambda x, i=n: f"{_rss(x['scheduler']['runs'][i])} / {_rss(x['scheduler_accounts']['runs'][i])}",
+                "start-up sweep "
+                + ", ".join(
+                    f"{NAMES[k]} {_sweep_s(b[k]['scheduler']['runs'][n])} / "
+                    f"{_sweep_s(b[k]['scheduler_accounts']['runs'][n])}"
+                    for k in order
+                )
+                if run["pledges"]
+                else "imports, settings, engine; nothing to sweep",
+            )
+        )
+    rows += [
+        row(
+            "scheduler peak RSS, largest store against smallest: without / with accounts",
+            lambda x: f"{_growth(x['scheduler']['peak_growth'])} / {_growth(x['scheduler_accounts']['peak_growth'])}",
+            f"{s['steps'][-1] // s['steps'][0]}× the stored pledges; per stored pledge "
+            + ", ".join(
+                f"{NAMES[k]} {b[k]['scheduler']['bytes_per_stored_pledge']:+,.0f} / "
+                f"{b[k]['scheduler_accounts']['bytes_per_stored_pledge']:+,.0f} B"
+                for k in order
+            ),
+        ),
+        row(
+            "… the sweep's recipient directory over the largest store with accounts (`load_directory`)",
+            lambda x: f"{x['scheduler_accounts']['directory']['peak_bytes'] / 2**20:,.0f} MB",
+            "tracemalloc peak while loading it, in this process; "
+            + "; ".join(f"{NAMES[k]} {_directory(b[k]['scheduler_accounts']['directory'])}" for k in order),
+        ),
         row(
             "build (not measured): insert + settle",
             lambda x: f"{x['build_s']:.1f} s",
@@ -766,26 +1264,38 @@ def print_table(r: dict[str, Any]) -> None:
         if n == 0:
             print("  ".join("-" * w for w in widths) + "  " + "-" * len(heads[-1]))
     print()
-    print(target_line(r).replace("**", "").replace("`", ""))
+    for line in target_lines(r):
+        print(line.replace("**", "").replace("`", ""))
 
 
-def target_line(r: dict[str, Any]) -> str:
-    t = r["target"]
+def verdict(met: bool | None) -> str:
+    return "not judged (quick run)" if met is None else "met" if met else "**missed**"
 
-    def verdict(met: bool) -> str:
-        if not t["applies"]:
-            return f"not judged (a --quick run: {r['sizes']['pledges']:,} pledges)"
-        return "met" if met else "**missed**"
 
+def target_lines(r: dict[str, Any]) -> list[str]:
+    sqlite = r["backends"]["sqlite"]
+    first, clustered = sqlite["first"]["seconds"], sqlite["clustered"]["first"]["seconds"]
     baseline = BASELINE_S["sqlite"]
-    return (
-        f"- ≤ {TARGET_S:g} s for a sweep over 1,000,000 pledges with 100,000 overdue, writing their notices, on "
-        f"SQLite: {t['value']:.2f} s with the overdue rows scattered, {verdict(t['met'])}; "
-        f"{t['clustered_value']:.2f} s with them in one block, {verdict(t['clustered_met'])}. "
-        f"NOTES.md baseline, the set-based `UPDATE` alone (1 M pledges, 111 k due): {baseline:g} s SQLite, "
-        f"{BASELINE_S['postgresql']:g} s PostgreSQL — the whole sweep takes {t['value'] / baseline:.1f}× "
-        f"({t['clustered_value'] / baseline:.1f}× clustered) that on SQLite."
-    )
+    lines = [f"- {t['target']}: {t['measured']} — {verdict(t['met'])}." for t in r["targets"]]
+    if not r["targets"][1]["met"]:
+        d = sqlite["scheduler_accounts"]["directory"]
+        lines[1] += (
+            f" Why (tracemalloc, SQLite, largest store): each sweep loads the recipient directory "
+            f"(`services.recipients.load_directory`) with every user who has a person — {d['users']:,} users, "
+            f"{d['peak_bytes'] / 2**20:,.0f} MB at its peak, "
+            + ", ".join(f"`{t['line']}` {t['bytes'] / 2**20:,.1f} MB" for t in d["top"][:2])
+            + ". The sweep itself reads due rows in chunks of "
+            f"{r['chunk']:,} and stays flat without accounts. Fix: look up only the users of the people in each "
+            "chunk (`load_directory(session, person_ids)` takes them, but selects every user and filters in Python; "
+            "a `WHERE person_id IN (…)` per chunk makes the directory follow the chunk, not the store)."
+        )
+    if r["mode"] == "full":
+        lines[0] += (
+            f" NOTES.md baseline, the set-based `UPDATE` alone (1 M pledges, 111 k due): {baseline:g} s SQLite, "
+            f"{BASELINE_S['postgresql']:g} s PostgreSQL — the whole sweep takes {first / baseline:.1f}× "
+            f"({clustered / baseline:.1f}× clustered) that on SQLite."
+        )
+    return lines
 
 
 def load(mi: dict[str, Any], when: str) -> str:
@@ -801,7 +1311,9 @@ def section(r: dict[str, Any]) -> str:
     pg_note = (
         "" if "postgresql" in r["backends"] else " PostgreSQL was not run (no `--pg-url` / PLEDGEFLOW_TEST_PG_URL)."
     )
-    quick = " **Quick run: a tenth of the target size.**" if r["quick"] else ""
+    quick = (
+        " **Quick run (`--quick`): a tenth of the target size; the 1 M target is not judged.**" if r["quick"] else ""
+    )
     lines = [
         f"Machine: {cpu} ({mi['processor'] or mi['machine']}), {mi['cpu_count']} CPUs, {mi['platform']}; "
         f"Python {mi['python']}, SQLAlchemy {mi['sqlalchemy']}; {versions}.  ",
@@ -812,9 +1324,9 @@ def section(r: dict[str, Any]) -> str:
         "|" + "|".join(["---"] + ["---:"] * (len(heads) - 2) + ["---"]) + "|",
         *("| " + " | ".join(row) + " |" for row in table_rows(r)),
         "",
-        "Target:",
+        "Targets:",
         "",
-        target_line(r),
+        *target_lines(r),
         "",
         f"How: the real schema (`build_container`), the demo county and its {YEAR} campaign (`demo.seed`, no "
         f"pledges) and one active webhook; then {s['pledges']:,} person pledges in 'proposing' (one person each, "
@@ -830,8 +1342,26 @@ def section(r: dict[str, Any]) -> str:
         "before the deadline, when nothing is due, is timed (the same database growing). The first sweep's parts "
         f"come from wrapping `services.sweep`'s functions. Sweep chunk: {r['chunk']:,} rows. Each overdue notice "
         "goes to the branch secretary (one inbox entry) and to the webhook (one delivery); no user has an e-mail "
-        f"address. PostgreSQL runs in a fresh schema, `VACUUM ANALYZE`d after each growth step.{pg_note} "
-        "Raw figures: `bench/results/sweep.json`.",
+        f"address. PostgreSQL runs in a fresh schema, `VACUUM ANALYZE`d after each growth step.{pg_note}",
+        "",
+        "Dispatch: after the first and second sweep, `notifications.dispatcher.dispatch_due` (as the scheduler calls "
+        "it) drains every delivery the sweep wrote, in tenths, to a webhook receiver on 127.0.0.1 in a process of its "
+        "own (`ThreadingHTTPServer`, answering 200) that checks each `X-Pledgeflow-Signature` and counts deliveries "
+        "by `X-Pledgeflow-Delivery` and notices by id; the run asserts every delivery arrived once and every row is "
+        "`delivered`. The floor, timed just before on the same receiver: the same client POSTing a real notice's "
+        "signed body with nothing else. The deliveries were just inserted, so PostgreSQL's statistics still "
+        "describe the table before the sweep (no `ANALYZE` in between), as on a real deadline day.",
+        "",
+        "Scheduler memory: two more databases, built the same way but moved to the wall clock (every due time "
+        "shifted so that the campaign's `now` is the real now), grow in the same steps — in one the pledgers have no "
+        "accounts, in the other each has a user account (no role), as members who sign in to see their pledge do; "
+        f"{s['scheduler_due']:,} of each step's new pledges (evenly spread) fall due. Before growing, and after each "
+        "step, a real `pledgeflow scheduler` is started with PLEDGEFLOW_DATABASE_URL set (sweep and dispatch "
+        "intervals 1 h, so only the start-up sweep and the dispatch after it run); once its log shows the sweep "
+        f"(asserted: {s['scheduler_due']:,} missed, {s['scheduler_due']:,} notices) and the dispatch, VmRSS and "
+        "VmHWM are read from /proc/<pid>/status and the process is stopped with SIGTERM (it must exit 0 with its "
+        "lease released). Every start does the same work over a larger store, so growth between stores is what the "
+        "stored pledges cost. Raw figures: `bench/results/sweep.json`.",
     ]
     return "\n".join(lines)
 
@@ -840,6 +1370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="100,000 pledges instead of 1,000,000: a smoke run")
     parser.add_argument("--pg-url", help="PostgreSQL URL (default: $PLEDGEFLOW_TEST_PG_URL); a fresh schema is used")
+    parser.add_argument("--no-write", action="store_true", help="print only: leave the JSON and BENCHMARKS.md alone")
     args = parser.parse_args(argv)
     pg_url = args.pg_url or os.environ.get("PLEDGEFLOW_TEST_PG_URL") or None
     started = time.perf_counter()
@@ -847,6 +1378,8 @@ def main(argv: list[str] | None = None) -> int:
     results["runtime_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["loadavg_at_end"] = list(os.getloadavg())
     print_table(results)
+    if args.no_write:
+        return 0
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
