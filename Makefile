@@ -3,6 +3,10 @@
 #   make run          create .venv, install the locked runtime deps, serve on http://127.0.0.1:8000
 #   make test         create .venv, install runtime+dev deps, chromium (apt), lint + types, then the whole test
 #                     suite against a throwaway PostgreSQL (scripts/with-postgres.sh)
+#   make bench        quick benchmarks (< 5 min): create .venv, install runtime+bench deps, wrk (apt), then
+#                     bench/run.py --quick against a throwaway PostgreSQL; rewrites bench/results/*.json and
+#                     BENCHMARKS.md
+#   make bench-full   the same at full size (1 M pledges, 12 s bursts, the district-size year; about an hour)
 #   make lock         regenerate requirements.lock / requirements-dev.lock from pyproject.toml
 #                     (keeps current pins where possible; `make lock LOCK_ARGS=--upgrade` bumps all,
 #                     `make lock LOCK_ARGS="--upgrade-package fastapi"` bumps one)
@@ -18,17 +22,20 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_BENCH := $(VENV)/.installed-bench
 
 # Tools used only by `make lock`, in a throwaway venv.
 LOCK_TOOLS ?= pip==26.3 pip-tools==7.6.2
 LOCK_ARGS ?=
 PIP_COMPILE_FLAGS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: install install-dev run test lint lock bench clean browser
+.PHONY: install install-dev install-bench run test lint lock bench bench-full clean browser wrk
 
 install: $(STAMP_RUNTIME)
 
 install-dev: $(STAMP_DEV)
+
+install-bench: $(STAMP_BENCH)
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +47,11 @@ $(STAMP_RUNTIME): requirements.lock pyproject.toml | $(BIN)/python
 
 $(STAMP_DEV): requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(PIP) install -r requirements-dev.lock
+	$(PIP) install --no-deps -e .
+	touch $@
+
+$(STAMP_BENCH): requirements-bench.lock pyproject.toml | $(BIN)/python
+	$(PIP) install -r requirements-bench.lock
 	$(PIP) install --no-deps -e .
 	touch $@
 
@@ -60,8 +72,18 @@ browser:
 test: install-dev lint browser
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest
 
-bench: install
-	$(BIN)/python bench/engine.py
+# The HTTP benchmark drives the server with Debian's wrk (a native load generator: a Python client would be
+# the bottleneck); it comes from apt when missing.
+wrk:
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+# Every benchmark in turn (bench/run.py), PostgreSQL included: results in bench/results/*.json, tables and the
+# "Targets at a glance" summary in BENCHMARKS.md.
+bench: install-bench wrk
+	bash scripts/with-postgres.sh $(BIN)/python bench/run.py --quick
+
+bench-full: install-bench wrk
+	bash scripts/with-postgres.sh $(BIN)/python bench/run.py
 
 lock:
 	set -euo pipefail; \
