@@ -56,7 +56,7 @@ BENCHES = (
 class Ran:
     bench: Bench
     status: str
-    """"ok", "failed (exit N)", "missing", or "skipped" (not chosen with --only)."""
+    """"ok", "failed (exit N)", "missing", "skipped" (not chosen with --only) or "reported" (--summary-only)."""
     seconds: float = 0.0
     started: float = 0.0
     """Wall-clock time (time.time()) the script started: a results file older than this was not rewritten."""
@@ -92,6 +92,8 @@ def load_results(ran: Ran) -> tuple[dict[str, Any] | None, str]:
     if not path.exists():
         return None, "no results file"
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if ran.status == "reported":
+        return data, ""
     if ran.status in ("missing", "skipped"):
         return data, f"{ran.status} in the last run: figures from an earlier run"
     if path.stat().st_mtime < ran.started:
@@ -150,19 +152,28 @@ def summary(runs: list[Ran], quick: bool, total_s: float, text: str) -> str:
     times = ", ".join(f"{r.bench.script.removesuffix('.py')} {r.seconds:.0f} s" for r in runs if r.seconds)
     command = "make bench" if quick else "make bench-full"
     mode = "quick (`--quick`: smaller sizes, shorter bursts)" if quick else "full"
+    if any(r.status != "reported" for r in runs):
+        last = (
+            f"Last run: `{command}` (`bench/run.py{' --quick' if quick else ''}` under `scripts/with-postgres.sh`), "
+            f"{mode}, {now}, {cpus} CPUs, {total_s / 60:.1f} min in all ({times})."
+        )
+    else:
+        last = (
+            f"Rewritten from `bench/results/*.json` at {now} without running a benchmark "
+            "(`bench/run.py --summary-only`); each row's mode and date are those of its results file."
+        )
+    table = rows(runs, text)
     lines = [
-        f"Every target of issue 6 as the benchmarks below measured it. Last run: `{command}` "
-        f"(`bench/run.py{' --quick' if quick else ''}` under `scripts/with-postgres.sh`), {mode}, {now}, "
-        f"{cpus} CPUs, {total_s / 60:.1f} min in all ({times}).",
+        f"Every target of issue 6 as the benchmarks below measured it. {last}",
         "",
         "| benchmark | target | measured | verdict | mode | date |",
         "|---|---|---|---|---|---|",
-        *("| " + " | ".join(row) + " |" for row in rows(runs, text)),
+        *("| " + " | ".join(row) + " |" for row in table),
     ]
-    missing = [f"`bench/{r.bench.script}` ({r.status})" for r in runs if r.status != "ok"]
+    missing = [f"`bench/{r.bench.script}` ({r.status})" for r in runs if r.status not in ("ok", "reported")]
     if missing:
         lines += ["", "Not run or failed in the last run: " + ", ".join(missing) + "."]
-    if quick:
+    if any(row[4] == "quick" for row in table):
         lines += [
             "",
             "A quick run measures the same things at smaller sizes; where a target names a size (the 1 M-pledge "
@@ -188,7 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", help="run only these (engine, persisted, simulate, sweep, load)"
     )
+    parser.add_argument(
+        "--summary-only", action="store_true", help="run nothing: rewrite the summary from bench/results/*.json"
+    )
     args = parser.parse_args(argv)
+    if args.summary_only:
+        runs = [Ran(bench, "reported") for bench in BENCHES]
+        ensure_slot()
+        write_section(SUMMARY, SUMMARY_TITLE, summary(runs, False, 0.0, BENCHMARKS.read_text(encoding="utf-8")))
+        print(f"rewrote the '{SUMMARY_TITLE}' section of {BENCHMARKS.relative_to(ROOT)}")
+        return 0
     if not os.environ.get("PLEDGEFLOW_TEST_PG_URL"):
         print("bench/run.py: PLEDGEFLOW_TEST_PG_URL is not set: PostgreSQL rows will be missing", file=sys.stderr)
     unknown = set(args.only or ()) - {b.script.removesuffix(".py") for b in BENCHES}
