@@ -6,7 +6,8 @@
 #   make bench        quick benchmarks (< 5 min): create .venv, install runtime+bench deps, wrk (apt), then
 #                     bench/run.py --quick against a throwaway PostgreSQL; rewrites bench/results/*.json and
 #                     BENCHMARKS.md
-#   make bench-full   the same at full size (1 M pledges, 12 s bursts, the district-size year; about an hour)
+#   make bench-full   the same at full size (1 M pledges, 12 s bursts, the district-size year and 10× it on
+#                     PostgreSQL): tens of minutes (the sweep alone takes about 7)
 #   make lock         regenerate requirements.lock / requirements-dev.lock from pyproject.toml
 #                     (keeps current pins where possible; `make lock LOCK_ARGS=--upgrade` bumps all,
 #                     `make lock LOCK_ARGS="--upgrade-package fastapi"` bumps one)
