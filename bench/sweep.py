@@ -822,8 +822,9 @@ def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
 
 
 def directory_profile(db: sa.Engine) -> dict[str, Any]:
-    """What the sweep's recipient directory (`services.recipients.load_directory`, read once per sweep) allocates over
-    this store: tracemalloc's peak while loading it, and the source lines that allocated most of what it keeps."""
+    """What the sweep's recipient directory (`services.recipients.load_directory`: orgs and staff, read once per
+    sweep; members' accounts are added per chunk) allocates over this store: tracemalloc's peak while loading it,
+    and the source lines that allocated most of what it keeps."""
     gc.collect()
     tracemalloc.start(1)
     try:
@@ -836,7 +837,7 @@ def directory_profile(db: sa.Engine) -> dict[str, Any]:
     finally:
         tracemalloc.stop()
     return {
-        "users": len(directory.users_of_person),
+        "users": len(set().union(*directory.secretaries.values(), *directory.supervisors.values(), directory.office)),
         "seconds": seconds,
         "peak_bytes": peak,
         "kept_bytes": kept,
@@ -1284,14 +1285,11 @@ def target_lines(r: dict[str, Any]) -> list[str]:
     if not r["targets"][1]["met"]:
         d = sqlite["scheduler_accounts"]["directory"]
         lines[1] += (
-            f" Why (tracemalloc, SQLite, largest store): each sweep loads the recipient directory "
-            f"(`services.recipients.load_directory`) with every user who has a person — {d['users']:,} users, "
-            f"{d['peak_bytes'] / 2**20:,.0f} MB at its peak, "
+            f" Why (tracemalloc, SQLite, largest store): the sweep's recipient directory "
+            f"(`services.recipients.load_directory`, staff only; members' accounts are read per chunk) holds "
+            f"{d['users']:,} staff users, {d['peak_bytes'] / 2**20:,.0f} MB at its peak, "
             + ", ".join(f"`{t['line']}` {t['bytes'] / 2**20:,.1f} MB" for t in d["top"][:2])
-            + ". The sweep itself reads due rows in chunks of "
-            f"{r['chunk']:,} and stays flat without accounts. Fix: look up only the users of the people in each "
-            "chunk (`load_directory(session, person_ids)` takes them, but selects every user and filters in Python; "
-            "a `WHERE person_id IN (…)` per chunk makes the directory follow the chunk, not the store)."
+            + f". The sweep itself reads due rows in chunks of {r['chunk']:,}."
         )
     if r["mode"] == "full":
         lines[0] += (

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from services.tables import Org, RoleGrant, User
 
@@ -27,7 +28,7 @@ class Subject:
 
 @dataclass
 class Directory:
-    """Users by role and org, for one sweep. Small next to the records: a county has hundreds of orgs."""
+    """Users by role and org, for one sweep: the staff, and the members of the records it has reached."""
 
     ancestry: dict[int, list[int]] = field(default_factory=dict)
     """org id → its ids from the root down to itself."""
@@ -37,6 +38,8 @@ class Directory:
     users_of_person: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     secretary_people: set[int] = field(default_factory=set)
     emails: dict[int, str] = field(default_factory=dict)
+    people_known: set[int] = field(default_factory=set)
+    """People whose accounts `add_people` has read."""
     _by_org: dict[tuple[str, int], frozenset[int]] = field(default_factory=dict)
     """Answers per org, worked out on first use: a sweep asks for the same few orgs thousands of times."""
 
@@ -73,12 +76,23 @@ class Directory:
         return frozenset()
 
 
-def load_directory(session: Session, person_ids: Iterable[int] = ()) -> Directory:
+STAFF_ROLES = ("secretary", "supervisor", "office")
+
+
+def load_directory(session: Session) -> Directory:
+    """Orgs and the staff (secretaries, supervisors, office) with their e-mail addresses; members'
+    accounts are added per chunk by `add_people`, so a sweep's memory does not grow with them."""
     d = Directory()
     for org_id, path in session.exec(select(Org.id, Org.path)).all():
         d.ancestry[org_id or 0] = [int(p) for p in path.strip("/").split("/") if p]
-    grants = session.exec(select(RoleGrant.user_id, RoleGrant.role, RoleGrant.org_id, User.person_id).join(User)).all()
-    for user_id, role, org_id, person_id in grants:
+    staff = (
+        sa.select(
+            col(RoleGrant.user_id), col(RoleGrant.role), col(RoleGrant.org_id), col(User.person_id), col(User.email)
+        )
+        .join(User)
+        .where(col(RoleGrant.role).in_(STAFF_ROLES))
+    )
+    for user_id, role, org_id, person_id, email in session.execute(staff).all():
         if role == "secretary" and org_id is not None:
             d.secretaries[org_id].add(user_id)
             if person_id is not None:
@@ -87,10 +101,19 @@ def load_directory(session: Session, person_ids: Iterable[int] = ()) -> Director
             d.supervisors[org_id].add(user_id)
         elif role == "office":
             d.office.add(user_id)
-    wanted = set(person_ids)
-    for uid, person_id, email in session.exec(select(User.id, User.person_id, User.email)).all():
-        if person_id is not None and (not wanted or person_id in wanted):
-            d.users_of_person[person_id].add(uid or 0)
         if email:
-            d.emails[uid or 0] = email
+            d.emails[user_id] = email
     return d
+
+
+def add_people(session: Session, d: Directory, person_ids: Iterable[int]) -> None:
+    """The accounts (and e-mail addresses) of these people, unless already known."""
+    wanted = sorted(set(person_ids) - d.people_known)
+    for start in range(0, len(wanted), 5000):
+        part = wanted[start : start + 5000]
+        q = select(User.id, User.person_id, User.email).where(col(User.person_id).in_(part))
+        for uid, person_id, email in session.exec(q).all():
+            d.users_of_person[person_id or 0].add(uid or 0)
+            if email:
+                d.emails[uid or 0] = email
+    d.people_known.update(wanted)

@@ -15,7 +15,7 @@ from definitions import Catalog
 from notifications.outbox import NoticeDraft, among, publish
 from notifications.tables import Webhook
 from services import notices
-from services.recipients import Subject, load_directory
+from services.recipients import Subject, add_people, load_directory
 from services.records import campaign_stages
 from services.tables import AppraisalRound, Campaign, Deadline, Org, Person, Pledge, Rectification, SelfEvaluation
 from services.uow import UnitOfWork
@@ -52,6 +52,7 @@ def sweep(db: sa.Engine, catalog: Catalog, now: dt.datetime, chunk: int = CHUNK)
             if not rows:
                 break
             drafter = drafter or notices.Drafter(load_directory(uow.session))
+            add_people(uow.session, drafter.directory, {r.person_id for r in rows if r.person_id is not None})
             missed, created = _emit(uow.session, catalog, drafter, rows, now)
             result.missed += missed
             result.notices += len(created)
