@@ -206,11 +206,14 @@ def run_child(tree: Path, cycles: int, profile: bool) -> dict[str, Any]:
 
 
 def short(rev: str) -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(["git", "rev-parse", "--short", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"profile.py: the baseline {rev} is not in this clone (a shallow clone?): {done.stderr.strip()}")
     return done.stdout.strip()
 
 
 def measure(baseline: str, rounds: int, cycles: int) -> dict[str, Any]:
+    base = short(baseline)
     with tempfile.TemporaryDirectory(prefix="pledgeflow-baseline-") as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(
@@ -226,7 +229,7 @@ def measure(baseline: str, rounds: int, cycles: int) -> dict[str, Any]:
             profile = run_child(ROOT, cycles, profile=True)["profile"]
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-    return {"baseline": short(baseline), "head": short("HEAD"), "runs": runs, "profile": profile}
+    return {"baseline": base, "head": short("HEAD"), "runs": runs, "profile": profile}
 
 
 def summary(runs: list[dict[str, Any]], key: str) -> float:

@@ -1,9 +1,9 @@
 """Runs every benchmark one after another, then writes the targets of all of them at the top of BENCHMARKS.md.
 
 Run as `bash scripts/with-postgres.sh .venv/bin/python bench/run.py [--quick]` (`make bench` is the quick run,
-`make bench-full` the full one). Each of bench/engine.py, persisted.py, simulate.py, sweep.py and load.py runs as a
-subprocess (with `--quick` when given), writes bench/results/<name>.json and rewrites its own section of
-BENCHMARKS.md. Every results file carries a top-level "mode" and a "targets" list of
+`make bench-full` the full one). Each of bench/engine.py, persisted.py, simulate.py, sweep.py, load.py and
+profile.py runs as a subprocess (with `--quick` when given), writes bench/results/<name>.json and rewrites its own
+section of BENCHMARKS.md. Every results file carries a top-level "mode" and a "targets" list of
 {"target", "measured", "met"}; `met` is None where a quick run cannot judge a target. Afterwards this script puts
 all those targets in one table ("Targets at a glance", right under the title of BENCHMARKS.md) and prints the time
 each script took. A missing or failing script does not stop the others; the run then ends with exit status 1 and
@@ -49,6 +49,7 @@ BENCHES = (
     Bench("simulate.py", "simulate.json", "simulate"),
     Bench("sweep.py", "sweep.json", "sweep"),
     Bench("load.py", "http.json", "http"),
+    Bench("profile.py", "profile.json", "profile"),
 )
 
 
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="every benchmark's --quick mode (under 5 minutes)")
     parser.add_argument(
-        "--only", nargs="+", metavar="NAME", help="run only these (engine, persisted, simulate, sweep, load)"
+        "--only", nargs="+", metavar="NAME", help="run only these (engine, persisted, simulate, sweep, load, profile)"
     )
     parser.add_argument(
         "--summary-only", action="store_true", help="run nothing: rewrite the summary from bench/results/*.json"
