@@ -206,9 +206,10 @@ def run_child(tree: Path, cycles: int, profile: bool) -> dict[str, Any]:
 
 
 def short(rev: str) -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True)
+    cmd = ["git", "rev-parse", "--short", f"{rev}^{{commit}}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"profile.py: the baseline {rev} is not in this clone (a shallow clone?): {done.stderr.strip()}")
+        raise SystemExit(f"profile.py: {rev} is not in this clone (a shallow clone?): {done.stderr.strip()}")
     return done.stdout.strip()
 
 
