@@ -26,21 +26,19 @@ import gc
 import importlib.metadata
 import json
 import os
-import platform
-import shlex
 import statistics
 import sys
 import time
 import tracemalloc
 import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import transitions
-from report import BENCHMARKS, write_section
+from report import BENCHMARKS, command, machine_info, write_section
 from statemachine import State, StateMachine
 from transitions import Machine
 
@@ -482,35 +480,6 @@ def progress(message: str) -> None:
     print(f"  [{time.perf_counter() - _T0:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def machine_info() -> dict[str, Any]:
-    cpu_model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "processor": platform.processor(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "transitions": transitions.__version__,
-        "python-statemachine": importlib.metadata.version("python-statemachine"),
-    }
-
-
-def command() -> str:
-    exe = Path(sys.executable)
-    with suppress(ValueError):
-        exe = exe.relative_to(Path.cwd())
-    return shlex.join([str(exe), *sys.argv])
-
-
 def measure(quick: bool) -> dict[str, Any]:
     sizes = {
         "floor_ops": 20_000 if quick else 200_000,
@@ -583,7 +552,10 @@ def measure(quick: bool) -> dict[str, Any]:
         "command": command(),
         "quick": quick,
         "repeats": REPEATS,
-        "machine": machine_info(),
+        "machine": machine_info(
+            transitions=transitions.__version__,
+            **{"python-statemachine": importlib.metadata.version("python-statemachine")},
+        ),
         "sizes": sizes,
         "events": events,
         "mean": summary,

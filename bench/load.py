@@ -30,11 +30,9 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
 import re
 import resource
 import secrets
-import shlex
 import shutil
 import signal
 import socket
@@ -47,14 +45,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from report import BENCHMARKS, write_section
+from report import BENCHMARKS, command, machine_info, write_section
 
 from services import demo, directory, pledges
 from services.access import admin_actor
@@ -952,37 +950,6 @@ def ensure_wrk() -> tuple[str, str]:
     return "wrk", (version[0].split(" Copyright")[0] if version else "wrk")
 
 
-def machine_info() -> dict[str, Any]:
-    cpu_model = ""
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "processor": platform.processor(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlalchemy": sa.__version__,
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
-def command() -> str:
-    exe = Path(sys.executable)
-    with suppress(ValueError):
-        exe = exe.relative_to(Path.cwd())
-    args, hide = [], False
-    for arg in sys.argv:  # never print a PostgreSQL URL (it may hold a password)
-        args.append("URL" if hide else "--pg-url=URL" if arg.startswith("--pg-url=") else arg)
-        hide = arg == "--pg-url"
-    line = shlex.join([str(exe), *args])
-    return f"bash scripts/with-postgres.sh {line}" if os.environ.get("PLEDGEFLOW_TEST_PG_URL") else line
-
-
 def sqlite_missed(config: dict[str, Any]) -> bool:
     ev = config["workloads"]["events"]
     return not (ev["rps"] >= TARGET_RPS and ev["p99_ms"] < TARGET_P99_MS and ev["cpu_vs_healthz"] <= TARGET_CPU_RATIO)
@@ -993,7 +960,7 @@ def measure(sizes: Sizes, pg_url: str | None, profile: str) -> dict[str, Any]:
     progress(f"load generator: {tool_version}")
     now = dt.datetime.now(dt.UTC)
     results: dict[str, Any] = {
-        "machine": machine_info(),
+        "machine": machine_info(sqlalchemy=sa.__version__),
         "date": now.replace(microsecond=0).isoformat(),
         "command": command(),
         "load_generator": {"tool": tool, "version": tool_version, "connections": CONNECTIONS, "threads": THREADS},

@@ -31,8 +31,6 @@ import gc
 import importlib.metadata
 import json
 import os
-import platform
-import shlex
 import sqlite3
 import statistics
 import sys
@@ -49,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pyinstrument import Profiler
-from report import BENCHMARKS, write_section
+from report import BENCHMARKS, command, machine_info, write_section
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -405,39 +403,6 @@ def progress(message: str) -> None:
     print(f"  [{time.perf_counter() - _T0:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def machine_info() -> dict[str, Any]:
-    cpu_model = ""
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "processor": platform.processor(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-        "spiffworkflow": importlib.metadata.version("SpiffWorkflow"),
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
-def command() -> str:
-    exe = Path(sys.executable)
-    with suppress(ValueError):
-        exe = exe.relative_to(Path.cwd())
-    args, hide = [], False
-    for arg in sys.argv:  # never print a PostgreSQL URL (it may hold a password)
-        args.append("URL" if hide else "--pg-url=URL" if arg.startswith("--pg-url=") else arg)
-        hide = arg == "--pg-url"
-    line = shlex.join([str(exe), *args])
-    return f"bash scripts/with-postgres.sh {line}" if os.environ.get("PLEDGEFLOW_TEST_PG_URL") else line
-
-
 def summarize(seconds: dict[str, float], n: int) -> dict[str, Any]:
     total = sum(seconds.values())
     return {
@@ -512,7 +477,11 @@ def measure(mode: str, pg_url: str | None, force_profile: bool) -> dict[str, Any
             "mode": mode,
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "command": command(),
-            "machine": machine_info(),
+            "machine": machine_info(
+                sqlite=sqlite3.sqlite_version,
+                sqlalchemy=sa.__version__,
+                spiffworkflow=importlib.metadata.version("SpiffWorkflow"),
+            ),
             "sizes": size,
             "setup_s": round(setup_s, 1),
             "sqlite_settings": {"pledgeflow": our_sqlite_settings(counties["sqlite"].c), "spiff": None},

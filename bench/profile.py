@@ -21,8 +21,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import platform
-import shlex
 import socket
 import statistics
 import subprocess
@@ -32,6 +30,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from report import command, machine_info, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "profile.json"
@@ -304,27 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args.cycles, args.profile)))
         return 0
     rounds, cycles = (2, 2) if args.quick else (4, 5)
-    machine = {
-        "cpu_model": next(
-            (
-                ln.split(":", 1)[1].strip()
-                for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")
-            ),
-            platform.processor(),
-        ),
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "loadavg_at_start": list(os.getloadavg()),
-    }
+    machine = machine_info()
     started = time.perf_counter()
     results = measure(args.baseline, rounds, cycles)
     results |= {
         "mode": "quick" if args.quick else "full",
         "machine": machine,
-        "command": shlex.join([".venv/bin/python", "bench/profile.py", *(["--quick"] if args.quick else [])]),
+        "command": command(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "after_events": results["runs"]["after"][0]["events_per_round"] * cycles,
         "runtime_s": round(time.perf_counter() - started, 1),
@@ -337,8 +323,6 @@ def main(argv: list[str] | None = None) -> int:
             "met": ratio <= 4,
         }
     ]
-    from report import write_section
-
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_section("profile", "Profile → fix: the event path before and after", section(results))

@@ -33,9 +33,7 @@ import hmac
 import json
 import multiprocessing
 import os
-import platform
 import re
-import shlex
 import signal
 import statistics
 import subprocess
@@ -56,7 +54,7 @@ from unittest import mock
 
 import httpx
 import sqlalchemy as sa
-from report import BENCHMARKS, write_section
+from report import BENCHMARKS, command, machine_info, write_section
 from sqlmodel import Session, select
 
 import services.sweep as sweep_module
@@ -953,41 +951,10 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def machine_info() -> dict[str, Any]:
-    cpu_model = ""
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "processor": platform.processor(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlalchemy": sa.__version__,
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
-def command() -> str:
-    exe = Path(sys.executable)
-    with suppress(ValueError):
-        exe = exe.relative_to(Path.cwd())
-    args, hide = [], False
-    for arg in sys.argv:  # never print a PostgreSQL URL (it may hold a password)
-        args.append("URL" if hide else "--pg-url=URL" if arg.startswith("--pg-url=") else arg)
-        hide = arg == "--pg-url"
-    line = shlex.join([str(exe), *args])
-    return f"bash scripts/with-postgres.sh {line}" if os.environ.get("PLEDGEFLOW_TEST_PG_URL") else line
-
-
 def measure(quick: bool, pg_url: str | None) -> dict[str, Any]:
     sizes = sizes_for(quick)
     results: dict[str, Any] = {
-        "machine": machine_info(),
+        "machine": machine_info(sqlalchemy=sa.__version__),
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "command": command(),
         "mode": "quick" if quick else "full",
