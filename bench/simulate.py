@@ -23,9 +23,8 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import resource
-import shlex
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from report import BENCHMARKS, write_section
+from report import BENCHMARKS, command, machine_info, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "simulate.json"
@@ -206,39 +205,6 @@ def projection(curves: dict[str, dict[str, Any]]) -> dict[str, Any]:
 # --- the run --------------------------------------------------------------------------------------------------------
 
 
-def machine_info() -> dict[str, Any]:
-    cpu_model = ""
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    import sqlite3
-
-    return {
-        "processor": platform.processor(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlalchemy": sa.__version__,
-        "sqlite": sqlite3.sqlite_version,
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
-def command() -> str:
-    exe = Path(sys.executable)
-    with suppress(ValueError):
-        exe = exe.relative_to(Path.cwd())
-    args, hide = [], False
-    for arg in sys.argv:  # never print a PostgreSQL URL (it may hold a password)
-        args.append("URL" if hide else "--pg-url=URL" if arg.startswith("--pg-url=") else arg)
-        hide = arg == "--pg-url"
-    return shlex.join([str(exe), *args])
-
-
 def revision() -> str:
     """The code measured: a git revision (`-dirty` when the tree has changes), or PLEDGEFLOW_BENCH_REVISION."""
     if os.environ.get("PLEDGEFLOW_BENCH_REVISION"):
@@ -256,7 +222,7 @@ def measure(quick: bool, pg_url: str | None) -> dict[str, Any]:
         "command": command(),
         "revision": revision(),
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": machine_info(),
+        "machine": machine_info(sqlalchemy=sa.__version__, sqlite=sqlite3.sqlite_version),
         "district": DISTRICT,
         "runs": {"sqlite": []},
     }
