@@ -171,12 +171,14 @@ def _profile(service_round: Any, cycles: int) -> dict[str, Any]:
     ours: Counter[str] = Counter()
 
     def walk(frame: Any, seen: frozenset[str]) -> None:
+        if frame.is_synthetic:  # [self] and [await] frames: their time is in their parent's total_self_time
+            return
         path = frame.file_path or ""
         package = next((p for p in PACKAGES if f"/{p}/" in path), None)
         package = package or ("services" if "/services/" in path else "other")
         by_package[package] += frame.total_self_time
         name = f"{frame.function} ({Path(path).parent.name}/{Path(path).name})"
-        if "/services/" in path and name not in seen:
+        if "/services/" in path and not path.endswith("services/demo.py") and name not in seen:
             ours[name] += frame.time
             seen = seen | {name}
         for child_frame in frame.children:
