@@ -279,7 +279,11 @@ def section(results: dict[str, Any]) -> str:
         "- three worker-thread hops per request (the unit of work's open and close, the route) cost ~20 % of the "
         "server's CPU in thread wake-ups (`Condition.notify`, `call_soon_threadsafe`): the unit of work is now opened "
         "lazily in the route's own thread and its dependencies run on the event loop; uvloop and httptools serve "
-        "the HTTP.",
+        "the HTTP;",
+        "- under 32 connections on SQLite (the HTTP section), writers waited for the write lock by polling in "
+        "SQLite's busy handler (p99 2.2 s), then, on a thread lock, woke each other's threads (`Condition.notify` "
+        "~30 % of the server's CPU): they now take turns in order on the event loop, before any thread is used "
+        "(`Container.writing_turn`), with an in-order lock behind it for other writers in the process.",
         "",
         f"Where the service-layer event's time goes now (pyinstrument, {results['after_events']} events): by package, "
         f"{packages}. Our functions, inclusive: {ours}.",

@@ -56,9 +56,13 @@ async def write_uow(container: ContainerDep, actor: CurrentActor) -> AsyncIterat
     waiting for a pooled connection for its read would deadlock with requests queued on the lock.
 
     Entered and left on the event loop, with no thread hop of its own: the route's worker thread
-    opens the session at its first use, and closing it after a commit does no I/O."""
-    with UnitOfWork(container.db, write=True) as uow:
-        yield uow
+    opens the session at its first use, and closing it after a commit does no I/O.
+
+    On SQLite the requests that write wait their turn here, on the event loop, in order: only one
+    at a time holds a worker thread and the one write lock, so no thread is woken just to wait."""
+    async with container.writing_turn():
+        with UnitOfWork(container.db, write=True) as uow:
+            yield uow
 
 
 async def read_uow(container: ContainerDep) -> AsyncIterator[UnitOfWork]:
