@@ -410,7 +410,8 @@ def section(r: dict[str, Any]) -> str:
             f"Python {mi['python']}, SQLAlchemy {mi['sqlalchemy']}; {versions}.  ",
             f"Command: `{r['command']}` · code: {r.get('revision', '?')} · mode: {r['mode']} · date: {r['date']} · "
             f"one run per size, each in a fresh process · load average at start {load(mi, 'start')}, "
-            f"at end {load(mi, 'end')} · took {r['runtime_s'] / 60:.1f} min.{quick}{skipped}",
+            f"at end {load(mi, 'end')} · took {r['runtime_s'] / 60:.1f} min.{quick}{skipped}"
+            + (f" Run from {r['run_from']}." if r.get("run_from") else ""),
             "",
             "| " + " | ".join(HEADS) + " |",
             "|" + "|".join(["---"] + ["---:"] * (len(HEADS) - 1)) + "|",
