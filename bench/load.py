@@ -52,7 +52,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from report import BENCHMARKS, command, machine_info, write_section
+from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 
 from services import demo, directory, pledges
 from services.access import admin_actor
@@ -123,21 +123,6 @@ def progress(message: str) -> None:
 def sqlite_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="pledgeflow-bench-") as tmp:
         yield f"sqlite:///{tmp}/http.db"
-
-
-@contextmanager
-def pg_schema_url(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def server_version(db: sa.Engine) -> str:

@@ -36,7 +36,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
@@ -47,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pyinstrument import Profiler
-from report import BENCHMARKS, command, machine_info, write_section
+from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -354,21 +353,6 @@ def walk_spiff(store: SpiffStore, year: int, n: int) -> dict[str, Any]:
 
 
 # --- databases -----------------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def pg_schema_url(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def sqlite_settings(conn: Any) -> dict[str, Any]:

@@ -7,9 +7,13 @@ import os
 import platform
 import shlex
 import sys
-from contextlib import suppress
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 HEADER = "# Pledgeflow benchmarks\n"
@@ -61,3 +65,19 @@ def command() -> str:
         hide = arg == "--pg-url"
     line = shlex.join([str(exe), *args])
     return f"bash scripts/with-postgres.sh {line}" if os.environ.get("PLEDGEFLOW_TEST_PG_URL") else line
+
+
+@contextmanager
+def pg_schema_url(base: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server at `base` (the URL to use it), dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        url = sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -29,14 +29,12 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from report import BENCHMARKS, command, machine_info, write_section
+from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "simulate.json"
@@ -129,22 +127,6 @@ def run_child(factor: float, url: str | None, label: str, profile: bool = False)
     assert result["refused"] == 0, result["refused_examples"]
     assert set(result["pledges"]) == {"closed"}, result["pledges"]
     return result
-
-
-@contextmanager
-def pg_schema_url(base: str) -> Iterator[str]:
-    """A fresh schema on the server at `base`, dropped afterwards."""
-    schema = f"bench_sim_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def server_version(base: str) -> str:

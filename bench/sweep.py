@@ -42,7 +42,6 @@ import tempfile
 import threading
 import time
 import tracemalloc
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -54,7 +53,7 @@ from unittest import mock
 
 import httpx
 import sqlalchemy as sa
-from report import BENCHMARKS, command, machine_info, write_section
+from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 from sqlmodel import Session, select
 
 import services.sweep as sweep_module
@@ -248,21 +247,6 @@ def trim() -> None:
 def sqlite_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="pledgeflow-bench-") as tmp:
         yield f"sqlite:///{tmp}/sweep.db"
-
-
-@contextmanager
-def pg_schema_url(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @dataclass(frozen=True)
