@@ -52,6 +52,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from proc import TICKS, postmaster_pid, tree_ticks
 from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 
 from services import demo, directory, pledges
@@ -132,16 +133,6 @@ def server_version(db: sa.Engine) -> str:
         return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar_one()).split()[0]
 
 
-def postmaster_pid(db: sa.Engine) -> int | None:
-    """The PostgreSQL postmaster: the parent of any backend (here, ours)."""
-    if db.dialect.name != "postgresql":
-        return None
-    with db.connect() as conn:
-        backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-    stat = read_stat(backend)
-    return stat[0] if stat else None
-
-
 # --- seeding -----------------------------------------------------------------------------------------------------
 
 
@@ -212,36 +203,6 @@ def pool_states(db: sa.Engine, pool: list[PoolPledge]) -> dict[int, tuple[str, i
 
 
 # --- CPU time from /proc -----------------------------------------------------------------------------------------
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def read_stat(pid: int) -> tuple[int, int] | None:
-    """(ppid, utime + stime in clock ticks) of one process, or None if it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    rest = text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on; comm may hold spaces
-    return int(rest[1]), int(rest[11]) + int(rest[12])
-
-
-def tree_ticks(root: int) -> dict[int, int]:
-    """CPU ticks of `root` and all its descendants, by pid."""
-    stats: dict[int, tuple[int, int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (stat := read_stat(int(entry))) is not None:
-            stats[int(entry)] = stat
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
-    out, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in stats:
-            out[pid] = stats[pid][1]
-            todo.extend(children.get(pid, []))
-    return out
 
 
 def cpu_seconds(before: dict[int, int], after: dict[int, int]) -> float:

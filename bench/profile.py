@@ -31,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from proc import tree_seconds
 from report import command, machine_info, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,8 +108,7 @@ def _http(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
         conn = _connect(port)
 
         def cpu() -> float:
-            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return tree_seconds(server.pid)
 
         def post(pid: int, token: str, body: dict[str, Any]) -> None:
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

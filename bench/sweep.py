@@ -53,6 +53,7 @@ from unittest import mock
 
 import httpx
 import sqlalchemy as sa
+from proc import TICKS, postmaster_pid, read_stat, tree_seconds
 from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 from sqlmodel import Session, select
 
@@ -605,41 +606,6 @@ def first_and_second(container: Any, plan: Plan, sizes: Sizes, label: str) -> di
 # --- dispatch -----------------------------------------------------------------------------------------------------
 
 DISPATCH_SLICES = 10
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def read_stat(pid: int) -> tuple[int, int] | None:
-    """(ppid, utime + stime in clock ticks) of one process, or None if it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    rest = text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on; comm may hold spaces
-    return int(rest[1]), int(rest[11]) + int(rest[12])
-
-
-def tree_seconds(root: int) -> float:
-    """CPU seconds of `root` and all its descendants (a PostgreSQL postmaster: every backend)."""
-    stats = {int(e): st for e in os.listdir("/proc") if e.isdigit() and (st := read_stat(int(e))) is not None}
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in stats:
-            total += stats[pid][1]
-            todo.extend(children.get(pid, []))
-    return total / TICKS
-
-
-def postmaster_pid(db: sa.Engine) -> int | None:
-    if db.dialect.name != "postgresql":
-        return None
-    with db.connect() as conn:
-        backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-    stat = read_stat(backend)
-    return stat[0] if stat else None
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -137,6 +138,13 @@ class ActorCache:
             self._entries.move_to_end(token_hash)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+
+def holds_secretary_role(person_id: Any) -> sa.Exists:
+    """SQL: whether the person in `person_id` (a column) holds a secretary role, for a query's select list."""
+    return sa.exists().where(
+        col(RoleGrant.user_id) == User.id, col(RoleGrant.role) == "secretary", col(User.person_id) == person_id
+    )
 
 
 def secretary_people(session: Session, person_ids: list[int]) -> set[int]:

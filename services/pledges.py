@@ -16,6 +16,7 @@ from services import campaigns, records
 from services.access import (
     Actor,
     can_read_pledge,
+    holds_secretary_role,
     load_org,
     pledge_roles,
 )
@@ -30,8 +31,6 @@ from services.tables import (
     Pledge,
     PledgeItem,
     ProgressRecord,
-    RoleGrant,
-    User,
 )
 from services.uow import UnitOfWork
 from workflow import Engine
@@ -110,13 +109,7 @@ class Loaded:
     subject_is_secretary: bool = False
 
 
-_SUBJECT_IS_SECRETARY = (
-    sa.exists()
-    .where(
-        col(RoleGrant.user_id) == User.id, col(RoleGrant.role) == "secretary", col(User.person_id) == Pledge.person_id
-    )
-    .label("subject_is_secretary")
-)
+_SUBJECT_IS_SECRETARY = holds_secretary_role(Pledge.person_id).label("subject_is_secretary")
 
 
 _LOAD = (

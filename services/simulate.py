@@ -13,6 +13,7 @@ import heapq
 import random
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -77,7 +78,7 @@ class SimClock:
         return self.now
 
 
-class Track:
+class Track(ABC):
     """A record's way through the year: step names, and when each runs (minutes after the start)."""
 
     __slots__ = ("steps", "times")
@@ -86,8 +87,9 @@ class Track:
     def __init__(self, steps: Sequence[str], times: Sequence[int]):
         self.steps, self.times = tuple(steps), array("i", times)
 
+    @abstractmethod
     def run(self, r: Rehearsal, k: int, uow: UnitOfWork, now: dt.datetime) -> None:
-        raise NotImplementedError
+        """Take step `k` of this record at `now`, in the step's unit of work."""
 
 
 class PledgeTrack(Track):
