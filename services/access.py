@@ -10,13 +10,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.errors import NotFound
-from services.tables import Org, Pledge, RoleGrant, User
+from services.tables import Org, RoleGrant, User
 
 ROLE_LABELS = {
     "office": "创先争优活动办公室",
@@ -36,6 +36,24 @@ def hash_token(token: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+class InOrgTree(Protocol):
+    """An org as access reads it (an ORM `Org` or a plain row): its materialized path."""
+
+    @property
+    def path(self) -> str: ...
+
+
+class PledgeSubject(Protocol):
+    """What access reads of a pledge (an ORM `Pledge` or a plain row)."""
+
+    @property
+    def person_id(self) -> int | None: ...
+    @property
+    def submitted_by(self) -> int | None: ...
+    @property
+    def submitted_on_behalf(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -62,15 +80,15 @@ class Actor:
     def reads_everything(self) -> bool:
         return self.is_office or self.is_supervisor
 
-    def secretary_of(self, org: Org) -> bool:
+    def secretary_of(self, org: InOrgTree) -> bool:
         """A secretary's scope covers the org it was granted and that org's subtree."""
         return bool(self.secretary_orgs & org_ancestry(org))
 
-    def appraiser_of(self, org: Org) -> bool:
+    def appraiser_of(self, org: InOrgTree) -> bool:
         return bool(self.appraiser_orgs & org_ancestry(org))
 
 
-def org_ancestry(org: Org) -> frozenset[int]:
+def org_ancestry(org: InOrgTree) -> frozenset[int]:
     return frozenset(int(part) for part in org.path.strip("/").split("/") if part)
 
 
@@ -157,7 +175,7 @@ def secretary_people(session: Session, person_ids: list[int]) -> set[int]:
     return {pid for pid in session.exec(q).all() if pid is not None}
 
 
-def pledge_roles(actor: Actor, pledge: Pledge, org: Org, subject_is_secretary: bool) -> set[str]:
+def pledge_roles(actor: Actor, pledge: PledgeSubject, org: InOrgTree, subject_is_secretary: bool) -> set[str]:
     """The roles `actor` holds on this pledge (SPEC §2.1: owner, reviewer, secretary, office…)."""
     roles = {r for r, _ in actor.grants if r in ("office", "supervisor")}
     covers = actor.secretary_of(org)
@@ -182,7 +200,7 @@ def evaluation_roles(actor: Actor, org: Org) -> set[str]:
     return roles
 
 
-def can_read_pledge(actor: Actor, pledge: Pledge, org: Org) -> bool:
+def can_read_pledge(actor: Actor, pledge: PledgeSubject, org: InOrgTree) -> bool:
     return (
         actor.reads_everything
         or actor.secretary_of(org)

@@ -19,7 +19,7 @@ from services.campaigns import campaign_for
 from services.errors import Forbidden, Invalid, NotFound
 from services.tables import AppraisalRound, DemoSite, Org, Rectification
 from services.uow import UnitOfWork
-from workflow import Engine
+from workflow import Engine, Transitioned
 from workflow import deadlines as dl
 
 OrgRecord = AppraisalRound | DemoSite | Rectification
@@ -129,9 +129,13 @@ def fire_event(
     loaded = load(s, kind, actor, record_id)
     record = loaded.record
     records.check_version(record, if_match)
-    moved = records.transition(s, engine, record, loaded.roles, actor, body, {"data": record.data}, now).transitioned
-    if moved.event in kind.data_events:
-        record.data = {**record.data, moved.event: body.get("data") or {}}
+
+    def store(moved: Transitioned) -> None:
+        if moved.event in kind.data_events:
+            record.data = {**record.data, moved.event: body.get("data") or {}}
+        records.set_state(s, record, moved, now)
+
+    records.transition(s, engine, record, loaded.roles, actor, body, {"data": record.data}, now, store=store)
     uow.commit()
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,8 +24,6 @@ from services.access import (
 from services.campaigns import campaign_for
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tables import (
-    Campaign,
-    Deadline,
     LeaderComment,
     Org,
     Person,
@@ -33,7 +32,7 @@ from services.tables import (
     ProgressRecord,
 )
 from services.uow import UnitOfWork
-from workflow import Engine
+from workflow import Engine, Transitioned
 
 LIFECYCLE = "pledge"
 
@@ -98,50 +97,136 @@ def _checked_data(event: str, data: dict[str, Any]) -> dict[str, Any]:
 WITHDRAWN = "withdrawn"
 
 
+PLEDGE = Pledge.__table__  # type: ignore[attr-defined]
+ITEM = PledgeItem.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeRow:
+    """A pledge as one request reads it: plain values, not an ORM object; `write` stores a change."""
+
+    id: int
+    year: int
+    subject_type: str
+    org_id: int
+    person_id: int | None
+    state: str
+    version: int
+    submitted_by: int | None
+    submitted_on_behalf: bool
+    data: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRow:
+    id: int
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id: int
+    name: str
+
+
+def _columns(table: sa.Table, row: type) -> list[sa.Column[Any]]:
+    return [table.c[f.name] for f in dataclasses.fields(row)]
+
+
 @dataclass(frozen=True)
 class Loaded:
     """A pledge with what access decisions need."""
 
-    pledge: Pledge
-    org: Org
-    person: Person | None
+    pledge: PledgeRow
+    org: OrgRow
+    person: PersonRow | None
     roles: set[str]
     subject_is_secretary: bool = False
 
 
-_SUBJECT_IS_SECRETARY = holds_secretary_role(Pledge.person_id).label("subject_is_secretary")
+_PLEDGE_COLUMNS = _columns(PLEDGE, PledgeRow)
+_ORG_COLUMNS = _columns(Org.__table__, OrgRow)  # type: ignore[attr-defined]
+_PERSON_COLUMNS = _columns(Person.__table__, PersonRow)  # type: ignore[attr-defined]
+_SUBJECT_IS_SECRETARY = holds_secretary_role(PLEDGE.c.person_id).label("subject_is_secretary")
+
+
+def joined(*extra: Any) -> sa.Select[Any]:
+    """A pledge's row with its org's and person's, as `rows_of` splits them."""
+    return (
+        sa.select(*extra, *_PLEDGE_COLUMNS, *_ORG_COLUMNS, *_PERSON_COLUMNS)
+        .join_from(PLEDGE, Org, col(Org.id) == PLEDGE.c.org_id)
+        .outerjoin(Person, col(Person.id) == PLEDGE.c.person_id)
+    )
+
+
+def rows_of(values: Sequence[Any]) -> tuple[PledgeRow, OrgRow, PersonRow | None]:
+    """Split a `joined` row (after its extra columns) into the pledge, its org and its person."""
+    p, o = len(_PLEDGE_COLUMNS), len(_PLEDGE_COLUMNS) + len(_ORG_COLUMNS)
+    person = PersonRow(*values[o:]) if values[o] is not None else None
+    return PledgeRow(*values[:p]), OrgRow(*values[p:o]), person
 
 
 _LOAD = (
-    sa.select(Pledge, Org, Person, Campaign, _SUBJECT_IS_SECRETARY)
-    .join(Org, col(Org.id) == Pledge.org_id)
-    .join(Campaign, col(Campaign.year) == Pledge.year)
-    .outerjoin(Person, col(Person.id) == Pledge.person_id)
-    .where(col(Pledge.id) == sa.bindparam("pledge_id"))
+    joined(*campaigns.YEAR_COLUMNS, _SUBJECT_IS_SECRETARY)
+    .join(campaigns.CAMPAIGN, campaigns.CAMPAIGN.c.year == PLEDGE.c.year)
+    .where(PLEDGE.c.id == sa.bindparam("pledge_id"))
 )
-_ITEMS = (
-    select(PledgeItem).where(col(PledgeItem.pledge_id) == sa.bindparam("pledge_id")).order_by(col(PledgeItem.position))
+_ITEMS = sa.select(ITEM).where(ITEM.c.pledge_id == sa.bindparam("pledge_id")).order_by(ITEM.c.position)
+_WRITE = (
+    sa.update(PLEDGE)
+    .where(PLEDGE.c.id == sa.bindparam("pledge_id"), PLEDGE.c.version == sa.bindparam("read_version"))
+    .values(version=PLEDGE.c.version + 1)
+)
+_SET_OUTCOME = (
+    sa.update(ITEM)
+    .where(ITEM.c.id == sa.bindparam("item_id"))
+    .values(outcome=sa.bindparam("outcome"), explanation=sa.bindparam("explanation"))
 )
 
 
 def load(session: Session, actor: Actor, pledge_id: int) -> Loaded:
     """The pledge, its org, its person, its year's campaign and whether that person is a
     secretary: one query."""
-    found = session.execute(_LOAD, {"pledge_id": pledge_id}).first()
-    if found is None or not can_read_pledge(actor, found[0], found[1]):
+    found = session.connection().execute(_LOAD, {"pledge_id": pledge_id}).first()
+    if found is None:
         raise NotFound(f"承诺书 {pledge_id} 不存在")
-    pledge, org, person, campaign, subject_is_secretary = found
+    n = len(campaigns.YEAR_COLUMNS)
+    campaign, subject_is_secretary = campaigns.Year(*found[:n]), bool(found[n])
+    pledge, org, person = rows_of(found[n + 1 :])
+    if not can_read_pledge(actor, pledge, org):
+        raise NotFound(f"承诺书 {pledge_id} 不存在")
     campaigns.remember(session, campaign)
-    roles = pledge_roles(actor, pledge, org, bool(subject_is_secretary))
-    return Loaded(pledge, org, person, roles, bool(subject_is_secretary))
+    roles = pledge_roles(actor, pledge, org, subject_is_secretary)
+    return Loaded(pledge, org, person, roles, subject_is_secretary)
 
 
-def items_of(session: Session, pledge_id: int) -> list[PledgeItem]:
-    return list(session.exec(_ITEMS, params={"pledge_id": pledge_id}).all())
+def items_of(session: Session, pledge_id: int) -> list[sa.Row[Any]]:
+    """The pledge's items in order, as plain rows (`_replace_items` edits them as ORM objects)."""
+    return list(session.connection().execute(_ITEMS, {"pledge_id": pledge_id}))
 
 
-def _count(session: Session, table: Any, pledge_id: int) -> int:
-    return session.exec(select(sa.func.count()).select_from(table).where(table.pledge_id == pledge_id)).one()
+def write(session: Session, pledge: PledgeRow, **changes: Any) -> PledgeRow:
+    """Store `changes` in one UPDATE that also moves the version; a pledge changed by someone else
+    since it was read is a Conflict, and the caller's transaction is rolled back with nothing kept."""
+    params = {"pledge_id": pledge.id, "read_version": pledge.version, **changes}
+    if session.connection().execute(_WRITE, params).rowcount != 1:
+        raise Conflict("记录已被他人同时修改，请刷新后重试")
+    return dataclasses.replace(pledge, version=pledge.version + 1, **changes)
+
+
+def _counter(table: Any) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(table).where(table.pledge_id == sa.bindparam("pledge_id"))
+
+
+_COUNT_PROGRESS, _COUNT_COMMENTS = _counter(ProgressRecord), _counter(LeaderComment)
+
+
+def _count(session: Session, counter: sa.Select[Any], pledge_id: int) -> int:
+    count: int = session.connection().execute(counter, {"pledge_id": pledge_id}).scalar_one()
+    return count
 
 
 def view(
@@ -149,8 +234,8 @@ def view(
     engine: Engine,
     loaded: Loaded,
     now: dt.datetime,
-    items: list[PledgeItem] | None = None,
-    deadline_rows: list[Deadline] | None = None,
+    items: Sequence[Any] | None = None,
+    deadline_rows: list[records.DeadlineRow] | None = None,
 ) -> dict[str, Any]:
     """The API's pledge; a listing passes `items` and `deadline_rows` it loaded for the whole page."""
     p = loaded.pledge
@@ -182,7 +267,7 @@ def view(
     }
 
 
-def _item_view(i: PledgeItem) -> dict[str, Any]:
+def _item_view(i: Any) -> dict[str, Any]:
     return {
         "id": i.id,
         "content": i.content,
@@ -253,7 +338,8 @@ def _role_for_create(actor: Actor, org: Org) -> str:
 
 def _replace_items(session: Session, pledge_id: int, items: list[dict[str, Any]]) -> None:
     """Replace the item list; items that carry their id keep it (and their outcome)."""
-    existing = {i.id: i for i in items_of(session, pledge_id)}
+    stored = select(PledgeItem).where(PledgeItem.pledge_id == pledge_id)
+    existing = {i.id: i for i in session.exec(stored).all()}
     kept: set[int] = set()
     for position, item in enumerate(items, start=1):
         row = existing.get(item.get("id")) if item.get("id") is not None else None
@@ -268,7 +354,7 @@ def _replace_items(session: Session, pledge_id: int, items: list[dict[str, Any]]
     for item_id, row in existing.items():
         if item_id not in kept:
             if (
-                _count(session, ProgressRecord, pledge_id)
+                _count(session, _COUNT_PROGRESS, pledge_id)
                 and session.exec(select(ProgressRecord.id).where(ProgressRecord.item_id == item_id)).first()
             ):
                 raise Invalid("items", "已有践诺记录的承诺事项不能删除")
@@ -299,8 +385,7 @@ def edit_items(
     if "owner" not in loaded.roles:
         raise Forbidden("只有承诺人或本支部书记可以修改承诺事项")
     _replace_items(s, pledge_id, items)
-    pledge.updated_at = now
-    s.add(pledge)
+    write(s, pledge, updated_at=now)
     records.append_history(
         s, LIFECYCLE, pledge_id, None, actor, "owner", records.Firing(now), event="edit", state=pledge.state
     )
@@ -321,23 +406,20 @@ def fire_event(
     五个好/五带头 sets an `appraise` may rate by."""
     s = uow.session
     loaded = load(s, actor, pledge_id)
-    pledge = loaded.pledge
-    records.check_version(pledge, if_match)
+    records.check_version(loaded.pledge, if_match)
     event = body["event"]
     data = _checked_data(event, body.get("data") or {})
     items = items_of(s, pledge_id)
-    moved = records.transition(
-        s,
-        engine,
-        pledge,
-        loaded.roles,
-        actor,
-        {**body, "data": data},
-        _facts(s, pledge, items, criteria or {}),
-        now,
-        apply=lambda moved: _apply(s, pledge, moved.event, data, actor),
-    )
+    written: list[PledgeRow] = []
+
+    def store(moved: Transitioned) -> None:
+        changes = _recorded(s, loaded.pledge, moved.event, data, actor)
+        written.append(write(s, loaded.pledge, state=moved.dest, updated_at=now, **changes))
+
+    facts = _facts(s, loaded.pledge, items, criteria or {})
+    moved = records.transition(s, engine, loaded.pledge, loaded.roles, actor, {**body, "data": data}, facts, now, store)
     uow.commit()
+    pledge = written[0]
     roles = pledge_roles(actor, pledge, loaded.org, loaded.subject_is_secretary)  # a submit changes who reviews
     answered = Loaded(pledge, loaded.org, loaded.person, roles, loaded.subject_is_secretary)
     changed_items = event in ("amend", "appraise")
@@ -345,32 +427,33 @@ def fire_event(
 
 
 def _facts(
-    session: Session, pledge: Pledge, items: list[PledgeItem], criteria_sets: Mapping[str, CriteriaSet]
+    session: Session, pledge: PledgeRow, items: Sequence[Any], criteria_sets: Mapping[str, CriteriaSet]
 ) -> records.Facts:
     def criteria() -> CriteriaSet | None:
         campaign = campaign_for(session, pledge.year)
         return criteria_sets.get(campaign.criteria.get(pledge.subject_type, ""))
 
-    pledge_id = pledge.id or 0
     return records.Facts(
         {"kind": pledge.subject_type, "items": [_item_view(i) for i in items]},
         {
             "criteria": lambda: {c.code: c.label_zh for c in found.criteria} if (found := criteria()) else {},
             "criteria_levels": lambda: dict(found.levels) if (found := criteria()) else {},
-            "progress_count": lambda: _count(session, ProgressRecord, pledge_id),
-            "comment_count": lambda: _count(session, LeaderComment, pledge_id),
+            "progress_count": lambda: _count(session, _COUNT_PROGRESS, pledge.id),
+            "comment_count": lambda: _count(session, _COUNT_COMMENTS, pledge.id),
         },
     )
 
 
-def _apply(session: Session, pledge: Pledge, event: str, data: dict[str, Any], actor: Actor) -> None:
-    """Record what the event's data carries, once the guards have accepted it."""
-    if event == "amend":  # items first: their flush must not also write the pledge twice
-        _replace_items(session, pledge.id or 0, data["items"])
+def _recorded(session: Session, pledge: PledgeRow, event: str, data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """What the event's data carries, once the guards have accepted it: the pledge's changed
+    columns (returned) and, for `amend` and `appraise`, its items (written here)."""
+    changes: dict[str, Any] = {}
     extra = dict(pledge.data)
+    if event == "amend":
+        _replace_items(session, pledge.id, data["items"])
     if event in ("submit", "amend"):
-        pledge.submitted_by = actor.user_id
-        pledge.submitted_on_behalf = pledge.person_id is not None and actor.person_id != pledge.person_id
+        changes["submitted_by"] = actor.user_id
+        changes["submitted_on_behalf"] = pledge.person_id is not None and actor.person_id != pledge.person_id
         if event == "submit" and pledge.subject_type == "org":
             extra["meeting"] = data["meeting"]
     elif event == "publish":
@@ -379,13 +462,15 @@ def _apply(session: Session, pledge: Pledge, event: str, data: dict[str, Any], a
         extra["grade"] = data["grade"]
         if data.get("ratings"):
             extra["ratings"] = dict(data["ratings"])
-        outcomes = {o["item"]: o for o in data.get("outcomes", [])}
-        for item in items_of(session, pledge.id or 0):
-            if item.id in outcomes:
-                item.outcome = outcomes[item.id]["outcome"]
-                item.explanation = outcomes[item.id].get("explanation")
-                session.add(item)
-    pledge.data = extra
+        outcomes = [
+            {"item_id": o["item"], "outcome": o["outcome"], "explanation": o.get("explanation")}
+            for o in data.get("outcomes", [])
+        ]
+        if outcomes:
+            session.connection().execute(_SET_OUTCOME, outcomes)
+    if extra != pledge.data:
+        changes["data"] = extra
+    return changes
 
 
 def history(session: Session, actor: Actor, pledge_id: int) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass
@@ -14,9 +15,9 @@ from sqlmodel import Session, col, select
 from definitions import Lifecycle
 from services import audit
 from services.access import Actor
-from services.campaigns import campaign_for
+from services.campaigns import Year, campaign_for
 from services.errors import Forbidden, PreconditionFailed
-from services.tables import Campaign, Deadline, History, Pledge, SelfEvaluation
+from services.tables import Campaign, Deadline, History
 from workflow import Engine, GuardContext, Transitioned
 from workflow import deadlines as dl
 
@@ -61,7 +62,7 @@ def create_deadlines(
     session: Session,
     lifecycle: Lifecycle,
     subject_id: int,
-    campaign: Campaign,
+    campaign: Year,
     now: dt.datetime,
     due_at: dict[str, dt.datetime] | None = None,
 ) -> None:
@@ -86,14 +87,22 @@ def create_deadlines(
         session.add(row)
 
 
-def campaign_stages(campaign: Campaign) -> list[dl.Stage]:
+def campaign_stages(campaign: Campaign | Year) -> list[dl.Stage]:
     return dl.notice_stages(campaign.reminder_offsets_days, campaign.escalation_after_days)
 
 
+DEADLINE = Deadline.__table__  # type: ignore[attr-defined]
+DEADLINE_COLUMNS = (DEADLINE.c.id, DEADLINE.c.name, DEADLINE.c.due_at, DEADLINE.c.status)
+"""What a `DeadlineRow` holds, in its order."""
 _DEADLINES = (
-    select(Deadline)
-    .where(col(Deadline.subject_type) == sa.bindparam("type"), col(Deadline.subject_id) == sa.bindparam("id"))
-    .order_by(col(Deadline.due_at), col(Deadline.id))
+    sa.select(*DEADLINE_COLUMNS)
+    .where(DEADLINE.c.subject_type == sa.bindparam("type"), DEADLINE.c.subject_id == sa.bindparam("id"))
+    .order_by(DEADLINE.c.due_at, DEADLINE.c.id)
+)
+_SETTLE_DEADLINE = (
+    sa.update(DEADLINE)
+    .where(DEADLINE.c.id == sa.bindparam("deadline_id"))
+    .values(status=sa.bindparam("status"), settled_at=sa.bindparam("settled_at"), next_notice_at=None)
 )
 _INSERT_HISTORY = sa.insert(History.__table__)  # type: ignore[attr-defined]
 _LAST_HISTORY = (
@@ -104,11 +113,23 @@ _LAST_HISTORY = (
 )
 
 
-def deadlines_of(session: Session, subject_type: str, subject_id: int) -> list[Deadline]:
-    return list(session.exec(_DEADLINES, params={"type": subject_type, "id": subject_id}).all())
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """A deadline as a record's view shows it."""
+
+    id: int
+    name: str
+    due_at: dt.datetime
+    status: str
 
 
-def deadline_view(rows: list[Deadline], now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
+def deadlines_of(session: Session, subject_type: str, subject_id: int) -> list[DeadlineRow]:
+    """The record's deadlines, read on the unit of work's connection (plain values, not ORM objects)."""
+    found = session.connection().execute(_DEADLINES, {"type": subject_type, "id": subject_id})
+    return [DeadlineRow(*row) for row in found]
+
+
+def deadline_view(rows: list[DeadlineRow], now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
     """Rows as the API shows them; a pending row past due shows as missed even before a sweep."""
     shown = []
     for row in rows:
@@ -119,22 +140,26 @@ def deadline_view(rows: list[Deadline], now: dt.datetime) -> tuple[list[dict[str
 
 def apply_deadlines(
     session: Session, lifecycle: Lifecycle, subject_id: int, moved: Transitioned, firing: Firing
-) -> tuple[bool, list[Deadline]]:
+) -> tuple[bool, list[DeadlineRow]]:
     """Settle or cancel the record's deadlines for this move; return whether it was late, and the rows."""
     rows = deadlines_of(session, lifecycle.name, subject_id)
     at = firing.judged_at
     late = any(dl.is_missed(row.status, row.due_at, at) for row in rows)
     final = lifecycle.state(moved.dest).final
+    now_rows = []
     for row in rows:
         rule = next((r for r in lifecycle.deadlines if r.name == row.name), None)
-        if row.status not in dl.OPEN:
-            continue
-        if rule is not None and moved.dest in rule.reached_in:
-            row.status, row.settled_at, row.next_notice_at = dl.settle(row.status, row.due_at, at), firing.now, None
-        elif final:
-            row.status, row.settled_at, row.next_notice_at = dl.CANCELLED, firing.now, None
-        session.add(row)
-    return late, rows
+        status = row.status
+        if status in dl.OPEN and rule is not None and moved.dest in rule.reached_in:
+            status = dl.settle(row.status, row.due_at, at)
+        elif status in dl.OPEN and final:
+            status = dl.CANCELLED
+        if status != row.status:
+            params = {"deadline_id": row.id, "status": status, "settled_at": firing.now}
+            session.connection().execute(_SETTLE_DEADLINE, params)
+            row = dataclasses.replace(row, status=status)
+        now_rows.append(row)
+    return late, now_rows
 
 
 def append_history(
@@ -154,7 +179,8 @@ def append_history(
 ) -> None:
     """Insert the record's next history row, chained to its last one (an INSERT of values, not an
     ORM object: nothing reads the row back in this transaction)."""
-    last = session.exec(_LAST_HISTORY, params={"type": lifecycle, "id": subject_id}).first()
+    connection = session.connection()
+    last = connection.execute(_LAST_HISTORY, {"type": lifecycle, "id": subject_id}).first()
     seq, prev_hash = last if last else (0, None)
     row = {
         "subject_type": lifecycle,
@@ -174,7 +200,7 @@ def append_history(
         "data": data or {},
         "prev_hash": prev_hash,
     }
-    session.execute(_INSERT_HISTORY, {**row, "hash": audit.digest(row, prev_hash)})
+    connection.execute(_INSERT_HISTORY, {**row, "hash": audit.digest(row, prev_hash)})
 
 
 def history_of(session: Session, lifecycle: str, subject_id: int) -> list[History]:
@@ -216,7 +242,8 @@ def fire(
     return moved, role
 
 
-def check_version(record: Pledge | SelfEvaluation, if_match: int | None) -> None:
+def check_version(record: Any, if_match: int | None) -> None:
+    """`record`: any stored record, as an ORM object or a plain row (both carry `version`)."""
     if if_match is not None and if_match != record.version:
         raise PreconditionFailed(f"版本已变化：当前为 {record.version}，请求基于 {if_match}", version=record.version)
 
@@ -226,7 +253,7 @@ class Moved:
     """A stored record's move, with its deadline rows as they now stand (for the answer)."""
 
     transitioned: Transitioned
-    deadlines: list[Deadline]
+    deadlines: list[DeadlineRow]
 
 
 def transition(
@@ -238,23 +265,27 @@ def transition(
     body: dict[str, Any],
     facts: Mapping[str, Any],
     now: dt.datetime,
-    apply: Callable[[Transitioned], None] | None = None,
+    store: Callable[[Transitioned], None],
 ) -> Moved:
-    """Fire `body["event"]` for a stored record: guards, then `apply` (what the event's data
-    records), state, deadlines and history — all in the caller's transaction, one UPDATE of the
-    record (so its version moves by one). Nothing is flushed before the caller commits: the
-    reads here (deadlines, the last history row) never depend on what this move changes."""
+    """Fire `body["event"]` for a stored record (read: its id, year and state): guards, then
+    `store` (which writes the record's new state and what the event's data records, in one
+    versioned UPDATE), deadlines and history — all in the caller's transaction. Nothing is flushed
+    before the caller commits: the reads here (deadlines, the last history row) never depend on
+    what this move changes."""
     campaign = campaign_for(session, record.year)
     firing = Firing(now, body.get("effective_on"), campaign.timezone)
     ctx = GuardContext(record=facts, data=body.get("data") or {}, reason=body.get("reason"), now=now)
     moved, role = fire(engine, record.state, body["event"], roles, ctx, actor, firing.effective_on is not None)
     with session.no_autoflush:
-        if apply is not None:
-            apply(moved)
-        record.state, record.updated_at = moved.dest, now
-        session.add(record)
+        store(moved)
         late, deadlines = apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
         append_history(
             session, engine.lifecycle.name, record.id, moved, actor, role, firing, reason=body.get("reason"), late=late
         )
     return Moved(moved, deadlines)
+
+
+def set_state(session: Session, record: Any, moved: Transitioned, now: dt.datetime) -> None:
+    """`store` for a record held as an ORM object: its version moves when the session flushes it."""
+    record.state, record.updated_at = moved.dest, now
+    session.add(record)

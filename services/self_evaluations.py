@@ -220,8 +220,9 @@ def fire_event(
         elif event == "order_rectification":
             extra["rectification"] = {"reason": body.get("reason"), "due_date": str(data["due_date"])}
         ev.data = extra
+        records.set_state(s, ev, moved, now)
 
-    records.transition(s, engines[LIFECYCLE], ev, loaded.roles, actor, body, facts, now, apply=apply)
+    records.transition(s, engines[LIFECYCLE], ev, loaded.roles, actor, body, facts, now, store=apply)
     if event == "order_rectification":
         order = {
             "year": ev.year,

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from services import diagrams, pledges, queries
 from services.access import Actor
 from services.container import Container
-from services.tables import Campaign, Pledge, PledgeItem, ProgressRecord
+from services.tables import Campaign, Pledge, ProgressRecord
 
 
 def current_year(session: Session, now: dt.datetime, asked: int | None = None) -> int:
@@ -64,5 +64,5 @@ def branch_pledges(session: Session, c: Container, actor: Actor, year: int, now:
     return sorted(listed["items"], key=lambda p: (not p["overdue"], order[p["state"]], p["id"]))
 
 
-def item_choices(session: Session, pledge_id: int) -> list[PledgeItem]:
+def item_choices(session: Session, pledge_id: int) -> list[Any]:
     return pledges.items_of(session, pledge_id)
