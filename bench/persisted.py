@@ -688,13 +688,16 @@ def profile_lines(p: dict[str, Any]) -> list[str]:
         + "; ".join(f"{e} {statements(v)}" for e, v in p["statements_per_event"].items())
         + ".",
         "",
-        "Why it misses, and what would fix it: the SQL itself (the sqlite3 driver) is a small share; the rest of "
-        "SQLAlchemy's ORM and Core machinery around each of the 7–13 statements is most of the time, and "
-        "5× needs about 0.13 ms a transition — near what raw `sqlite3` does for a bare read, update and insert "
-        "(NOTES.md: 10,860/s). Within this stack that means no ORM objects on the event path (Core rows in, one "
-        "`UPDATE … WHERE version = :v` out) or set-based batches that load, guard and write many records' events "
-        "in one transaction (as the sweep does for deadlines); neither is built yet. The profile → fix section "
-        "below shows what was already cut (2.07 → 0.73 ms a service-layer event).",
+        "Why it misses, and what would fix it: the event path holds no ORM objects any more (commit f4d0a05: the "
+        "pledge with its org, person and campaign year read in one Core statement, one `UPDATE … WHERE version = :v` "
+        "out; the full run before it gave 1,027/s on SQLite). What is left is SQLAlchemy Core's machinery around each "
+        "of the 7–12 statements (compiled-cache lookup, parameter and result processing: `sqlalchemy.engine` is the "
+        "largest package above) and the sqlite3 driver's own execute and commit. 5× needs about 0.13 ms a transition, "
+        "near what raw `sqlite3` does for a bare read, update and insert (NOTES.md: 10,860/s). Closer to it would "
+        "take fewer statements per event (the last history row read with the pledge; items and deadlines only when "
+        "a guard or the answer needs them), the DB-API cursor for the hot statements, or set-based batches that "
+        "load, guard and write many records' events in one transaction (as the sweep does for deadlines); none of "
+        "these is built. The profile → fix section below has the before/after of the whole event path.",
     ]
 
 
