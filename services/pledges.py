@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from definitions import CriteriaSet
-from services import campaigns, records
+from services import records
 from services.access import (
     Actor,
-    can_read_pledge,
-    holds_secretary_role,
     load_org,
     pledge_roles,
 )
 from services.campaigns import campaign_for
-from services.errors import Conflict, Forbidden, Invalid, NotFound
+from services.errors import Conflict, Forbidden, Invalid
+from services.pledge_store import (
+    COUNT_COMMENTS,
+    COUNT_PROGRESS,
+    Loaded,
+    PledgeRow,
+    count,
+    items_of,
+    load,
+    set_outcomes,
+    write,
+)
 from services.tables import (
     LeaderComment,
     Org,
@@ -95,138 +101,6 @@ def _checked_data(event: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 WITHDRAWN = "withdrawn"
-
-
-PLEDGE = Pledge.__table__  # type: ignore[attr-defined]
-ITEM = PledgeItem.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True, slots=True)
-class PledgeRow:
-    """A pledge as one request reads it: plain values, not an ORM object; `write` stores a change."""
-
-    id: int
-    year: int
-    subject_type: str
-    org_id: int
-    person_id: int | None
-    state: str
-    version: int
-    submitted_by: int | None
-    submitted_on_behalf: bool
-    data: dict[str, Any]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OrgRow:
-    id: int
-    name: str
-    path: str
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRow:
-    id: int
-    name: str
-
-
-def _columns(table: sa.Table, row: type) -> list[sa.Column[Any]]:
-    return [table.c[f.name] for f in dataclasses.fields(row)]
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A pledge with what access decisions need."""
-
-    pledge: PledgeRow
-    org: OrgRow
-    person: PersonRow | None
-    roles: set[str]
-    subject_is_secretary: bool = False
-
-
-_PLEDGE_COLUMNS = _columns(PLEDGE, PledgeRow)
-_ORG_COLUMNS = _columns(Org.__table__, OrgRow)  # type: ignore[attr-defined]
-_PERSON_COLUMNS = _columns(Person.__table__, PersonRow)  # type: ignore[attr-defined]
-_SUBJECT_IS_SECRETARY = holds_secretary_role(PLEDGE.c.person_id).label("subject_is_secretary")
-
-
-def joined(*extra: Any) -> sa.Select[Any]:
-    """A pledge's row with its org's and person's, as `rows_of` splits them."""
-    return (
-        sa.select(*extra, *_PLEDGE_COLUMNS, *_ORG_COLUMNS, *_PERSON_COLUMNS)
-        .join_from(PLEDGE, Org, col(Org.id) == PLEDGE.c.org_id)
-        .outerjoin(Person, col(Person.id) == PLEDGE.c.person_id)
-    )
-
-
-def rows_of(values: Sequence[Any]) -> tuple[PledgeRow, OrgRow, PersonRow | None]:
-    """Split a `joined` row (after its extra columns) into the pledge, its org and its person."""
-    p, o = len(_PLEDGE_COLUMNS), len(_PLEDGE_COLUMNS) + len(_ORG_COLUMNS)
-    person = PersonRow(*values[o:]) if values[o] is not None else None
-    return PledgeRow(*values[:p]), OrgRow(*values[p:o]), person
-
-
-_LOAD = (
-    joined(*campaigns.YEAR_COLUMNS, _SUBJECT_IS_SECRETARY)
-    .join(campaigns.CAMPAIGN, campaigns.CAMPAIGN.c.year == PLEDGE.c.year)
-    .where(PLEDGE.c.id == sa.bindparam("pledge_id"))
-)
-_ITEMS = sa.select(ITEM).where(ITEM.c.pledge_id == sa.bindparam("pledge_id")).order_by(ITEM.c.position)
-_WRITE = (
-    sa.update(PLEDGE)
-    .where(PLEDGE.c.id == sa.bindparam("pledge_id"), PLEDGE.c.version == sa.bindparam("read_version"))
-    .values(version=PLEDGE.c.version + 1)
-)
-_SET_OUTCOME = (
-    sa.update(ITEM)
-    .where(ITEM.c.id == sa.bindparam("item_id"))
-    .values(outcome=sa.bindparam("outcome"), explanation=sa.bindparam("explanation"))
-)
-
-
-def load(session: Session, actor: Actor, pledge_id: int) -> Loaded:
-    """The pledge, its org, its person, its year's campaign and whether that person is a
-    secretary: one query."""
-    found = session.connection().execute(_LOAD, {"pledge_id": pledge_id}).first()
-    if found is None:
-        raise NotFound(f"承诺书 {pledge_id} 不存在")
-    n = len(campaigns.YEAR_COLUMNS)
-    campaign, subject_is_secretary = campaigns.Year(*found[:n]), bool(found[n])
-    pledge, org, person = rows_of(found[n + 1 :])
-    if not can_read_pledge(actor, pledge, org):
-        raise NotFound(f"承诺书 {pledge_id} 不存在")
-    campaigns.remember(session, campaign)
-    roles = pledge_roles(actor, pledge, org, subject_is_secretary)
-    return Loaded(pledge, org, person, roles, subject_is_secretary)
-
-
-def items_of(session: Session, pledge_id: int) -> list[sa.Row[Any]]:
-    """The pledge's items in order, as plain rows (`_replace_items` edits them as ORM objects)."""
-    return list(session.connection().execute(_ITEMS, {"pledge_id": pledge_id}))
-
-
-def write(session: Session, pledge: PledgeRow, **changes: Any) -> PledgeRow:
-    """Store `changes` in one UPDATE that also moves the version; a pledge changed by someone else
-    since it was read is a Conflict, and the caller's transaction is rolled back with nothing kept."""
-    params = {"pledge_id": pledge.id, "read_version": pledge.version, **changes}
-    if session.connection().execute(_WRITE, params).rowcount != 1:
-        raise Conflict("记录已被他人同时修改，请刷新后重试")
-    return dataclasses.replace(pledge, version=pledge.version + 1, **changes)
-
-
-def _counter(table: Any) -> sa.Select[Any]:
-    return sa.select(sa.func.count()).select_from(table).where(table.pledge_id == sa.bindparam("pledge_id"))
-
-
-_COUNT_PROGRESS, _COUNT_COMMENTS = _counter(ProgressRecord), _counter(LeaderComment)
-
-
-def _count(session: Session, counter: sa.Select[Any], pledge_id: int) -> int:
-    count: int = session.connection().execute(counter, {"pledge_id": pledge_id}).scalar_one()
-    return count
 
 
 def view(
@@ -354,7 +228,7 @@ def _replace_items(session: Session, pledge_id: int, items: list[dict[str, Any]]
     for item_id, row in existing.items():
         if item_id not in kept:
             if (
-                _count(session, _COUNT_PROGRESS, pledge_id)
+                count(session, COUNT_PROGRESS, pledge_id)
                 and session.exec(select(ProgressRecord.id).where(ProgressRecord.item_id == item_id)).first()
             ):
                 raise Invalid("items", "已有践诺记录的承诺事项不能删除")
@@ -438,8 +312,8 @@ def _facts(
         {
             "criteria": lambda: {c.code: c.label_zh for c in found.criteria} if (found := criteria()) else {},
             "criteria_levels": lambda: dict(found.levels) if (found := criteria()) else {},
-            "progress_count": lambda: _count(session, _COUNT_PROGRESS, pledge.id),
-            "comment_count": lambda: _count(session, _COUNT_COMMENTS, pledge.id),
+            "progress_count": lambda: count(session, COUNT_PROGRESS, pledge.id),
+            "comment_count": lambda: count(session, COUNT_COMMENTS, pledge.id),
         },
     )
 
@@ -466,8 +340,7 @@ def _recorded(session: Session, pledge: PledgeRow, event: str, data: dict[str, A
             {"item_id": o["item"], "outcome": o["outcome"], "explanation": o.get("explanation")}
             for o in data.get("outcomes", [])
         ]
-        if outcomes:
-            session.connection().execute(_SET_OUTCOME, outcomes)
+        set_outcomes(session, outcomes)
     if extra != pledge.data:
         changes["data"] = extra
     return changes

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from services import pledges, records
+from services import pledge_store, pledges, records
 from services.access import Actor, pledge_roles, secretary_people
 from services.tables import Deadline, Org, Pledge
 from workflow import Engine
@@ -74,8 +74,10 @@ def list_pledges(
 
 
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_PAGE = pledges.joined().where(pledges.PLEDGE.c.id.in_(_IDS)).order_by(pledges.PLEDGE.c.id)
-_PAGE_ITEMS = sa.select(pledges.ITEM).where(pledges.ITEM.c.pledge_id.in_(_IDS)).order_by(pledges.ITEM.c.position)
+_PAGE = pledge_store.joined().where(pledge_store.PLEDGE.c.id.in_(_IDS)).order_by(pledge_store.PLEDGE.c.id)
+_PAGE_ITEMS = (
+    sa.select(pledge_store.ITEM).where(pledge_store.ITEM.c.pledge_id.in_(_IDS)).order_by(pledge_store.ITEM.c.position)
+)
 _PAGE_DEADLINES = (
     sa.select(records.DEADLINE.c.subject_id, *records.DEADLINE_COLUMNS)
     .where(records.DEADLINE.c.subject_type == "pledge", records.DEADLINE.c.subject_id.in_(_IDS))
@@ -86,7 +88,7 @@ _PAGE_DEADLINES = (
 def page_views(session: Session, engine: Engine, actor: Actor, ids: list[int], now: dt.datetime) -> list[Any]:
     """The views of a page of pledges in five queries, not five per pledge (plain rows, no ORM objects)."""
     conn = session.connection()
-    rows = [pledges.rows_of(r) for r in conn.execute(_PAGE, {"ids": ids})]
+    rows = [pledge_store.rows_of(r) for r in conn.execute(_PAGE, {"ids": ids})]
     items: dict[int, list[Any]] = defaultdict(list)
     for item in conn.execute(_PAGE_ITEMS, {"ids": ids}):
         items[item.pledge_id].append(item)
@@ -98,7 +100,7 @@ def page_views(session: Session, engine: Engine, actor: Actor, ids: list[int], n
         pledges.view(
             session,
             engine,
-            pledges.Loaded(p, o, person, pledge_roles(actor, p, o, p.person_id in secretaries)),
+            pledge_store.Loaded(p, o, person, pledge_roles(actor, p, o, p.person_id in secretaries)),
             now,
             items[p.id],
             deadlines[p.id],

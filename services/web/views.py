@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from services import diagrams, pledges, queries
+from services import diagrams, pledge_store, pledges, queries
 from services.access import Actor
 from services.container import Container
 from services.tables import Campaign, Pledge, ProgressRecord
@@ -30,7 +30,7 @@ def deadline_labels(c: Container) -> dict[str, str]:
 def pledge_page(session: Session, c: Container, actor: Actor, pledge_id: int, now: dt.datetime) -> dict[str, Any]:
     """One pledge as every page shows it: the API's view, progress, comments, history and the diagram."""
     engine = c.engines["pledge"]
-    loaded = pledges.load(session, actor, pledge_id)
+    loaded = pledge_store.load(session, actor, pledge_id)
     view = pledges.view(session, engine, loaded, now)
     items = {i["id"]: i["content"] for i in view["items"]}
     progress = session.exec(
@@ -65,4 +65,4 @@ def branch_pledges(session: Session, c: Container, actor: Actor, year: int, now:
 
 
 def item_choices(session: Session, pledge_id: int) -> list[Any]:
-    return pledges.items_of(session, pledge_id)
+    return pledge_store.items_of(session, pledge_id)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services import pledges, queries
+from services import pledge_store, pledges, queries
 from services.api.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
 from services.api.schemas import (
     STATE_CODE,
@@ -28,7 +28,7 @@ PledgeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 def _answer(c: ContainerDep, uow: Any, actor: Any, pledge_id: int, now: Any, response: Response) -> dict[str, Any]:
     engine = c.engines["pledge"]
-    body = pledges.view(uow.session, engine, pledges.load(uow.session, actor, pledge_id), now)
+    body = pledges.view(uow.session, engine, pledge_store.load(uow.session, actor, pledge_id), now)
     response.headers["ETag"] = f'"{body["version"]}"'
     return body
 
