@@ -19,7 +19,10 @@ from services.errors import Conflict, NotFound
 from services.tables import LeaderComment, Org, Person, Pledge, PledgeItem, ProgressRecord
 
 PLEDGE = Pledge.__table__  # type: ignore[attr-defined]
+WITHDRAWN = "withdrawn"
 ITEM = PledgeItem.__table__  # type: ignore[attr-defined]
+ORG = Org.__table__  # type: ignore[attr-defined]
+PERSON = Person.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,8 @@ class Loaded:
 
 
 _PLEDGE_COLUMNS = _columns(PLEDGE, PledgeRow)
-_ORG_COLUMNS = _columns(Org.__table__, OrgRow)  # type: ignore[attr-defined]
-_PERSON_COLUMNS = _columns(Person.__table__, PersonRow)  # type: ignore[attr-defined]
+_ORG_COLUMNS = _columns(ORG, OrgRow)
+_PERSON_COLUMNS = _columns(PERSON, PersonRow)
 _SUBJECT_IS_SECRETARY = holds_secretary_role(PLEDGE.c.person_id).label("subject_is_secretary")
 
 
@@ -155,3 +158,55 @@ def set_outcomes(session: Session, outcomes: list[dict[str, Any]]) -> None:
     """How each item was kept, as `appraise` records it: `item_id`, `outcome`, `explanation`."""
     if outcomes:
         session.connection().execute(_SET_OUTCOME, outcomes)
+
+
+# --- a new pledge ----------------------------------------------------------------------------------------------
+
+_PERSON_AND_ORG = (
+    sa.select(*_ORG_COLUMNS)
+    .join_from(PERSON, ORG, ORG.c.id == PERSON.c.org_id)
+    .where(PERSON.c.id == sa.bindparam("id"))
+)
+_ORG = sa.select(*_ORG_COLUMNS).where(ORG.c.id == sa.bindparam("id"))
+_LIVE = sa.select(PLEDGE.c.id).where(
+    PLEDGE.c.year == sa.bindparam("year"),
+    PLEDGE.c.subject_key == sa.bindparam("subject_key"),
+    PLEDGE.c.state != WITHDRAWN,
+)
+_INSERT = sa.insert(PLEDGE).returning(PLEDGE.c.id)
+_INSERT_ITEMS = sa.insert(ITEM)
+
+
+def org_of_person(session: Session, person_id: int) -> OrgRow | None:
+    """The org a person belongs to, or None when there is no such person."""
+    found = session.connection().execute(_PERSON_AND_ORG, {"id": person_id}).first()
+    return OrgRow(*found) if found else None
+
+
+def org_row(session: Session, org_id: int) -> OrgRow | None:
+    found = session.connection().execute(_ORG, {"id": org_id}).first()
+    return OrgRow(*found) if found else None
+
+
+def has_live_pledge(session: Session, year: int, subject_key: str) -> bool:
+    """Whether the subject already has a pledge for the year that was not withdrawn."""
+    return session.connection().execute(_LIVE, {"year": year, "subject_key": subject_key}).first() is not None
+
+
+def insert(session: Session, values: dict[str, Any], items: list[dict[str, Any]]) -> int:
+    """A new pledge at version 1 with its items in order; its id. A second live pledge for the same
+    subject and year, written at the same moment, fails here on the unique index (a Conflict)."""
+    pledge_id: int = session.connection().execute(_INSERT, {"version": 1, "data": {}, **values}).scalar_one()
+    rows = [
+        {
+            "pledge_id": pledge_id,
+            "position": n,
+            "content": i["content"],
+            "measure": i.get("measure"),
+            "due_date": i.get("due_date"),
+        }
+        for n, i in enumerate(items, start=1)
+    ]
+    if rows:
+        session.connection().execute(_INSERT_ITEMS, rows)
+    return pledge_id

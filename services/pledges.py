@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlmodel import Session, select
 
 from definitions import CriteriaSet
-from services import records
+from services import pledge_store, records
 from services.access import (
     Actor,
-    load_org,
     pledge_roles,
 )
 from services.campaigns import campaign_for
@@ -22,6 +21,7 @@ from services.pledge_store import (
     COUNT_COMMENTS,
     COUNT_PROGRESS,
     Loaded,
+    OrgRow,
     PledgeRow,
     count,
     items_of,
@@ -31,9 +31,6 @@ from services.pledge_store import (
 )
 from services.tables import (
     LeaderComment,
-    Org,
-    Person,
-    Pledge,
     PledgeItem,
     ProgressRecord,
 )
@@ -100,9 +97,6 @@ def _checked_data(event: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-WITHDRAWN = "withdrawn"
-
-
 def view(
     session: Session,
     engine: Engine,
@@ -155,56 +149,50 @@ def _item_view(i: Any) -> dict[str, Any]:
 def create(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], now: dt.datetime) -> int:
     s = uow.session
     year = body["year"]
-    if body.get("person_id") is not None:
-        person = s.get(Person, body["person_id"])
-        if person is None:
-            raise Invalid("person_id", f"人员 {body['person_id']} 不存在")
-        org = load_org(s, person.org_id)
-        if not (actor.person_id == person.id or actor.secretary_of(org) or actor.is_office):
+    person_id = body.get("person_id")
+    if person_id is not None:
+        org = pledge_store.org_of_person(s, person_id)
+        if org is None:
+            raise Invalid("person_id", f"人员 {person_id} 不存在")
+        if not (actor.person_id == person_id or actor.secretary_of(org) or actor.is_office):
             raise Forbidden("只能为本人或本支部党员创建承诺书")
-        key, person_id = f"person:{person.id}", person.id
+        key = f"person:{person_id}"
     else:
-        found = s.get(Org, body["org_id"])
+        found = pledge_store.org_row(s, body["org_id"])
         if found is None:
             raise Invalid("org_id", f"党组织 {body['org_id']} 不存在")
         org = found
         if not (actor.secretary_of(org) or actor.is_office):
             raise Forbidden("只有本组织的支部书记可以创建党组织承诺书")
-        key, person_id = f"org:{org.id}", None
+        key = f"org:{org.id}"
+    items = body.get("items", [])
+    carrying_id = next((n for n, i in enumerate(items) if i.get("id") is not None), None)
+    if carrying_id is not None:
+        raise Invalid(f"items[{carrying_id}].id", f"承诺事项 {items[carrying_id]['id']} 不属于本承诺书")
     campaign = campaign_for(s, year)
-    live = select(Pledge.id).where(Pledge.year == year, Pledge.subject_key == key, Pledge.state != WITHDRAWN)
-    if s.exec(live).first() is not None:
+    if pledge_store.has_live_pledge(s, year, key):
         raise Conflict(f"该对象{year}年度已有承诺书", field="year")
-    pledge = Pledge(
-        year=year,
-        subject_type="person" if person_id else "org",
-        subject_key=key,
-        org_id=org.id or 0,
-        person_id=person_id,
-        state="proposing",
-        created_at=now,
-        updated_at=now,
-    )
-    s.add(pledge)
-    s.flush()
-    _replace_items(s, pledge.id or 0, body.get("items", []))
-    records.create_deadlines(s, engine.lifecycle, pledge.id or 0, campaign, now)
-    records.append_history(
-        s,
-        LIFECYCLE,
-        pledge.id or 0,
-        None,
-        actor,
-        _role_for_create(actor, org),
-        records.Firing(now),
-        event="create",
-        state="proposing",
-    )
+    values = {
+        "year": year,
+        "subject_type": "person" if person_id is not None else "org",
+        "subject_key": key,
+        "org_id": org.id,
+        "person_id": person_id,
+        "state": "proposing",
+        "submitted_on_behalf": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    pledge_id = pledge_store.insert(s, values, items)
+    records.create_deadlines(s, engine.lifecycle, pledge_id, campaign, now)
+    role = _role_for_create(actor, org)
+    firing = records.Firing(now)
+    records.append_history(s, LIFECYCLE, pledge_id, None, actor, role, firing, event="create", state="proposing")
     uow.commit()
-    return pledge.id or 0
+    return pledge_id
 
 
-def _role_for_create(actor: Actor, org: Org) -> str:
+def _role_for_create(actor: Actor, org: OrgRow) -> str:
     if actor.secretary_of(org):
         return "secretary"
     return "office" if actor.is_office else "member"

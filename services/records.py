@@ -69,22 +69,26 @@ def create_deadlines(
     """The record's deadline rows: from the campaign calendar, or `due_at` for its own dates."""
     stages = campaign_stages(campaign)
     dates = {name: dt.datetime.fromisoformat(value) for name, value in campaign.deadlines.items()} | (due_at or {})
+    rows = []
     for rule in lifecycle.deadlines:
         if rule.name not in dates:
             continue
         due = dates[rule.name]
         stage, at = dl.first_stage(stages, due, now, campaign.notify_past_deadlines)
-        row = Deadline(
-            year=campaign.year,
-            subject_type=lifecycle.name,
-            subject_id=subject_id,
-            name=rule.name,
-            due_at=due,
-            status=dl.PENDING,
-            notice_stage=stage,
-            next_notice_at=at,
+        rows.append(
+            {
+                "year": campaign.year,
+                "subject_type": lifecycle.name,
+                "subject_id": subject_id,
+                "name": rule.name,
+                "due_at": due,
+                "status": dl.PENDING,
+                "notice_stage": stage,
+                "next_notice_at": at,
+            }
         )
-        session.add(row)
+    if rows:
+        session.connection().execute(_INSERT_DEADLINES, rows)
 
 
 def campaign_stages(campaign: Campaign | Year) -> list[dl.Stage]:
@@ -104,6 +108,7 @@ _SETTLE_DEADLINE = (
     .where(DEADLINE.c.id == sa.bindparam("deadline_id"))
     .values(status=sa.bindparam("status"), settled_at=sa.bindparam("settled_at"), next_notice_at=None)
 )
+_INSERT_DEADLINES = sa.insert(DEADLINE)
 _INSERT_HISTORY = sa.insert(History.__table__)  # type: ignore[attr-defined]
 _LAST_HISTORY = (
     select(History.seq, History.hash)
