@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services import directory, pledges, records
+from services import directory, pledge_store, pledges, records
 from services.access import Actor, admin_actor
 from services.campaigns import create_campaign
 from services.config import Settings
@@ -103,3 +103,21 @@ def test_stale_version_is_refused(container: Container) -> None:
     with pytest.raises(PreconditionFailed):
         _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, 1, NOW)
     _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, 2, NOW)
+
+
+def test_a_write_from_a_stale_read_is_a_conflict_and_keeps_nothing(container: Container) -> None:
+    pid, sec, _ = _setup(container)
+    with UnitOfWork(container.db, write=False) as uow:
+        stale = pledge_store.load(uow.session, sec, pid).pledge
+    _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, None, NOW)
+
+    def write_stale(uow: UnitOfWork) -> None:
+        pledge_store.write(uow.session, stale, state="proposing", updated_at=NOW)
+        uow.commit()
+
+    with pytest.raises(Conflict):
+        _do(container, write_stale)
+    with UnitOfWork(container.db, write=False) as uow:
+        pledge = uow.session.get(Pledge, pid)
+        assert pledge is not None and (pledge.state, pledge.version) == ("publicizing", stale.version + 1)
+
