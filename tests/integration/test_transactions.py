@@ -120,4 +120,3 @@ def test_a_write_from_a_stale_read_is_a_conflict_and_keeps_nothing(container: Co
     with UnitOfWork(container.db, write=False) as uow:
         pledge = uow.session.get(Pledge, pid)
         assert pledge is not None and (pledge.state, pledge.version) == ("publicizing", stale.version + 1)
-
