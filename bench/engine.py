@@ -4,7 +4,7 @@ Run as `.venv/bin/python bench/engine.py [--quick]` (`make bench` runs the full 
 
   a. the floor: a plain dict "transition table", `table[(state, event)]` → dest, plus a role set check;
   b. `Engine.fire()` on the shared pledge machine for submit (3 guards), approve (none), publish (2 guards)
-     and withdraw (1 guard), a `GuardContext` built per event the way `services.pledges` builds one;
+     and withdraw (1 guard), a `GuardContext` built per event the way `usecases.pledges` builds one;
   c. the anti-pattern: one machine per record, built and fired once, then fired alone on already-built
      machines: a `transitions.Machine` with `auto_transitions` off and on, and a python-statemachine
      `StateMachine` whose class is built from the same loaded definition;
@@ -67,7 +67,7 @@ ITEM_ROWS = [
 ]
 
 
-# --- the GuardContext a service builds per event (services.pledges._facts / fire_event) -------------------------
+# --- the GuardContext a service builds per event (usecases.pledges._facts / fire_event) -------------------------
 
 
 def _item_view(row: tuple[int, str, str, dt.date]) -> dict[str, Any]:
@@ -785,7 +785,7 @@ def section(r: dict[str, Any]) -> str:
         *(f"- {t['target']}: {t['measured']}, {_met(t)}." for t in r["targets"]),
         *why_floor(r),
         "",
-        "How: each `fire()` builds its `GuardContext` as `services.pledges` does (record facts with two items, the "
+        "How: each `fire()` builds its `GuardContext` as `usecases.pledges` does (record facts with two items, the "
         "event's data); the context, roles+guards (`Engine.check`) and machine columns split that time. "
         f"Timed loops run {s['fire_ops']:,} events ({s['floor_ops']:,} for the floor) with the garbage collector "
         f"off. The per-record machines have no guards; each is built onto an existing record and fires `submit` "

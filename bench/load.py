@@ -4,7 +4,7 @@ Run as `bash scripts/with-postgres.sh .venv/bin/python bench/load.py [--quick]` 
 PostgreSQL 15 and exports PLEDGEFLOW_TEST_PG_URL; without it only SQLite runs). In one run it
 
   1. seeds, per database (a SQLite file in a temp dir; a fresh PostgreSQL schema, dropped afterwards), the demo
-     county with accounts for all members (`services.demo.seed`), one reviewing secretary per branch, and N more
+     county with accounts for all members (`rehearsal.demo.seed`), one reviewing secretary per branch, and N more
      members with accounts and one pledge each (`directory.create_person`, `directory.create_user`,
      `pledges.create`), every other one already submitted — all through the service layer;
   2. per configuration (SQLite 1 worker; PostgreSQL 1, 2 and 4 workers) starts `pledgeflow serve --no-scheduler
@@ -55,11 +55,12 @@ import sqlalchemy as sa
 from proc import TICKS, postmaster_pid, tree_ticks
 from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 
-from services import demo, directory, pledges
 from services.access import admin_actor
 from services.config import Settings
 from services.container import Container, build_container
-from services.uow import UnitOfWork
+from services.persistence.uow import UnitOfWork
+from services.rehearsal import demo
+from services.usecases import directory, pledges
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "http.json"

@@ -6,13 +6,13 @@ afterwards. In one run it
 
   1. builds a real container per database (`build_container`, scheduler off) on a SQLite file in a temp folder and,
      when a URL is given, on PostgreSQL; seeds the demo county (`demo.seed`, accounts for everyone, no pledges) and
-     adds members through `services.directory` until there are enough pledgers;
+     adds members through `usecases.directory` until there are enough pledgers;
   2. parses bench/bpmn/pledge.bpmn (the same five stages as definitions/pledge.yaml, with the reviewer's return to
      proposing) with SpiffWorkflow's `BpmnParser`, and keeps each workflow's `BpmnWorkflowSerializer` JSON in a row of
-     its own SQLite file, opened with Pledgeflow's own SQLite settings (`services.db`);
+     its own SQLite file, opened with Pledgeflow's own SQLite settings (`persistence.db`);
   3. per round, on each side in turn (the order rotates): a new campaign year, one pledge (or workflow) per member,
      then walks every pledge through submit → approve → publish → request_appraisal → appraise, one event for every
-     pledge before the next event. Ours: `services.pledges.fire_event` in its own unit of work, as the API calls it
+     pledge before the next event. Ours: `usecases.pledges.fire_event` in its own unit of work, as the API calls it
      (load, roles, guards, update, deadline rows, history, commit). Spiff: BEGIN IMMEDIATE, read the row, deserialize,
      complete the ready user task, run engine steps, serialize, UPDATE the row, INSERT a history row, COMMIT. Only the
      events are timed: creating pledges, comments and progress records (which guards ask for) is set-up;
@@ -54,14 +54,15 @@ from SpiffWorkflow.util.task import TaskState
 from sqlmodel import col, func, select
 
 from notifications.tables import Notice
-from services import campaigns, demo, directory, pledges
 from services.access import Actor, admin_actor
 from services.config import Settings
 from services.container import Container, build_container
-from services.db import _sqlite_pragmas
-from services.demo import do
-from services.tables import History, Pledge, PledgeItem
-from services.uow import UnitOfWork
+from services.persistence.db import _sqlite_pragmas
+from services.persistence.tables import History, Pledge, PledgeItem
+from services.persistence.uow import UnitOfWork
+from services.rehearsal import demo
+from services.rehearsal.demo import do
+from services.usecases import campaigns, directory, pledges
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "persisted.json"
@@ -591,7 +592,7 @@ def frame_name(parts: list[str]) -> str:
 
 
 def package_of(function: str, path: str) -> str:
-    """`sqlalchemy.orm`, `services.pledges`, `stdlib json`, …: two levels are enough to tell where time goes."""
+    """`sqlalchemy.orm`, `usecases.pledges`, `stdlib json`, …: two levels are enough to tell where time goes."""
     if path == "<built-in>":
         # pyinstrument names C functions by their class: the sqlite3 driver's Cursor and Connection
         return "sqlite3 driver (C)" if function.startswith(("Cursor.", "Connection.")) else "C built-ins"
@@ -731,10 +732,10 @@ def section(r: dict[str, Any]) -> str:
         f"about {PEER_SPIFF_PER_S:,}/s; here {med['spiff']['per_s']:,.0f}/s.",
         "",
         "How: a real container per database (`build_container`, scheduler off), the demo county (`demo.seed`, "
-        f"accounts for everyone) plus members added through `services.directory` up to {n} pledgers. Each round "
+        f"accounts for everyone) plus members added through `usecases.directory` up to {n} pledgers. Each round "
         "opens a new campaign year, creates one pledge per member (three items) with a leader comment, and walks "
         "every pledge through submit → approve → publish → request_appraisal → appraise, one event for all pledges "
-        "before the next, each event by `services.pledges.fire_event` in its own unit of work (one transaction: load, "
+        "before the next, each event by `usecases.pledges.fire_event` in its own unit of work (one transaction: load, "
         "roles, guards, update, deadline rows, history row with its hash chain, commit) with the actor the lifecycle "
         "names (the member, the branch secretary). Progress records (asked for by `request_appraisal`) are added "
         f"between events, untimed; the events wrote {sum(x['sqlite']['notices_written'] for x in r['rounds'])} outbox "
@@ -745,7 +746,7 @@ def section(r: dict[str, Any]) -> str:
         f"({min(r['spiff_json_bytes'].values()):,}–{max(r['spiff_json_bytes'].values()):,} bytes, spec included as "
         "the serializer writes it), completes the ready user task with the event's data, runs engine steps, writes "
         "the JSON back, inserts a history row and commits, on a raw `sqlite3` connection with Pledgeflow's own "
-        "pragmas (`services.db`). Spiff has no guards, deadlines or ORM to run, and its data carries no items. The "
+        "pragmas (`persistence.db`). Spiff has no guards, deadlines or ORM to run, and its data carries no items. The "
         "sides alternate within each round (the order rotates), after an untimed warm-up round of "
         f"{size['warmup']} pledges; only the events are timed, with the garbage collector on. "
         "Raw runs: `bench/results/persisted.json`.",

@@ -4,7 +4,7 @@ Run as `.venv/bin/python bench/profile.py [--quick] [--baseline REV]`. The basel
 the event path was profiled and fixed) is checked out into a temporary `git worktree`; each round runs the same
 measuring child once per tree, alternating, with PYTHONPATH pointing at that tree, so both use this venv's packages:
 
-  * service layer: `services.pledges.fire_event` on the demo county, each event in its own unit of work (load, guards,
+  * service layer: `usecases.pledges.fire_event` on the demo county, each event in its own unit of work (load, guards,
     update, deadlines, history, commit), submit by the owner and return by the secretary, CPU time per event;
   * HTTP: a real `pledgeflow serve --no-scheduler` on that database, one keep-alive client, the server's CPU time per
     `POST /api/v1/pledges/{id}/events` and per `GET /healthz` (utime + stime from /proc), and their ratio;
@@ -45,12 +45,13 @@ PACKAGES = ("sqlalchemy", "sqlmodel", "pydantic", "fastapi", "starlette", "trans
 
 def child(cycles: int, profile: bool) -> dict[str, Any]:
     import services
-    from services import demo, directory, pledges
     from services.access import admin_actor
     from services.config import Settings
     from services.container import build_container
-    from services.demo import do
-    from services.uow import UnitOfWork
+    from services.persistence.uow import UnitOfWork
+    from services.rehearsal import demo
+    from services.rehearsal.demo import do
+    from services.usecases import directory, pledges
 
     now = dt.datetime.now(dt.UTC)
     tmp = tempfile.mkdtemp(prefix="pledgeflow-profile-")
@@ -97,7 +98,7 @@ def _http(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
     serve = [
         sys.executable,
         "-c",
-        "from services.cli import main; main()",
+        "from services.entrypoints.cli import main; main()",
         "serve",
         "--no-scheduler",
         "--port",
@@ -294,7 +295,7 @@ def section(results: dict[str, Any]) -> str:
         "",
         "How: a `git worktree` of the baseline and this tree; per round and tree one child process (PYTHONPATH = that "
         "tree, this venv) seeds the demo county in a fresh SQLite file with one member and one secretary account per "
-        "pledger (28 pledges), then times submit/return cycles through `services.pledges.fire_event` (CPU time, "
+        "pledger (28 pledges), then times submit/return cycles through `usecases.pledges.fire_event` (CPU time, "
         "`time.process_time`), then starts that tree's `pledgeflow serve --no-scheduler` and drives it with one "
         "keep-alive `http.client` connection, reading the server's CPU before and after each burst of 336 events "
         "or 2,000 healthz requests. Raw runs: `bench/results/profile.json`.",

@@ -5,7 +5,7 @@ exports PLEDGEFLOW_TEST_PG_URL) PostgreSQL runs too, each size in a fresh schema
 the size of a 2010 district that published its figures (653 organisations, 23,625 members) times a factor; every
 member's pledge and every branch's pledge goes through its stages with progress records and leader comments, each
 branch's self-evaluation and appraisal round (one ballot per member) too, all through the real use cases, with the
-deadline sweep every six simulated hours (`services.simulate`).
+deadline sweep every six simulated hours (`rehearsal.simulate`).
 
   1. SQLite, a scaling curve: full mode 1/8, 1/4, 1/2 and 1× the district; --quick 1/32 and 1/16 (under a minute).
      A straight line is fitted to time against members.
@@ -60,8 +60,8 @@ def progress(message: str) -> None:
 
 def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
     """Play one year at `factor` × the district and return its figures (runs in the child)."""
-    from services.county import DISTRICT as SHAPE
-    from services.simulate import simulate
+    from services.rehearsal.county import DISTRICT as SHAPE
+    from services.rehearsal.simulate import simulate
 
     shape = SHAPE.scaled(factor)
     out = io.StringIO()
@@ -454,7 +454,7 @@ PROJECTION_NOTE = (
 )
 
 HOW = (
-    "How: `services.simulate.simulate(2010, …, shape)` on a county from `services.county.generate` — committee → "
+    "How: `rehearsal.simulate.simulate(2010, …, shape)` on a county from `rehearsal.county.generate` — committee → "
     "general branches (about one per 21 organisations) → branches, members spread unevenly over the branches (at "
     "least 3 each), a secretary account per branch, an account per member, supervisors with contact points, the "
     "campaign from the 2010 calendar; the directory rows are bulk-inserted exactly as the directory use cases write "

@@ -8,7 +8,7 @@ Run as `.venv/bin/python bench/sweep.py [--quick] [--pg-url URL] [--no-write]`; 
      registers one active webhook, then grows the pledges by set-based `INSERT … SELECT` over a generated series:
      one person per pledge, each pledge 'proposing' with the two deadline rows `records.create_deadlines` writes;
      after each growth step it times a sweep with nothing due (median of 5), showing that cost stays flat;
-  2. times the first real sweep (`services.sweep.sweep` at `now`), which marks the overdue tenth missed and
+  2. times the first real sweep (`enforcement.sweep.sweep` at `now`), which marks the overdue tenth missed and
      publishes their overdue notices with inbox entries and webhook deliveries; then the same sweep again, which
      must publish nothing;
   3. times `notifications.dispatcher.dispatch_due` draining every webhook delivery the sweep wrote to a local HTTP
@@ -57,19 +57,19 @@ from proc import TICKS, postmaster_pid, read_stat, tree_seconds
 from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 from sqlmodel import Session, select
 
-import services.sweep as sweep_module
+import services.enforcement.sweep as sweep_module
 from notifications.channels import WebhookChannel
 from notifications.dispatcher import Stats, dispatch_due
 from notifications.outbox import encode, payload, sign
 from notifications.tables import DELIVERED, Delivery, InboxEntry, Notice, Webhook
 from notifications.types import UTCDateTime
-from services import demo
 from services.config import Settings
 from services.container import build_container
-from services.recipients import load_directory
-from services.records import campaign_stages
-from services.tables import Campaign, Deadline, Person, Pledge, User
-from services.uow import UnitOfWork
+from services.enforcement.recipients import load_directory
+from services.lifecycle.records import campaign_stages
+from services.persistence.tables import Campaign, Deadline, Person, Pledge, User
+from services.persistence.uow import UnitOfWork
+from services.rehearsal import demo
 from workflow import deadlines as dl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -770,7 +770,7 @@ def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
 
 
 def directory_profile(db: sa.Engine) -> dict[str, Any]:
-    """What the sweep's recipient directory (`services.recipients.load_directory`: orgs and staff, read once per
+    """What the sweep's recipient directory (`enforcement.recipients.load_directory`: orgs and staff, read once per
     sweep; members' accounts are added per chunk) allocates over this store: tracemalloc's peak while loading it,
     and the source lines that allocated most of what it keeps."""
     gc.collect()
@@ -1203,7 +1203,7 @@ def target_lines(r: dict[str, Any]) -> list[str]:
         d = sqlite["scheduler_accounts"]["directory"]
         lines[1] += (
             f" Why (tracemalloc, SQLite, largest store): the sweep's recipient directory "
-            f"(`services.recipients.load_directory`, staff only; members' accounts are read per chunk) holds "
+            f"(`enforcement.recipients.load_directory`, staff only; members' accounts are read per chunk) holds "
             f"{d['users']:,} staff users, {d['peak_bytes'] / 2**20:,.0f} MB at its peak, "
             + ", ".join(f"`{t['line']}` {t['bytes'] / 2**20:,.1f} MB" for t in d["top"][:2])
             + f". The sweep itself reads due rows in chunks of {r['chunk']:,}."
@@ -1277,7 +1277,7 @@ def section(r: dict[str, Any]) -> str:
         "generated series in "
         f"{len(s['steps'])} steps ({', '.join(f'{n:,}' for n in s['steps'])}); after each step a sweep two hours "
         "before the deadline, when nothing is due, is timed (the same database growing). The first sweep's parts "
-        f"come from wrapping `services.sweep`'s functions. Sweep chunk: {r['chunk']:,} rows. Each overdue notice "
+        f"come from wrapping `enforcement.sweep`'s functions. Sweep chunk: {r['chunk']:,} rows. Each overdue notice "
         "goes to the branch secretary (one inbox entry) and to the webhook (one delivery); no user has an e-mail "
         f"address. PostgreSQL runs in a fresh schema, `VACUUM ANALYZE`d after each growth step.{pg_note}",
         "",

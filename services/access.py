@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.errors import NotFound
-from services.tables import Org, RoleGrant, User
+from services.persistence.tables import Org, RoleGrant, User
 
 ROLE_LABELS = {
     "office": "创先争优活动办公室",
@@ -156,6 +156,18 @@ class ActorCache:
             self._entries.move_to_end(token_hash)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+
+def visible(actor: Actor, org_table: Any, person_column: Any = None) -> Any:
+    """The SQL condition for records the actor may read (SPEC §4: who may create and read):
+    everything for office and supervisors, the subtree for a secretary, and — where a record
+    belongs to a person (`person_column`) — their own."""
+    if actor.reads_everything:
+        return sa.true()
+    scopes = [org_table.path.like(f"%/{org_id}/%") for org_id in actor.secretary_orgs]
+    if actor.person_id is not None and person_column is not None:
+        scopes.append(person_column == actor.person_id)
+    return sa.or_(*scopes) if scopes else sa.false()
 
 
 def holds_secretary_role(person_id: Any) -> sa.Exists:

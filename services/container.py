@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 from definitions import Catalog, Scorecard, load_catalog
 from services.access import ActorCache
 from services.config import Settings
-from services.db import make_engine, migrate
+from services.persistence.db import make_engine, migrate
+from services.queries import reports
 from workflow import Engines, known_guards
 
 
@@ -44,11 +45,17 @@ class Container:
     def scorecard(self) -> Scorecard:
         return self.catalog.scorecards["default"]
 
+    def report_sources(self) -> reports.Sources:
+        """What the progress report reads besides the database."""
+        return reports.Sources(
+            self.engines, self.scorecard, self.catalog.rating_scale, self.settings.basic_counts_as_satisfied
+        )
+
 
 def ensure_secrets(db: Engine) -> None:
     """Make the keys the service keeps (the voter-hash key) before any request can race for them."""
-    from services.appraisals import ballot_key
-    from services.uow import UnitOfWork
+    from services.persistence.uow import UnitOfWork
+    from services.usecases.appraisals import ballot_key
 
     with UnitOfWork(db) as uow:
         ballot_key(uow.session)

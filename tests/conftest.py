@@ -23,9 +23,9 @@ import sqlalchemy as sa
 import uvicorn
 from aiosmtpd.controller import Controller
 
-from services.api.app import create_app
 from services.config import Settings
 from services.container import Container
+from services.entrypoints.api.app import create_app
 from tests.county import County, build_county
 
 ADMIN = "test-admin-token"

@@ -25,8 +25,8 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from services.config import Settings
-from services.tables import IdempotencyKey, Org
-from services.uow import UnitOfWork
+from services.persistence.tables import IdempotencyKey, Org
+from services.persistence.uow import UnitOfWork
 from tests.conftest import ADMIN, Clock, Served, serve
 from tests.county import GOOD_ITEMS, YEAR, County, build_county
 

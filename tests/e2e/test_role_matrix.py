@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from notifications.outbox import NoticeDraft, publish
 from notifications.tables import InboxEntry
-from services.uow import UnitOfWork
+from services.persistence.uow import UnitOfWork
 from tests.conftest import Served
 from tests.county import GOOD_ITEMS, YEAR, County, build_county
 

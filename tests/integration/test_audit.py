@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from services import audit, directory, pledges
 from services.access import admin_actor
-from services.campaigns import create_campaign
-from services.cli import main
 from services.config import Settings
 from services.container import Container, build_container
-from services.uow import UnitOfWork
+from services.entrypoints.cli import main
+from services.lifecycle import audit
+from services.persistence.uow import UnitOfWork
+from services.usecases import directory, pledges
+from services.usecases.campaigns import create_campaign
 
 NOW = dt.datetime(2030, 9, 1, 8, tzinfo=dt.UTC)
 ITEMS = [{"content": "认真备好每一节课，提高教学质量", "measure": "每周集体备课"}]

@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlmodel import SQLModel
 
-from services.cli import main
-from services.db import make_engine, migrate
+from services.entrypoints.cli import main
+from services.persistence.db import make_engine, migrate
 
 
 def test_an_empty_database_migrates_to_the_models(db_url: str) -> None:

@@ -18,7 +18,7 @@ from notifications.dispatcher import Stats, deliveries_for_webhook, dispatch_due
 from notifications.outbox import NoticeDraft, publish
 from notifications.tables import DELIVERED, EMAIL, FAILED, OVERDUE, PENDING, REMINDER, Delivery, InboxEntry, Notice
 from notifications.tables import Webhook as Hook
-from services.db import make_engine
+from services.persistence.db import make_engine
 from tests.conftest import Mailbox
 
 NOW = dt.datetime(2030, 10, 31, 16, 0, tzinfo=dt.UTC)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from services import demo, directory
 from services.access import admin_actor
 from services.config import Settings
 from services.container import build_container
-from services.recipients import Subject, add_people, load_directory
-from services.uow import UnitOfWork
+from services.enforcement.recipients import Subject, add_people, load_directory
+from services.persistence.uow import UnitOfWork
+from services.rehearsal import demo
+from services.usecases import directory
 
 NOW = dt.datetime(2030, 9, 10, 9, tzinfo=dt.UTC)
 

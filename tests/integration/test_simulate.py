@@ -6,8 +6,8 @@ import io
 
 from click.testing import CliRunner
 
-from services.cli import main
-from services.simulate import simulate
+from services.entrypoints.cli import main
+from services.rehearsal.simulate import simulate
 
 
 def test_the_2010_rehearsal_is_deterministic_and_complete() -> None:

@@ -16,16 +16,14 @@ from click.testing import CliRunner
 from sqlmodel import Session, col, select
 
 from notifications.tables import InboxEntry, Notice
-from services import audit, directory
 from services.access import admin_actor
-from services.cli import main
 from services.config import Settings
 from services.container import build_container
-from services.county import County, Shape, generate
-from services.db import make_engine
-from services.records import campaign_stages
-from services.simulate import STEP, TZ, Outcome, simulate
-from services.tables import (
+from services.entrypoints.cli import main
+from services.lifecycle import audit
+from services.lifecycle.records import campaign_stages
+from services.persistence.db import make_engine
+from services.persistence.tables import (
     AppraisalRound,
     Ballot,
     Campaign,
@@ -38,7 +36,10 @@ from services.tables import (
     SelfEvaluation,
     User,
 )
-from services.uow import UnitOfWork
+from services.persistence.uow import UnitOfWork
+from services.rehearsal.county import County, Shape, generate
+from services.rehearsal.simulate import STEP, TZ, Outcome, simulate
+from services.usecases import directory
 
 SHAPE = Shape(20, 300)
 START = dt.datetime(2010, 9, 1, 8, tzinfo=TZ)

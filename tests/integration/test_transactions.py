@@ -8,14 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from services import directory, pledge_store, pledges, records
 from services.access import Actor, admin_actor
-from services.campaigns import create_campaign
 from services.config import Settings
 from services.container import Container, build_container
 from services.errors import Conflict
-from services.tables import History, Pledge
-from services.uow import UnitOfWork
+from services.lifecycle import pledge_store, records
+from services.persistence.tables import History, Pledge
+from services.persistence.uow import UnitOfWork
+from services.usecases import directory, pledges
+from services.usecases.campaigns import create_campaign
 from workflow import TransitionNotAllowed
 
 NOW = dt.datetime(2030, 9, 1, 8, tzinfo=dt.UTC)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from services.cli import main
+from services.entrypoints.cli import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "definitions"
 

@@ -1,0 +1,1 @@
+"""Deadline enforcement: the sweep, notice wording, recipients, the enforcer lease."""

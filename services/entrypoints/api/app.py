@@ -1,0 +1,81 @@
+"""`create_app(settings)`: builds the container once and mounts the routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from services.config import Settings
+from services.container import build_container, utc_now
+from services.entrypoints.api import problems
+from services.entrypoints.api.idempotency import IdempotencyMiddleware
+from services.entrypoints.api.limits import BodyLimitMiddleware
+from services.entrypoints.api.routes import (
+    campaigns,
+    contact_points,
+    definitions,
+    directory,
+    notifications,
+    org_records,
+    pledges,
+    reports,
+    self_evaluations,
+)
+from services.entrypoints.api.schemas import Health
+from services.entrypoints.scheduler import Enforcer
+from services.entrypoints.web import render as web_render
+from services.entrypoints.web import routes as web_routes
+from services.entrypoints.web.session import session_options
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
+    container = build_container(settings or Settings(), clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        enforcer = Enforcer(container) if container.settings.scheduler else None
+        if enforcer:
+            enforcer.start()
+        app.state.enforcer = enforcer
+        yield
+        if enforcer:
+            enforcer.stop()
+        container.db.dispose()
+
+    app = FastAPI(
+        title="Pledgeflow 公开承诺工作流",
+        version="1.0",
+        description="教育工委年度创先争优活动：党组织和党员公开承诺、自查总结评估报告的流程服务。",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.add_middleware(IdempotencyMiddleware, container=container)
+    app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
+    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
+    problems.install(app)
+    for module in (
+        directory,
+        campaigns,
+        pledges,
+        self_evaluations,
+        notifications,
+        contact_points,
+        definitions,
+        reports,
+    ):
+        app.include_router(module.router, responses=problems.RESPONSES)
+    for router in org_records.routers:
+        app.include_router(router, responses=problems.RESPONSES)
+    app.include_router(web_routes.router)  # the pages for people (Chinese), beside the API
+    app.mount("/static", StaticFiles(directory=web_render.STATIC), name="static")
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    return app

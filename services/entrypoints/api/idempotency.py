@@ -1,0 +1,143 @@
+"""`Idempotency-Key` on state-changing POSTs: the first 2xx answer is kept 24 h and replayed.
+
+Scoped to the caller (a hash of their token) and the route. A pending row is claimed before the
+work starts, so a concurrent duplicate gets 409 instead of doing the work twice; rows live in the
+database, so this holds across replicas and restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+from sqlmodel import select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.container import Container
+from services.persistence.idempotency import TTL
+from services.persistence.tables import IdempotencyKey
+from services.persistence.uow import UnitOfWork
+
+KEPT_HEADERS = ("content-type", "etag", "location")
+PROBLEM = "application/problem+json"
+ROUTE_MAX = 300  # IdempotencyKey.route
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, container: Container):
+        self.app, self.c = app, container
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        key = headers.get(b"idempotency-key", b"").decode("latin-1").strip()
+        token = headers.get(b"authorization", b"")
+        if scope["type"] != "http" or scope["method"] != "POST" or not key or not token or _no_route(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if len(key) > 200 or "\x00" in key:
+            await _problem(send, 422, "Idempotency-Key 过长（最多200个字符）")
+            return
+        body = await _read_body(receive)
+        claim = (hashlib.sha256(token).hexdigest(), scope["path"], key, hashlib.sha256(body).hexdigest())
+        outcome, row = await anyio.to_thread.run_sync(self._claim, *claim)
+        if outcome == "replay":
+            await _replay(send, row)
+        elif outcome == "mismatch":
+            await _problem(send, 422, "同一个 Idempotency-Key 已用于内容不同的请求")
+        elif outcome == "pending":
+            await _problem(send, 409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
+        else:
+            await self._first(scope, body, send, row)
+
+    def _claim(self, caller: str, route: str, key: str, body_hash: str) -> tuple[str, Any]:
+        now = self.c.clock()
+        with UnitOfWork(self.c.db) as uow:
+            s = uow.session
+            q = select(IdempotencyKey).where(
+                IdempotencyKey.caller == caller, IdempotencyKey.route == route, IdempotencyKey.key == key
+            )
+            row = s.exec(q).first()
+            if row is not None and row.created_at < now - TTL:
+                s.delete(row)
+                s.flush()
+                row = None
+            if row is not None:
+                if row.body_hash != body_hash:
+                    return "mismatch", row
+                return ("pending", row) if row.status is None else ("replay", row)
+            row = IdempotencyKey(caller=caller, route=route, key=key, body_hash=body_hash, created_at=now)
+            s.add(row)
+            try:
+                uow.commit()
+            except sa.exc.IntegrityError:
+                return "pending", None
+            return "new", row.id
+
+    async def _first(self, scope: Scope, body: bytes, send: Send, row_id: int) -> None:
+        """Run the request, keep its answer, and only then send it: a retry that arrives as soon
+        as the client has read the answer must find it stored."""
+        messages: list[Message] = []
+
+        async def replay_receive() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        try:
+            await self.app(scope, replay_receive, capture)
+        finally:
+            started = next((m for m in messages if m["type"] == "http.response.start"), {})
+            raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+            headers = [(k.decode().lower(), v.decode()) for k, v in started.get("headers", [])]
+            kept = {k: v for k, v in headers if k in KEPT_HEADERS}
+            # An answer marked no-store carries a secret (a new user's token): it is never kept.
+            keep = not any(k == "cache-control" and "no-store" in v for k, v in headers)
+            await anyio.to_thread.run_sync(self._finish, row_id, started.get("status", 500), raw, kept, keep)
+        for message in messages:
+            await send(message)
+
+    def _finish(self, row_id: int, status: int, response: bytes, headers: dict[str, str], keep: bool) -> None:
+        with UnitOfWork(self.c.db) as uow:
+            row = uow.session.get(IdempotencyKey, row_id)
+            if row is None:
+                return
+            if keep and 200 <= status < 300:
+                row.status, row.response, row.headers = status, response.decode(), headers
+                uow.session.add(row)
+            else:  # only 2xx answers are kept: a refused request may be corrected and retried
+                uow.session.delete(row)
+            uow.commit()
+
+
+def _no_route(path: str) -> bool:
+    """A path no route has (too long for the `route` column, or holding a NUL, which PostgreSQL
+    cannot store): nothing to keep, the app answers 404."""
+    return len(path) > ROUTE_MAX or "\x00" in path
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _replay(send: Send, row: IdempotencyKey) -> None:
+    headers = [(k.encode(), v.encode()) for k, v in row.headers.items()] + [(b"idempotent-replayed", b"true")]
+    await send({"type": "http.response.start", "status": row.status, "headers": headers})
+    await send({"type": "http.response.body", "body": (row.response or "").encode()})
+
+
+async def _problem(send: Send, status: int, detail: str) -> None:
+    slug = "idempotency-conflict" if status == 409 else "idempotency-key-reused"
+    body = {"type": f"/problems/{slug}", "title": "重复请求", "status": status, "detail": detail}
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(raw)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": raw})

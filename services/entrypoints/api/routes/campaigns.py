@@ -1,0 +1,41 @@
+"""Campaign routes: set up a year, read it, and its 100-point scorecard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from services.entrypoints.api.schemas import CampaignIn, CampaignOut
+from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, WriteUow
+from services.usecases import campaigns
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+YearPath = Annotated[int, Path(ge=2000, le=2100)]
+
+
+@router.post("", status_code=201, response_model=CampaignOut)
+def create_campaign(body: CampaignIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
+    calendar = body.calendar.model_dump(exclude_none=True) if body.calendar else None
+    return campaigns.create_campaign(uow, c.catalog, actor, body.year, calendar, now)
+
+
+@router.get("/{year}", response_model=CampaignOut)
+def get_campaign(year: YearPath, actor: CurrentActor, uow: ReadUow) -> Any:
+    return campaigns.get_campaign(uow.session, year)
+
+
+@router.get("/{year}/scorecard")
+def scorecard(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> dict[str, Any]:
+    campaigns.get_campaign(uow.session, year)
+    sheet = c.scorecard
+    return {
+        "name": sheet.name,
+        "label_zh": sheet.label_zh,
+        "note_zh": sheet.note_zh,
+        "areas": [a.model_dump() for a in sheet.areas],
+        "total": sheet.total,
+        "bands": [b.model_dump() for b in sheet.bands],
+        "pass_band": sheet.pass_band,
+        "methods": sheet.methods,
+    }

@@ -1,0 +1,23 @@
+"""The supervisor's view of their contact points (联系点)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow
+from services.queries import contact_points
+
+router = APIRouter(prefix="/api/v1", tags=["contact-points"])
+
+
+@router.get("/contact-points")
+def list_contact_points(
+    c: ContainerDep,
+    actor: CurrentActor,
+    uow: ReadUow,
+    now: Now,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> list[dict[str, Any]]:
+    return contact_points.contact_points(uow.session, c.engines["pledge"], actor, year, now)

@@ -1,0 +1,41 @@
+"""Directory routes: orgs, people, users, and the caller (`/me`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from services.entrypoints.api.schemas import MeOut, OrgIn, OrgOut, PersonIn, PersonOut, UserCreated, UserIn
+from services.entrypoints.deps import CurrentActor, Now, ReadUow, WriteUow
+from services.usecases import directory
+
+router = APIRouter(prefix="/api/v1", tags=["directory"])
+
+
+@router.post("/orgs", status_code=201, response_model=OrgOut)
+def create_org(body: OrgIn, actor: CurrentActor, uow: WriteUow) -> Any:
+    return directory.org_view(directory.create_org(uow, actor, body.name, body.kind, body.parent_id))
+
+
+@router.get("/orgs", response_model=list[OrgOut])
+def list_orgs(actor: CurrentActor, uow: ReadUow) -> Any:
+    return [directory.org_view(o) for o in directory.list_orgs(uow.session)]
+
+
+@router.post("/people", status_code=201, response_model=PersonOut)
+def create_person(body: PersonIn, actor: CurrentActor, uow: WriteUow) -> Any:
+    return directory.person_view(directory.create_person(uow, actor, body.model_dump()))
+
+
+@router.post("/users", status_code=201, response_model=UserCreated)
+def create_user(body: UserIn, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
+    roles = [r.model_dump() for r in body.roles]
+    user, token = directory.create_user(uow, actor, body.name, body.person_id, roles, now, email=body.email)
+    response.headers["Cache-Control"] = "no-store"  # the token is shown once: kept by no cache, no replay
+    return {"id": user.id, "name": user.name, "token": token, "roles": roles}
+
+
+@router.get("/me", response_model=MeOut)
+def me(actor: CurrentActor, uow: ReadUow) -> Any:
+    return directory.me_view(uow.session, actor)

@@ -1,0 +1,253 @@
+"""The `pledgeflow` command line: serve, demo, users add, definitions check."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from services.config import Settings
+
+
+@click.group()
+def main() -> None:
+    """Pledgeflow 公开承诺工作流。"""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Seed the demo county when the database is empty.")
+@click.option("--no-scheduler", is_flag=True, help="Serve the API only, without the deadline scheduler.")
+def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) -> None:
+    """Serve the API (and the scheduler unless --no-scheduler)."""
+    import uvicorn
+
+    if no_scheduler:
+        os.environ["PLEDGEFLOW_SCHEDULER"] = "false"  # read by every worker's Settings()
+    settings = Settings()
+    if demo:
+        _seed_if_empty(settings)
+    click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {shown_url(settings.database_url)})")
+    uvicorn.run(
+        "services.entrypoints.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=_log_config(),
+    )
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be printed or logged: the password masked."""
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus our own `pledgeflow.*` loggers on the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["pledgeflow"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _seed_if_empty(settings: Settings) -> None:
+    from services.container import build_container
+    from services.rehearsal import demo
+
+    container = build_container(settings)
+    try:
+        result = demo.seed_if_empty(container, dt.datetime.now(dt.UTC))
+    finally:
+        container.db.dispose()
+    if result is not None:
+        click.echo(demo.describe(result))
+
+
+@main.command("migrate")
+@click.option("--revision", default="head", show_default=True)
+def migrate_command(revision: str) -> None:
+    """Create or migrate the database schema (Alembic); `serve` also does this at start-up."""
+    from services.persistence.db import make_engine, migrate
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine, revision)
+    finally:
+        engine.dispose()
+    click.echo(f"schema at {revision}: {shown_url(settings.database_url)}")
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the deadline scheduler alone (sweeps, reminders, overdue notices, dispatch)."""
+    from services.container import build_container
+    from services.entrypoints.scheduler import Enforcer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    container = build_container(Settings())
+    enforcer = Enforcer(container)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    enforcer.start()
+    stop.wait()
+    enforcer.stop()
+    container.db.dispose()
+
+
+@main.command()
+@click.option("--year", default=2010, show_default=True, type=int)
+@click.option("--county", type=click.Choice(["district"]), help="A generated county the size of a 2010 district.")
+@click.option("--orgs", type=click.IntRange(min=3), help="Generate a county with this many orgs (with --members).")
+@click.option("--members", type=click.IntRange(min=1), help="…and this many members, each with a pledge.")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, help="Multiply the county's size.")
+@click.option("--seed", type=int, default=2010, show_default=True, help="Seed of the generated county.")
+@click.option("--database-url", help="An empty database to rehearse in (default: a temporary SQLite file).")
+@click.option("--timeline/--summary", default=None, help="Print every notice, or a summary (default for a county).")
+def simulate(
+    year: int,
+    county: str | None,
+    orgs: int | None,
+    members: int | None,
+    scale: float,
+    seed: int,
+    database_url: str | None,
+    timeline: bool | None,
+) -> None:
+    """Rehearse a campaign year on a simulated clock and print its timeline, or its summary at scale.
+
+    Without --county/--orgs the demo county's year is played; with them a generated county's."""
+    from services.errors import ServiceError
+    from services.rehearsal.county import DISTRICT, Shape
+    from services.rehearsal.simulate import simulate as run
+
+    if (orgs is None) != (members is None):
+        raise click.UsageError("--orgs and --members go together")
+    shape = None
+    if county == "district" or orgs:
+        base = DISTRICT if county == "district" else Shape(orgs or 0, members or 0)
+        shape = Shape(base.orgs, base.members, seed).scaled(scale)
+        try:
+            shape.check()
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    elif scale != 1:
+        raise click.UsageError("--scale needs --county or --orgs/--members")
+    try:
+        run(year, sys.stdout, shape, database_url, timeline)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+@main.command("demo")
+def demo_command() -> None:
+    """Seed a demo county (once) and print its sign-in tokens."""
+    _seed_if_empty(Settings())
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("add")
+@click.option("--name", required=True)
+@click.option("--person-id", type=int, default=None)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="role or role:org_id, e.g. office, supervisor, secretary:3, member, appraiser:3",
+)
+def users_add(name: str, person_id: int | None, roles: tuple[str, ...]) -> None:
+    """Create a user and print its token (shown once)."""
+    from services.access import admin_actor
+    from services.container import build_container
+    from services.errors import ServiceError
+    from services.persistence.uow import UnitOfWork
+    from services.usecases import directory
+
+    grants = []
+    for spec in roles:
+        role, _, org = spec.partition(":")
+        grants.append({"role": role, "org_id": int(org) if org else None})
+    container = build_container(Settings())
+    try:
+        with UnitOfWork(container.db) as uow:
+            user, token = directory.create_user(uow, admin_actor(), name, person_id, grants, dt.datetime.now(dt.UTC))
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        container.db.dispose()
+    click.echo(f"user {user.id} {name}: token {token}")
+
+
+@main.group()
+def audit() -> None:
+    """Check the tamper-evident history."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every history chain; exit 1 naming the first bad row of each broken chain."""
+    from services.container import build_container
+    from services.lifecycle import audit as chains
+    from services.persistence.uow import UnitOfWork
+
+    container = build_container(Settings())
+    broken, rows = 0, 0
+    try:
+        with UnitOfWork(container.db, write=False) as uow:
+            for problem in chains.verify(uow.session):
+                broken += 1
+                click.echo(f"BROKEN {problem}", err=True)
+            rows = chains.count(uow.session)
+    finally:
+        container.db.dispose()
+    if broken:
+        click.echo(f"{broken} broken chain(s)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {rows} history rows, every chain intact")
+
+
+@main.group()
+def definitions() -> None:
+    """Work with the definition files."""
+
+
+@definitions.command("check")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), default=None)
+def definitions_check(root: str | None) -> None:
+    """Validate every lifecycle, scorecard and calendar; exit 1 naming each problem."""
+    from pathlib import Path
+
+    from definitions import DefinitionError, load_catalog
+    from definitions.loader import ROOT
+    from workflow import known_guards
+
+    try:
+        catalog = load_catalog(Path(root) if root else ROOT, known_guards=known_guards())
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    click.echo(
+        f"ok: {len(catalog.lifecycles)} lifecycles ({', '.join(catalog.lifecycles)}), "
+        f"{len(catalog.scorecards)} scorecards, {len(catalog.calendars)} calendars"
+    )

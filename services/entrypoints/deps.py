@@ -1,0 +1,94 @@
+"""FastAPI dependencies: the container, the unit of work, the caller, the clock, If-Match."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Header, HTTPException, Request
+
+from services.access import Actor, authenticate, hash_token
+from services.container import Container
+from services.errors import PreconditionFailed
+from services.persistence.uow import UnitOfWork
+
+
+async def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+async def current_actor(
+    container: ContainerDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Actor:
+    """The caller of the bearer token: from the container's short-lived cache, else read in a worker thread."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "请先登录：缺少 Authorization: Bearer 令牌")
+    key = hash_token(token.strip())
+    actor = container.actors.get(key)
+    if actor is None:
+        actor = await anyio.to_thread.run_sync(_authenticate, container, token.strip())
+        if actor is None:
+            raise HTTPException(401, "令牌无效")
+        container.actors.put(key, actor)
+    return actor
+
+
+def _authenticate(container: Container, token: str) -> Actor | None:
+    admin = container.settings.admin_token.get_secret_value() if container.settings.admin_token else None
+    with UnitOfWork(container.db, write=False) as uow:
+        return authenticate(uow.session, token, admin)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def write_uow(container: ContainerDep, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
+    """A writing transaction. It depends on the caller so that authentication (its own short
+    read) is done before the write lock is taken: on SQLite, a request holding the lock while
+    waiting for a pooled connection for its read would deadlock with requests queued on the lock.
+
+    Entered and left on the event loop, with no thread hop of its own: the route's worker thread
+    opens the session at its first use, and closing it after a commit does no I/O.
+
+    On SQLite the requests that write wait their turn here, on the event loop, in order: only one
+    at a time holds a worker thread and the one write lock, so no thread is woken just to wait."""
+    async with container.writing_turn():
+        with UnitOfWork(container.db, write=True) as uow:
+            yield uow
+
+
+async def read_uow(container: ContainerDep) -> AsyncIterator[UnitOfWork]:
+    with UnitOfWork(container.db, write=False) as uow:
+        yield uow
+
+
+WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
+ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
+
+
+async def now(container: ContainerDep) -> dt.datetime:
+    return container.clock()
+
+
+Now = Annotated[dt.datetime, Depends(now)]
+
+
+async def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
+    """`If-Match: 3`, `"3"` or `W/"3"`; anything else cannot match any version."""
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise PreconditionFailed(f"If-Match 无法识别：{if_match}")
+    return int(text)
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]

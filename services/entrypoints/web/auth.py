@@ -1,0 +1,50 @@
+"""Sign-in with a token, sign-out, and the home page that sends each person to their own page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.access import authenticate
+from services.entrypoints.deps import ContainerDep
+from services.entrypoints.web.render import menu, page
+from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, resolve, sign_in
+from services.persistence.uow import UnitOfWork
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+HOME_ORDER = ("/office", "/supervisor", "/branch", "/ballot", "/me")
+"""Whose page a person with several roles lands on first: the widest view."""
+
+
+@router.get("/")
+def home(request: Request, c: ContainerDep) -> Response:
+    actor = resolve(c, request.session.get("t"))
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    pages = [href for href, _ in menu(actor)]
+    first = next((href for href in HOME_ORDER if href in pages), "/login")
+    return RedirectResponse(first, status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return page(request, "login.html", None)
+
+
+@router.post("/login")
+def login(request: Request, form: CheckedForm, c: ContainerDep) -> Response:
+    token = str(form.get("token", "")).strip()
+    admin = c.settings.admin_token.get_secret_value() if c.settings.admin_token else None
+    with UnitOfWork(c.db, write=False) as uow:
+        actor = authenticate(uow.session, token, admin) if token else None
+    if actor is None:
+        request.session["flash"] = {"form": "login", "ok": False, "messages": ["令牌无效，请核对后重新输入"]}
+        return page(request, "login.html", None, status=401)
+    sign_in(request, token)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, form: CheckedForm, actor: WebActor) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,97 @@
+"""支部工作台: the branch's pledges (overdue first), the review queue with batch approval, publication,
+the self-evaluation on the 100-point sheet and the appraisal round."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from services.access import Actor
+from services.entrypoints.deps import ContainerDep, Now
+from services.entrypoints.web import views
+from services.entrypoints.web.forms import text
+from services.entrypoints.web.render import page
+from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash, messages
+from services.errors import Invalid, ServiceError
+from services.persistence.tables import Org
+from services.persistence.uow import UnitOfWork
+from services.usecases import appraisals, org_records, pledges
+from services.usecases import self_evaluations as se
+from workflow import WorkflowError
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def my_orgs(session: Session, actor: Actor) -> list[Org]:
+    return list(session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.id))).all())
+
+
+@router.get("/branch")
+def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year: Year = None) -> Response:
+    with UnitOfWork(c.db, write=False) as uow:
+        s = uow.session
+        shown = views.current_year(s, now, year)
+        listed = views.branch_pledges(s, c, actor, shown, now)
+        rounds = org_records.listing(
+            s, c.engines["appraisal_round"], appraisals.KIND, actor, {"year": shown}, 200, 0, now
+        )
+        context: dict[str, Any] = {
+            "year": shown,
+            "pledges": listed,
+            "review": [p for p in listed if "approve" in p["allowed_events"]],
+            "to_publish": [p for p in listed if "publish" in p["allowed_events"]],
+            "evaluations": views.evaluations(s, c, actor, shown, now),
+            "rounds": rounds["items"],
+            "orgs": my_orgs(s, actor),
+            "labels": {st.code: st.label_zh for st in c.engines["pledge"].lifecycle.states},
+        }
+    return page(request, "branch.html", actor, now=now, **context)
+
+
+@router.post("/branch/approve")
+def batch_approve(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
+    """Approve every ticked pledge, each in its own transaction; refusals are listed by pledge."""
+    ids = [int(str(v)) for v in form.getlist("pledge_id") if str(v).isdigit()]
+    if not ids:
+        raise Invalid("pledge_id", "请先勾选要批准的承诺书")
+    done, refused = 0, []
+    for pledge_id in ids:
+        try:
+            with UnitOfWork(c.db) as uow:
+                pledges.fire_event(uow, c.engines["pledge"], actor, pledge_id, {"event": "approve"}, None, now)
+            done += 1
+        except (ServiceError, WorkflowError) as exc:
+            refused.append(f"承诺书 {pledge_id}：{'；'.join(messages(exc))}")
+    request.session["flash"] = {"form": "batch", "ok": not refused, "messages": [f"已批准 {done} 份承诺书", *refused]}
+    return RedirectResponse(back_to(form), status_code=303)
+
+
+@router.post("/branch/records")
+def create_record(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
+    """Start the year's self-evaluation or appraisal round for one of the secretary's orgs."""
+    what, org_id, year = text(form, "what"), int(text(form, "org_id") or 0), int(text(form, "year") or 0)
+    with UnitOfWork(c.db) as uow:
+        if what == "self_evaluation":
+            se.create(uow, c.engines[se.LIFECYCLE], actor, year, org_id, now)
+        else:
+            values = {"year": year, "org_id": org_id}
+            org_records.create(uow, c.engines["appraisal_round"], appraisals.KIND, actor, values, now)
+            uow.commit()
+    flash(request, text(form, "form"), "已建立")
+    return RedirectResponse(back_to(form), status_code=303)
+
+
+@router.post("/rounds/{round_id}/events")
+def round_event(
+    request: Request, round_id: RecordId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
+) -> Response:
+    body = {"event": text(form, "event")}
+    with UnitOfWork(c.db) as uow:
+        org_records.fire_event(uow, c.engines["appraisal_round"], appraisals.KIND, actor, round_id, body, None, now)
+    flash(request, text(form, "form"), "评议状态已更新")
+    return RedirectResponse(back_to(form), status_code=303)

@@ -1,0 +1,11 @@
+"""The pages' router: every page module's routes, mounted by create_app beside the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.entrypoints.web import auth, ballot, branch, evaluation_pages, overview, pledge_pages
+
+router = APIRouter(include_in_schema=False)
+for module in (auth, pledge_pages, branch, evaluation_pages, overview, ballot):
+    router.include_router(module.router)

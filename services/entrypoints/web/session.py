@@ -1,0 +1,164 @@
+"""Signed-cookie sessions for the pages: the session secret, who is signed in, CSRF, and the route
+class that turns a refusal into a message shown next to the form that caused it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import html
+import secrets
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from starlette.datastructures import FormData
+
+from services.access import Actor, actor_for_user, admin_actor, hash_token
+from services.config import Settings
+from services.container import Container
+from services.entrypoints.deps import ContainerDep
+from services.errors import Conflict, Invalid, NotFound, ServiceError
+from services.persistence.keys import kept_secret
+from services.persistence.tables import User
+from services.persistence.uow import UnitOfWork
+from workflow import GuardRejected, RoleForbidden, TransitionNotAllowed, WorkflowError
+
+SECRET_NAME = "session_key"
+MAX_AGE = 12 * 3600
+
+
+class SignInRequired(Exception):
+    """No one (or no longer anyone valid) is signed in: the page sends them to /login."""
+
+
+class CsrfRejected(Exception):
+    """A form came without this session's CSRF token."""
+
+
+def session_options(settings: Settings, db: Engine) -> dict[str, Any]:
+    """Options for starlette's SessionMiddleware (its cookie is always http-only): SameSite=Lax,
+    signed with `PLEDGEFLOW_SESSION_SECRET` or else a secret made once and kept in the database."""
+    if settings.session_secret is not None:
+        secret = settings.session_secret.get_secret_value()
+    else:
+        try:
+            with UnitOfWork(db) as uow:
+                secret = kept_secret(uow.session, SECRET_NAME)
+                uow.commit()
+        except Conflict:  # another worker starting at the same moment made it first
+            with UnitOfWork(db, write=False) as uow:
+                secret = kept_secret(uow.session, SECRET_NAME)
+    return {"secret_key": secret, "same_site": "lax", "max_age": MAX_AGE, "session_cookie": "pledgeflow_session"}
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def sign_in(request: Request, token: str) -> None:
+    """A fresh session (no fixation): only the token's hash is kept in it."""
+    request.session.clear()
+    request.session["t"] = hash_token(token)
+    csrf_token(request)
+
+
+def resolve(container: Container, token_hash: str | None) -> Actor | None:
+    if not token_hash:
+        return None
+    admin = container.settings.admin_token
+    if admin is not None and hmac.compare_digest(hash_token(admin.get_secret_value()), token_hash):
+        return admin_actor()
+    with UnitOfWork(container.db, write=False) as uow:
+        user = uow.session.exec(select(User).where(User.token_hash == token_hash)).first()
+        return actor_for_user(uow.session, user) if user else None
+
+
+def web_actor(request: Request, container: ContainerDep) -> Actor:
+    actor = resolve(container, request.session.get("t"))
+    if actor is None:
+        raise SignInRequired()
+    return actor
+
+
+WebActor = Annotated[Actor, Depends(web_actor)]
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, refused unless it carries this session's CSRF token."""
+    form = await request.form()
+    sent, kept = str(form.get("csrf_token", "")), str(request.session.get("csrf", ""))
+    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+        raise CsrfRejected()
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def messages(exc: Exception) -> list[str]:
+    """The Chinese messages the API would give for the same refusal."""
+    if isinstance(exc, GuardRejected):
+        return [f.message for f in exc.failures]
+    if isinstance(exc, TransitionNotAllowed):
+        return [f"当前状态下不能执行“{exc.event}”；可执行的操作：{'、'.join(exc.allowed_events) or '无'}"]
+    if isinstance(exc, RoleForbidden):
+        return [exc.reason_zh or f"您的角色不能执行“{exc.event}”"]
+    if isinstance(exc, ServiceError):
+        return [exc.detail]
+    return [str(exc)]
+
+
+def back_to(form: FormData | None) -> str:
+    """Where a form returns to: a local path only (never another site)."""
+    back = str(form.get("back", "/")) if form else "/"
+    return back if back.startswith("/") and not back.startswith("//") else "/"
+
+
+def flash(request: Request, form_id: str, text: str, ok: bool = True, field: str | None = None) -> None:
+    request.session["flash"] = {"form": form_id, "ok": ok, "messages": [text] if ok else [], "field": field}
+
+
+class WebRoute(APIRoute):
+    """Pages: not signed in → /login; a refused POST → back to its page, messages beside its form."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                request.session.pop("t", None)
+                return RedirectResponse("/login", status_code=303)
+            except CsrfRejected:
+                return HTMLResponse(
+                    "<p lang='zh-CN'>页面已过期或来源不明（CSRF 校验失败），请返回刷新后重试。</p>", 403
+                )
+            except (ServiceError, WorkflowError) as exc:
+                if request.method != "POST":
+                    text = messages(exc)[0]
+                    return HTMLResponse(
+                        f"<p lang='zh-CN'>{html.escape(text)}</p>", 404 if isinstance(exc, NotFound) else 400
+                    )
+                form = await request.form()
+                request.session["flash"] = {
+                    "form": str(form.get("form", "")),
+                    "ok": False,
+                    "messages": messages(exc),
+                    "field": exc.field if isinstance(exc, Invalid) else None,
+                }
+                return RedirectResponse(back_to(form), status_code=303)
+
+        return route
+
+
+def today(now: dt.datetime, timezone: str) -> dt.date:
+    return now.astimezone(ZoneInfo(timezone)).date()

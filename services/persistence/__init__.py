@@ -1,0 +1,1 @@
+"""Tables, the database engine, the unit of work, kept keys and migrations: the bottom layer."""

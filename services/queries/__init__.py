@@ -1,0 +1,1 @@
+"""Read-side queries: listings, reports, diagrams, contact points."""

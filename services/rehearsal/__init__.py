@@ -1,0 +1,1 @@
+"""Rehearsal tooling: generated counties, the demo, the simulated campaign year."""

@@ -1,0 +1,146 @@
+"""党员群众评议: who may vote, one ballot per voter and subject, and results that reveal no voter."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from definitions import RatingScale
+from services.access import Actor
+from services.errors import Conflict, Forbidden, Invalid
+from services.persistence.keys import kept_secret
+from services.persistence.tables import AppraisalRound, Ballot, Org, Person
+from services.persistence.uow import UnitOfWork
+from services.usecases.org_records import Kind, Loaded, load
+
+SECRET_NAME = "ballot_key"
+
+
+def _voter_of(session: Session, actor: Actor, org: Org) -> bool:
+    """Members whose person belongs to the org's subtree (secretaries too), and appraisers scoped to it."""
+    if actor.appraiser_of(org):
+        return True
+    if actor.person_id is None:
+        return False
+    person = session.get(Person, actor.person_id)
+    member_org = session.get(Org, person.org_id) if person else None
+    return member_org is not None and member_org.path.startswith(org.path)
+
+
+KIND = Kind(
+    lifecycle="appraisal_round",
+    table=AppraisalRound,
+    label_zh="党员群众评议",
+    creators=frozenset({"secretary", "office"}),
+    readers_extra=_voter_of,
+)
+
+
+def ballot_key(session: Session) -> bytes:
+    """The key voters are hashed with."""
+    return kept_secret(session, SECRET_NAME).encode()
+
+
+def voter_hash(key: bytes, round_id: int, user_id: int) -> str:
+    return hmac.new(key, f"{round_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def cast(
+    uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, subject: dict[str, Any], rating: str
+) -> None:
+    s = uow.session
+    loaded = load(s, KIND, actor, round_id)
+    if actor.user_id is None or not _voter_of(s, actor, loaded.org):
+        raise Forbidden("只有本组织的党员和评议人可以投票")
+    if loaded.record.state != "open":
+        raise Conflict(f"评议未在进行中（当前：{loaded.record.state}），不能投票")
+    if rating not in {r.code for r in scale.ratings}:
+        options = "、".join(f"{r.code}（{r.label_zh}）" for r in scale.ratings)
+        raise Invalid("rating", f"评价应为：{options}")
+    _check_subject(s, loaded.org, subject)
+    ballot = Ballot(
+        round_id=round_id,
+        subject_type=subject["type"],
+        subject_id=subject["id"],
+        rating=rating,
+        voter_hash=voter_hash(ballot_key(s), round_id, actor.user_id),
+    )
+    s.add(ballot)
+    try:
+        s.flush()
+    except sa.exc.IntegrityError as exc:
+        raise Conflict("您已对该对象投过票，每人每个对象只能投一票") from exc
+    uow.commit()
+
+
+def _check_subject(session: Session, org: Org, subject: dict[str, Any]) -> None:
+    if subject["type"] == "org":
+        if subject["id"] != org.id:
+            raise Invalid("subject.id", "只能评议本次评议所属的党组织")
+        return
+    person = session.get(Person, subject["id"])
+    person_org = session.get(Org, person.org_id) if person else None
+    if person_org is None or not person_org.path.startswith(org.path):
+        raise Invalid("subject.id", f"人员 {subject['id']} 不属于本党组织")
+
+
+def subject_results(
+    session: Session, scale: RatingScale, round_id: int, basic_counts_as_satisfied: bool, totals_only: bool = False
+) -> list[dict[str, Any]]:
+    """Per subject: counts, satisfaction rate and weighted score — never who voted what."""
+    q = (
+        select(Ballot.subject_type, Ballot.subject_id, Ballot.rating, sa.func.count())
+        .where(Ballot.round_id == round_id)
+        .group_by(col(Ballot.subject_type), col(Ballot.subject_id), col(Ballot.rating))
+    )
+    counts: dict[tuple[str, int], Counter[str]] = {}
+    for subject_type, subject_id, rating, n in session.exec(q).all():
+        counts.setdefault((subject_type, subject_id), Counter())[rating] = n
+    return [
+        _result(session, scale, key, c, basic_counts_as_satisfied, totals_only) for key, c in sorted(counts.items())
+    ]
+
+
+def _result(
+    session: Session, scale: RatingScale, key: tuple[str, int], c: Counter[str], basic: bool, totals_only: bool
+) -> dict[str, Any]:
+    subject_type, subject_id = key
+    name: Org | Person | None = (
+        session.get(Org, subject_id) if subject_type == "org" else session.get(Person, subject_id)
+    )
+    total = sum(c.values())
+    out: dict[str, Any] = {
+        "subject": {"type": subject_type, "id": subject_id, "name": name.name if name else ""},
+        "total": total,
+    }
+    if totals_only:
+        return out
+    satisfied = {r.code for r in scale.ratings if r.satisfied or (basic and r.code == scale.basic_code)}
+    weights = {r.code: r.weight for r in scale.ratings}
+    rate = sum(n for code, n in c.items() if code in satisfied) / total
+    return out | {
+        "counts": {r.code: c.get(r.code, 0) for r in scale.ratings},
+        "satisfaction_rate": round(rate, 4),
+        "score": round(sum(weights[code] * n for code, n in c.items()) / total, 2),
+        "below_threshold": rate < scale.threshold,
+    }
+
+
+def results(session: Session, scale: RatingScale, actor: Actor, round_id: int, basic: bool) -> dict[str, Any]:
+    loaded: Loaded = load(session, KIND, actor, round_id)
+    if not (actor.reads_everything or actor.secretary_of(loaded.org)):
+        raise Forbidden("评议结果只对本组织书记、教育工委领导和活动办公室开放")
+    totals_only = loaded.record.state != "closed"
+    return {
+        "round_id": round_id,
+        "state": loaded.record.state,
+        "threshold": scale.threshold,
+        "basic_counts_as_satisfied": basic,
+        "totals_only": totals_only,
+        "subjects": subject_results(session, scale, round_id, basic, totals_only),
+    }
