@@ -42,6 +42,8 @@ class Catalog:
     calendars: dict[int, Calendar] = field(default_factory=dict)
     criteria: dict[str, CriteriaSet] = field(default_factory=dict)
     ratings: RatingScale | None = None
+    guards: dict[str, str] = field(default_factory=dict)
+    """The declared guards: name → what it checks (definitions/guards.yaml)."""
 
     @property
     def rating_scale(self) -> RatingScale:
@@ -160,10 +162,23 @@ def _check_graph(lc: Lifecycle, path: Path, at: Any) -> list[Problem]:
     return problems
 
 
-def load_catalog(root: Path = ROOT, known_guards: frozenset[str] | None = None) -> Catalog:
-    """Load every definition under `root`; raise DefinitionError listing all problems."""
-    catalog, problems = Catalog(), []
-    for path in sorted(root.glob("*.yaml")):
+DECLARED: frozenset[str] = frozenset({"declared"})
+"""`known_guards`' default: the guards declared in definitions/guards.yaml."""
+
+
+def declared_guards() -> dict[str, str]:
+    """The guards a lifecycle may name (definitions/guards.yaml): name → what it checks, in Chinese."""
+    found = yaml.safe_load((ROOT / "guards.yaml").read_text(encoding="utf-8"))
+    return {str(name): str(label) for name, label in found.items()}
+
+
+def load_catalog(root: Path = ROOT, known_guards: frozenset[str] | None = DECLARED) -> Catalog:
+    """Load every definition under `root`; raise DefinitionError listing all problems. Guard names
+    are checked against the declared guards unless `known_guards` names others (None: unchecked)."""
+    catalog, problems = Catalog(guards=declared_guards()), []
+    if known_guards is DECLARED:
+        known_guards = frozenset(catalog.guards)
+    for path in sorted(p for p in root.glob("*.yaml") if p.name != "guards.yaml"):
         lc, node, found = _parse(path, Lifecycle)
         if lc is not None:
             found = check_lifecycle(lc, path, node, known_guards)

@@ -8,9 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: Roles an event may name. The first five are held by users; `owner` and `reviewer`
-#: are relations between a user and one record, resolved by the service when firing.
-ROLES: frozenset[str] = frozenset({"office", "supervisor", "secretary", "member", "appraiser", "owner", "reviewer"})
+from definitions.vocabulary import Role
+
+ROLES: frozenset[str] = frozenset(Role)
+"""Roles an event may name (definitions/vocabulary.py)."""
 
 ANY_ACTIVE = "*"
 
@@ -115,7 +116,8 @@ class Scorecard(Strict):
 
 class Calendar(Strict):
     year: int = Field(ge=2000, le=2100)
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = None
+    """The campaign's time zone; unset, the service's setting (PLEDGEFLOW_TIMEZONE)."""
     deadlines: dict[str, dt.date | dt.datetime]
     reminder_offsets_days: list[int] = [7, 1]
     escalation_after_days: int = 1

@@ -1,21 +1,31 @@
-"""One transitions.Machine per lifecycle, shared by every record; `Engine.fire` is the only way in."""
+"""One transitions.Machine per lifecycle, shared by every record; `Engine.fire` is the only way in.
+
+The machine decides: it knows which events leave a state and where they lead, refuses an event
+from any other state (its `MachineError`, turned into `TransitionNotAllowed`), runs our check of
+roles and guards as the transition's `prepare` callback, and records what happened from its own
+`after` callback. Every guard of the event is evaluated before anything moves, so a refusal lists
+all of them (transitions' own conditions stop at the first that fails).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from transitions import Machine
+from transitions import EventData, Machine, MachineError
 
-from definitions import Catalog, EventDef, Lifecycle
+from definitions import Catalog, Lifecycle
 from workflow.errors import GuardRejected, RoleForbidden, TransitionNotAllowed, UnknownEvent
 from workflow.guards import GUARDS, GuardContext, evaluate
+
+Context = GuardContext | Callable[[], GuardContext]
+"""What the guards read: given, or built on demand once the state and the roles have passed."""
 
 
 @dataclass(frozen=True)
 class Transitioned:
-    """Past-tense domain event recorded by the machine's callback."""
+    """Past-tense domain event, recorded by the machine's `after` callback."""
 
     lifecycle: str
     event: str
@@ -26,10 +36,11 @@ class Transitioned:
 class _Subject:
     """The stand-in the machine moves: a record's state, never the record itself."""
 
-    __slots__ = ("state",)
+    __slots__ = ("moved", "state")
 
     def __init__(self, state: str):
         self.state = state
+        self.moved: Transitioned | None = None
 
 
 class Engine:
@@ -46,47 +57,62 @@ class Engine:
         )
         for ev in lifecycle.events:
             sources: list[Any] = lifecycle.sources(ev)
-            self.machine.add_transition(ev.name, sources, ev.dest)
-        self._from: dict[str, list[str]] = {
-            s.code: [e.name for e in lifecycle.events if s.code in lifecycle.sources(e)] for s in lifecycle.states
-        }
-        # Looked up on every fire: dicts and frozensets built once, not scans per event.
-        self._events: dict[str, EventDef] = {e.name: e for e in lifecycle.events}
-        self._roles: dict[str, frozenset[str]] = {e.name: frozenset(e.roles) for e in lifecycle.events}
-        self._sources: dict[str, frozenset[str]] = {e.name: frozenset(lifecycle.sources(e)) for e in lifecycle.events}
+            self.machine.add_transition(ev.name, sources, ev.dest, prepare=[self._permit], after=[self._record])
 
     def events_from(self, state: str) -> list[str]:
-        return self._from.get(state, [])
+        """The events that leave `state`, as the machine knows them (in the definition's order)."""
+        return list(self.machine.get_triggers(state))
 
     def allowed_events(self, state: str, roles: Set[str]) -> list[str]:
         """The events this caller (holding `roles` on the record) may fire now, guards aside."""
-        return [name for name in self.events_from(state) if not self._roles[name].isdisjoint(roles)]
+        return [name for name in self.events_from(state) if self._permitted(name, roles)]
 
-    def check(self, state: str, event: str, roles: Set[str], ctx: GuardContext) -> None:
-        """Raise what firing would raise, without moving anything."""
-        ev = self._events.get(event)
-        if ev is None:
+    def fire(self, state: str, event: str, roles: Set[str], context: Context) -> Transitioned:
+        """Fire `event` from `state`: the machine refuses a wrong state, `_permit` the roles and the
+        guards; nothing moves unless all pass. Returns the move the machine recorded."""
+        if event not in self.machine.events:
             raise UnknownEvent(event, state, self.allowed_events(state, roles))
-        if state not in self._sources[event]:
-            raise TransitionNotAllowed(event, state, self.allowed_events(state, roles))
-        if self._roles[event].isdisjoint(roles):
-            raise RoleForbidden(event, ev.roles)
-        failures = evaluate(ev.guards, ctx)
-        if failures:
-            raise GuardRejected(event, failures)
-
-    def fire(self, state: str, event: str, roles: Set[str], ctx: GuardContext) -> Transitioned:
-        """Check roles and every guard of `event`, then move `state`; return what happened."""
-        self.check(state, event, roles, ctx)
         subject = _Subject(state)
-        self.machine.events[event].trigger(subject)
-        return Transitioned(self.lifecycle.name, event, state, subject.state)
+        try:
+            self.machine.events[event].trigger(subject, roles=roles, context=context)
+        except MachineError:
+            raise TransitionNotAllowed(event, state, self.allowed_events(state, roles)) from None
+        assert subject.moved is not None, "the machine's after-callback records every move"
+        return subject.moved
+
+    def _permitted(self, event: str, roles: Set[str]) -> bool:
+        ev = self.lifecycle.event(event)
+        return ev is not None and not roles.isdisjoint(ev.roles)
+
+    def _permit(self, event_data: EventData) -> None:
+        """The transition's `prepare` callback: the caller's roles, then every guard of the event."""
+        name, roles = event_data.event.name, event_data.kwargs["roles"]
+        ev = self.lifecycle.event(name)
+        assert ev is not None
+        if roles.isdisjoint(ev.roles):
+            raise RoleForbidden(name, ev.roles)
+        context = event_data.kwargs["context"]
+        failures = evaluate(ev.guards, context if isinstance(context, GuardContext) else context())
+        if failures:
+            raise GuardRejected(name, failures)
+
+    def _record(self, event_data: EventData) -> None:
+        """The transition's `after` callback: what happened, as a past-tense domain event (no I/O)."""
+        t, subject = event_data.transition, event_data.model
+        assert t is not None and t.dest is not None and isinstance(subject, _Subject)
+        subject.moved = Transitioned(self.lifecycle.name, event_data.event.name, t.source, t.dest)
 
 
 class Engines(Mapping[str, Engine]):
     """The engines of every lifecycle in a catalog, built once at start-up."""
 
     def __init__(self, catalog: Catalog):
+        declared, coded = set(catalog.guards), set(GUARDS)
+        if declared != coded:
+            raise ValueError(
+                "definitions/guards.yaml and workflow/guards.py disagree: declared without code "
+                f"{sorted(declared - coded)}, code without declaration {sorted(coded - declared)}"
+            )
         self._engines = {name: Engine(lc) for name, lc in catalog.lifecycles.items()}
 
     def __getitem__(self, name: str) -> Engine:

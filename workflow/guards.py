@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from definitions.vocabulary import Channel, Coded, Grade, Outcome, SiteMethod
 from workflow.errors import GuardFailure
 
 
@@ -27,9 +28,6 @@ GUARDS: dict[str, Guard] = {}
 
 MIN_ITEM_CONTENT = 10
 MIN_REPORT_CHARS = 200
-PUBLISH_CHANNELS = {"notice_board": "公示栏", "website": "校园网", "meeting": "会议", "other": "其他"}
-GRADES = {"excellent": "优秀", "good": "合格", "basic": "基本合格", "poor": "不合格"}
-OUTCOMES = {"done": "已兑现", "partial": "部分兑现", "objective": "因客观原因未兑现", "failed": "未兑现"}
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -50,9 +48,9 @@ def evaluate(names: Sequence[str], ctx: GuardContext) -> list[GuardFailure]:
     return failures
 
 
-def _one_of(value: Any, options: Mapping[str, Any]) -> bool:
+def _one_of(value: Any, options: type[Coded]) -> bool:
     """Membership that a list or object in the request cannot crash (they are unhashable)."""
-    return isinstance(value, str) and value in options
+    return isinstance(value, str) and value in options.__members__
 
 
 def _text(value: Any) -> str:
@@ -76,7 +74,7 @@ def _proposed_items(ctx: GuardContext) -> list[Mapping[str, Any]]:
 
 @guard("reason_given")
 def reason_given(ctx: GuardContext) -> str | None:
-    return None if _text(ctx.reason) else "请填写理由（reason）"
+    return None if _text(ctx.reason) else "请填写理由"
 
 
 @guard("has_items")
@@ -101,24 +99,21 @@ def meeting_recorded(ctx: GuardContext) -> str | None:
         return None
     meeting = ctx.data.get("meeting")
     if not isinstance(meeting, Mapping) or not _is_date(meeting.get("held_on")):
-        return "党组织承诺须经支部会议讨论：请填写会议日期（meeting.held_on）"
+        return "党组织承诺须经支部会议讨论：请填写会议日期"
     attendees = meeting.get("attendees")
     if not isinstance(attendees, int) or isinstance(attendees, bool) or attendees < 1:
-        return "请填写参会人数（meeting.attendees，至少1人）"
+        return "请填写参会人数（至少1人）"
     return None
 
 
 @guard("channel_valid")
 def channel_valid(ctx: GuardContext) -> str | None:
-    if _one_of(ctx.data.get("channel"), PUBLISH_CHANNELS):
-        return None
-    options = "、".join(f"{k}（{v}）" for k, v in PUBLISH_CHANNELS.items())
-    return f"请选择公开方式（channel）：{options}"
+    return None if _one_of(ctx.data.get("channel"), Channel) else f"请选择公开方式：{Channel.listed()}"
 
 
 @guard("published_on_given")
 def published_on_given(ctx: GuardContext) -> str | None:
-    return None if _is_date(ctx.data.get("published_on")) else "请填写公开日期（published_on，格式 YYYY-MM-DD）"
+    return None if _is_date(ctx.data.get("published_on")) else "请填写公开日期"
 
 
 @guard("items_changed")
@@ -128,7 +123,7 @@ def items_changed(ctx: GuardContext) -> str | None:
 
     new = ctx.data.get("items")
     if not isinstance(new, list) or not new:
-        return "充实完善须提交新的承诺事项（items）"
+        return "充实完善须提交修改后的承诺事项"
     return (
         None
         if key(_proposed_items(ctx)) != key(ctx.record.get("items", []))
@@ -143,9 +138,7 @@ def has_progress(ctx: GuardContext) -> str | None:
 
 @guard("grade_valid")
 def grade_valid(ctx: GuardContext) -> str | None:
-    if _one_of(ctx.data.get("grade"), GRADES):
-        return None
-    return "请选择考评等次（grade）：" + "、".join(f"{k}（{v}）" for k, v in GRADES.items())
+    return None if _one_of(ctx.data.get("grade"), Grade) else f"请选择考评等次：{Grade.listed()}"
 
 
 @guard("has_leader_comment")
@@ -159,7 +152,7 @@ def outcomes_complete(ctx: GuardContext) -> str | None:
     problems = []
     for n, item in enumerate(ctx.record.get("items", []), start=1):
         entry = given.get(item["id"]) or {"outcome": item.get("outcome"), "explanation": item.get("explanation")}
-        if not _one_of(entry.get("outcome"), OUTCOMES):
+        if not _one_of(entry.get("outcome"), Outcome):
             problems.append(f"第{n}项未填写兑现情况")
         elif entry["outcome"] == "objective" and not _text(entry.get("explanation")):
             problems.append(f"第{n}项因客观原因未兑现，须说明原因")
@@ -177,14 +170,14 @@ def report_long_enough(ctx: GuardContext) -> str | None:
 
 @guard("meeting_held")
 def meeting_held(ctx: GuardContext) -> str | None:
-    return None if _is_date(ctx.data.get("meeting_held_on")) else "请填写民主生活会召开日期（meeting_held_on）"
+    return None if _is_date(ctx.data.get("meeting_held_on")) else "请填写民主生活会召开日期"
 
 
 @guard("questionnaires_given")
 def questionnaires_given(ctx: GuardContext) -> str | None:
     n = ctx.data.get("questionnaires")
     ok = isinstance(n, int) and not isinstance(n, bool) and n >= 1
-    return None if ok else "请填写问卷测评份数（questionnaires，至少1份）"
+    return None if ok else "请填写问卷测评份数（至少1份）"
 
 
 @guard("self_scores_complete")
@@ -209,23 +202,19 @@ def assessed_scores_complete(ctx: GuardContext) -> str | None:
 
 @guard("due_date_given")
 def due_date_given(ctx: GuardContext) -> str | None:
-    return None if _is_date(ctx.data.get("due_date")) else "请填写整改期限（due_date，格式 YYYY-MM-DD）"
-
-
-EVALUATION_METHODS = {"report": "听取汇报", "survey": "调查走访", "site_visit": "现场察看"}
+    return None if _is_date(ctx.data.get("due_date")) else "请填写整改期限"
 
 
 @guard("evaluation_methods_valid")
 def evaluation_methods_valid(ctx: GuardContext) -> str | None:
     methods = ctx.data.get("methods")
-    ok = isinstance(methods, list) and methods and all(_one_of(m, EVALUATION_METHODS) for m in methods)
-    options = "、".join(f"{k}（{v}）" for k, v in EVALUATION_METHODS.items())
-    return None if ok else f"请注明评估方式（methods，可多选）：{options}"
+    ok = isinstance(methods, list) and methods and all(_one_of(m, SiteMethod) for m in methods)
+    return None if ok else f"请注明评估方式（可多选）：{SiteMethod.listed()}"
 
 
 @guard("rectification_report_given")
 def rectification_report_given(ctx: GuardContext) -> str | None:
-    return None if _text(ctx.data.get("report")) else "请填写整改情况报告（report）"
+    return None if _text(ctx.data.get("report")) else "请填写整改情况报告"
 
 
 @guard("criteria_ratings_valid")
@@ -236,12 +225,12 @@ def criteria_ratings_valid(ctx: GuardContext) -> str | None:
         return None
     criteria, levels = ctx.record.get("criteria", {}), ctx.record.get("criteria_levels", {})
     if not isinstance(ratings, Mapping):
-        return "评价（ratings）应为“指标代码: 等次”的对象"
+        return "五个好/五带头评价应逐项给出等次"
     unknown = [k for k in ratings if k not in criteria]
     bad = [k for k, v in ratings.items() if k in criteria and not _one_of(v, levels)]
     problems = []
     if unknown:
         problems.append(f"未知的评价指标：{'、'.join(map(str, unknown))}（应为：{'、'.join(criteria.values())}）")
     if bad:
-        problems.append(f"评价等次应为：{'、'.join(f'{k}（{v}）' for k, v in levels.items())}")
+        problems.append(f"评价等次应为：{'、'.join(levels.values())}")
     return "；".join(problems) if problems else None
