@@ -196,7 +196,7 @@ def generate(c: Container, shape: Shape, year: int, now: dt.datetime) -> County:
         _accounts(s, county, rng, now)
         uow.commit()
     with UnitOfWork(c.db) as uow:
-        campaigns.create_campaign(uow, c.catalog, admin_actor(), year, None, now)
+        campaigns.create_campaign(uow, c.catalog, admin_actor(), year, None, now, c.settings.timezone)
     return county
 
 

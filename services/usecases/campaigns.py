@@ -45,13 +45,21 @@ def resolve_deadlines(calendar: Calendar, timezone: str, overrides: dict[str, An
 
 
 def create_campaign(
-    uow: UnitOfWork, catalog: Catalog, actor: Actor, year: int, calendar: dict[str, Any] | None, now: dt.datetime
+    uow: UnitOfWork,
+    catalog: Catalog,
+    actor: Actor,
+    year: int,
+    calendar: dict[str, Any] | None,
+    now: dt.datetime,
+    default_timezone: str,
 ) -> Campaign:
+    """A campaign year: the year's calendar file (or the template year's dates moved), overridden by
+    `calendar`; its time zone from `calendar`, the file, or else the service's setting."""
     if not actor.is_office:
         raise Forbidden("只有创先争优活动办公室可以设立年度活动")
     calendar = calendar or {}
     base = default_calendar(catalog, year)
-    timezone = calendar.get("timezone") or base.timezone
+    timezone = calendar.get("timezone") or base.timezone or default_timezone
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

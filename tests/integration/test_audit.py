@@ -29,7 +29,7 @@ def container(db_url: str) -> Iterator[Container]:
     with UnitOfWork(c.db) as uow:
         directory.create_org(uow, admin, "一中党支部", "branch", None)
     with UnitOfWork(c.db) as uow:
-        create_campaign(uow, c.catalog, admin, 2030, None, NOW)
+        create_campaign(uow, c.catalog, admin, 2030, None, NOW, c.settings.timezone)
     yield c
     c.db.dispose()
 

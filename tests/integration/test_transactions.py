@@ -41,7 +41,7 @@ def _setup(c: Container) -> tuple[int, Actor, Actor]:
     org = _do(c, directory.create_org, admin, "一中党支部", "branch", None)
     sec_person = _do(c, directory.create_person, admin, {"name": "王书记", "org_id": org.id, "status": "full"})
     member = _do(c, directory.create_person, admin, {"name": "李老师", "org_id": org.id, "status": "full"})
-    _do(c, create_campaign, c.catalog, admin, 2030, None, NOW)
+    _do(c, create_campaign, c.catalog, admin, 2030, None, NOW, c.settings.timezone)
     roles = [{"role": "secretary", "org_id": org.id}]
     sec_user, _ = _do(c, directory.create_user, admin, "王书记", sec_person.id, roles, NOW)
     member_user, _ = _do(c, directory.create_user, admin, "李老师", member.id, [{"role": "member"}], NOW)

@@ -135,6 +135,6 @@ def create_campaign(request: Request, form: CheckedForm, c: ContainerDep, actor:
     overrides = {name: text(form, f"dl_{name}") for name in views.deadline_labels(c) if text(form, f"dl_{name}")}
     calendar_body = {"deadlines": overrides} if overrides else None
     with UnitOfWork(c.db) as uow:
-        campaigns.create_campaign(uow, c.catalog, actor, integer(form, "year"), calendar_body, now)
+        campaigns.create_campaign(uow, c.catalog, actor, integer(form, "year"), calendar_body, now, c.settings.timezone)
     flash(request, "campaign", "活动年度已建立")
     return RedirectResponse(back_to(form), status_code=303)

@@ -17,7 +17,7 @@ YearPath = Annotated[int, Path(ge=2000, le=2100)]
 @router.post("", status_code=201, response_model=CampaignOut)
 def create_campaign(body: CampaignIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     calendar = body.calendar.model_dump(exclude_none=True) if body.calendar else None
-    return campaigns.create_campaign(uow, c.catalog, actor, body.year, calendar, now)
+    return campaigns.create_campaign(uow, c.catalog, actor, body.year, calendar, now, c.settings.timezone)
 
 
 @router.get("/{year}", response_model=CampaignOut)
