@@ -66,7 +66,7 @@ from notifications.types import UTCDateTime
 from services.config import Settings
 from services.container import build_container
 from services.enforcement.recipients import load_directory
-from services.lifecycle.records import campaign_stages
+from services.lifecycle.deadlines import campaign_stages
 from services.persistence.tables import Campaign, Deadline, Person, Pledge, User
 from services.persistence.uow import UnitOfWork
 from services.rehearsal import demo

@@ -113,6 +113,18 @@ class Scorecard(Strict):
     methods: dict[str, str] = Field(min_length=1)
     """Assessment methods: code → Chinese label."""
 
+    def band(self, total: float) -> Band:
+        """The highest band whose minimum `total` reaches."""
+        return max((b for b in self.bands if total >= b.min_points), key=lambda b: b.min_points)
+
+    @property
+    def pass_mark(self) -> float:
+        return next(b.min_points for b in self.bands if b.code == self.pass_band)
+
+    @property
+    def items(self) -> list[ScoreItem]:
+        return [it for a in self.areas for it in a.items]
+
 
 class Calendar(Strict):
     year: int = Field(ge=2000, le=2100)

@@ -7,6 +7,7 @@ notices name them. A code is the English word programs send; `label_zh` is what 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
 class Coded(StrEnum):
@@ -19,6 +20,15 @@ class Coded(StrEnum):
         member._value_ = code
         member.label_zh = label_zh
         return member
+
+    @classmethod
+    def of(cls, code: str) -> Self:
+        """The member with this code (ValueError when there is none)."""
+        return cls._value2member_map_[code] if code in cls._value2member_map_ else cls._missing(code)  # type: ignore[return-value]
+
+    @classmethod
+    def _missing(cls, code: str) -> Self:
+        raise ValueError(f"{code!r} is not a {cls.__name__}")
 
     @classmethod
     def labels(cls) -> dict[str, str]:

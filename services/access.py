@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from services.errors import NotFound
-from services.persistence.tables import Org, RoleGrant, User
-
-ROLE_LABELS = {
-    "office": "创先争优活动办公室",
-    "supervisor": "教育工委领导",
-    "secretary": "支部书记",
-    "member": "党员",
-    "appraiser": "评议人",
-    "owner": "承诺人",
-    "reviewer": "审查人",
-}
-USER_ROLES = ("office", "supervisor", "secretary", "member", "appraiser")
+from services.persistence.tables import Org, Person, RoleGrant, User
 
 
 def hash_token(token: str) -> str:
@@ -45,17 +32,6 @@ class InOrgTree(Protocol):
     def path(self) -> str: ...
 
 
-class PledgeSubject(Protocol):
-    """What access reads of a pledge (an ORM `Pledge` or a plain row)."""
-
-    @property
-    def person_id(self) -> int | None: ...
-    @property
-    def submitted_by(self) -> int | None: ...
-    @property
-    def submitted_on_behalf(self) -> bool: ...
-
-
 @dataclass(frozen=True)
 class Actor:
     user_id: int | None
@@ -64,6 +40,8 @@ class Actor:
     grants: tuple[tuple[str, int | None], ...] = ()
     secretary_orgs: frozenset[int] = field(default=frozenset())
     appraiser_orgs: frozenset[int] = field(default=frozenset())
+    org_path: str | None = None
+    """The materialized path of the org the caller's person belongs to (a voter's subtree)."""
 
     def has(self, role: str) -> bool:
         return any(r == role for r, _ in self.grants)
@@ -87,6 +65,11 @@ class Actor:
     def appraiser_of(self, org: InOrgTree) -> bool:
         return bool(self.appraiser_orgs & org_ancestry(org))
 
+    def votes_in(self, org: InOrgTree) -> bool:
+        """Voters of an org's appraisal round: members whose person belongs to its subtree
+        (secretaries included), and appraisers scoped to it."""
+        return self.appraiser_of(org) or (self.org_path is not None and self.org_path.startswith(org.path))
+
 
 def org_ancestry(org: InOrgTree) -> frozenset[int]:
     return frozenset(int(part) for part in org.path.strip("/").split("/") if part)
@@ -96,38 +79,54 @@ def admin_actor() -> Actor:
     return Actor(user_id=None, name="系统管理员", grants=(("office", None),))
 
 
-def actor_for_user(session: Session, user: User) -> Actor:
-    grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id).order_by(col(RoleGrant.id))).all()
-    return _actor(user, tuple((g.role, g.org_id) for g in grants))
-
-
-_BY_TOKEN = (
-    select(User, RoleGrant.role, RoleGrant.org_id)
-    .outerjoin(RoleGrant, col(RoleGrant.user_id) == User.id)
-    .where(col(User.token_hash) == sa.bindparam("token_hash"))
-    .order_by(col(RoleGrant.id))
-)
-
-
-def authenticate(session: Session, token: str, admin_token: str | None) -> Actor | None:
-    """The caller of a bearer token, with their role grants, in one query."""
-    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return admin_actor()
-    rows = session.exec(_BY_TOKEN, params={"token_hash": hash_token(token)}).all()
-    if not rows:
-        return None
-    return _actor(rows[0][0], tuple((role, org_id) for _, role, org_id in rows if role is not None))
-
-
-def _actor(user: User, pairs: tuple[tuple[str, int | None], ...]) -> Actor:
+def actor(
+    user_id: int | None,
+    name: str,
+    person_id: int | None,
+    grants: Iterable[tuple[str, int | None]],
+    org_path: str | None,
+) -> Actor:
+    """A caller with their role grants; `org_path` is their person's org."""
+    pairs = tuple(grants)
     return Actor(
-        user_id=user.id,
-        name=user.name,
-        person_id=user.person_id,
+        user_id=user_id,
+        name=name,
+        person_id=person_id,
         grants=pairs,
         secretary_orgs=frozenset(o for r, o in pairs if r == "secretary" and o is not None),
         appraiser_orgs=frozenset(o for r, o in pairs if r == "appraiser" and o is not None),
+        org_path=org_path,
     )
+
+
+_CALLER = (
+    sa.select(
+        col(User.id), col(User.name), col(User.person_id), col(Org.path), col(RoleGrant.role), col(RoleGrant.org_id)
+    )
+    .outerjoin(RoleGrant, col(RoleGrant.user_id) == User.id)
+    .outerjoin(Person, col(Person.id) == User.person_id)
+    .outerjoin(Org, col(Org.id) == Person.org_id)
+    .order_by(col(RoleGrant.id))
+)
+_BY_TOKEN = _CALLER.where(col(User.token_hash) == sa.bindparam("token_hash"))
+_BY_ID = _CALLER.where(col(User.id) == sa.bindparam("user_id"))
+
+
+def caller(session: Session, token_hash: str) -> Actor | None:
+    """The caller holding the token with this hash, with their role grants, in one query."""
+    return _one(session.connection().execute(_BY_TOKEN, {"token_hash": token_hash}).all())
+
+
+def user_actor(session: Session, user_id: int) -> Actor | None:
+    """The user with this id as a caller (the demo and the rehearsal act as named users)."""
+    return _one(session.connection().execute(_BY_ID, {"user_id": user_id}).all())
+
+
+def _one(rows: Sequence[Any]) -> Actor | None:
+    if not rows:
+        return None
+    user_id, name, person_id, org_path = rows[0][:4]
+    return actor(user_id, name, person_id, ((r[4], r[5]) for r in rows if r[4] is not None), org_path)
 
 
 class ActorCache:
@@ -158,16 +157,37 @@ class ActorCache:
                 self._entries.popitem(last=False)
 
 
-def visible(actor: Actor, org_table: Any, person_column: Any = None) -> Any:
-    """The SQL condition for records the actor may read (SPEC §4: who may create and read):
-    everything for office and supervisors, the subtree for a secretary, and — where a record
-    belongs to a person (`person_column`) — their own."""
+def visible(actor: Actor, org_table: Any, person_column: Any = None, voters: bool = False) -> Any:
+    """SQL: the records the actor may read (SPEC §4: who may create and read) — everything for the
+    office and supervisors, the subtree for a secretary, their own where a record belongs to a
+    person (`person_column`), and an appraisal round for its voters (`voters`). `can_read` is the
+    same rule for one loaded record; tests/unit/test_access.py holds the two to each other."""
     if actor.reads_everything:
         return sa.true()
-    scopes = [org_table.path.like(f"%/{org_id}/%") for org_id in actor.secretary_orgs]
+    scopes = [org_table.path.like(f"%/{org_id}/%") for org_id in sorted(actor.secretary_orgs)]
     if actor.person_id is not None and person_column is not None:
         scopes.append(person_column == actor.person_id)
+    if voters:
+        scopes += [org_table.path.like(f"%/{org_id}/%") for org_id in sorted(actor.appraiser_orgs)]
+        if actor.org_path is not None:
+            scopes.append(sa.literal(actor.org_path).startswith(org_table.path))
     return sa.or_(*scopes) if scopes else sa.false()
+
+
+def can_read(actor: Actor, org_path: str, person_id: int | None = None, voters: bool = False) -> bool:
+    """`visible`, for one record whose org has `org_path` (and which may belong to `person_id`)."""
+    org = _Path(org_path)
+    return (
+        actor.reads_everything
+        or actor.secretary_of(org)
+        or (person_id is not None and actor.person_id == person_id)
+        or (voters and actor.votes_in(org))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Path:
+    path: str
 
 
 def holds_secretary_role(person_id: Any) -> sa.Exists:
@@ -187,41 +207,36 @@ def secretary_people(session: Session, person_ids: list[int]) -> set[int]:
     return {pid for pid in session.exec(q).all() if pid is not None}
 
 
-def pledge_roles(actor: Actor, pledge: PledgeSubject, org: InOrgTree, subject_is_secretary: bool) -> set[str]:
-    """The roles `actor` holds on this pledge (SPEC §2.1: owner, reviewer, secretary, office…)."""
-    roles = {r for r, _ in actor.grants if r in ("office", "supervisor")}
-    covers = actor.secretary_of(org)
-    own = pledge.person_id is not None and actor.person_id == pledge.person_id
-    if covers:
-        roles.add("secretary")
+def reviewed_by_supervisor(person_id: int | None, subject_is_secretary: bool, on_behalf: bool) -> bool:
+    """The level above reviews: an org pledge, a secretary's own pledge, and a member's pledge that a
+    secretary submitted on the member's behalf (four eyes, SPEC §6) all go up to a supervisor."""
+    return person_id is None or subject_is_secretary or on_behalf
+
+
+def pledge_roles(
+    actor: Actor,
+    org: InOrgTree,
+    person_id: int | None,
+    submitted_by: int | None,
+    on_behalf: bool,
+    subject_is_secretary: bool,
+) -> frozenset[str]:
+    """The roles `actor` holds on a pledge (SPEC §2.1: owner, reviewer, secretary, office…)."""
+    roles = set(staff_roles(actor, org))
+    covers = "secretary" in roles
+    own = person_id is not None and actor.person_id == person_id
     if own or covers:
         roles.add("owner")
-    # The level above reviews; a secretary's own pledge, an org pledge, and a member's pledge
-    # that a secretary submitted on the member's behalf all go up to a supervisor.
-    to_supervisor = pledge.person_id is None or subject_is_secretary or pledge.submitted_on_behalf
+    to_supervisor = reviewed_by_supervisor(person_id, subject_is_secretary, on_behalf)
     may_review = actor.is_supervisor if to_supervisor else covers
-    if may_review and not own and actor.user_id != pledge.submitted_by:
+    if may_review and not own and actor.user_id != submitted_by:
         roles.add("reviewer")
-    return roles
+    return frozenset(roles)
 
 
-def evaluation_roles(actor: Actor, org: Org) -> set[str]:
+def staff_roles(actor: Actor, org: InOrgTree) -> frozenset[str]:
+    """The roles an actor holds on an org's record: office and supervisor wherever, secretary over its subtree."""
     roles = {r for r, _ in actor.grants if r in ("office", "supervisor")}
     if actor.secretary_of(org):
         roles.add("secretary")
-    return roles
-
-
-def can_read_pledge(actor: Actor, pledge: PledgeSubject, org: InOrgTree) -> bool:
-    return (
-        actor.reads_everything
-        or actor.secretary_of(org)
-        or (pledge.person_id is not None and actor.person_id == pledge.person_id)
-    )
-
-
-def load_org(session: Session, org_id: int) -> Org:
-    org = session.get(Org, org_id)
-    if org is None:
-        raise NotFound(f"党组织 {org_id} 不存在")
-    return org
+    return frozenset(roles)

@@ -15,9 +15,13 @@ from sqlalchemy.engine import Engine
 from definitions import Catalog, Scorecard, load_catalog
 from services.access import ActorCache
 from services.config import Settings
+from services.lifecycle import registry
+from services.lifecycle.registry import Lifecycles
 from services.persistence.db import make_engine, migrate
 from services.queries import reports
-from workflow import Engines, known_guards
+from services.usecases.event_data import EVENT_DATA
+from services.usecases.kinds import KINDS
+from workflow import Engines
 
 
 def utc_now() -> dt.datetime:
@@ -30,6 +34,7 @@ class Container:
     db: Engine
     catalog: Catalog
     engines: Engines
+    lifecycles: Lifecycles
     clock: Callable[[], dt.datetime]
     actors: ActorCache = field(default_factory=ActorCache)
     _turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = field(default_factory=dict, repr=False)
@@ -62,9 +67,16 @@ def ensure_secrets(db: Engine) -> None:
         uow.commit()
 
 
+def build_lifecycles(catalog: Catalog) -> Lifecycles:
+    """Every lifecycle's engine and hooks; refuses to start when they disagree with the definitions."""
+    registry.check(catalog, KINDS, EVENT_DATA)
+    return Lifecycles(catalog, Engines(catalog), KINDS)
+
+
 def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
-    catalog = load_catalog(known_guards=known_guards())
+    catalog = load_catalog()
+    lifecycles = build_lifecycles(catalog)
     db = make_engine(settings.database_url, echo=settings.sql_echo)
     migrate(db)
     ensure_secrets(db)
-    return Container(settings=settings, db=db, catalog=catalog, engines=Engines(catalog), clock=clock)
+    return Container(settings, db, catalog, lifecycles.engines, lifecycles, clock)

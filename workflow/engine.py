@@ -16,6 +16,7 @@ from typing import Any
 from transitions import EventData, Machine, MachineError
 
 from definitions import Catalog, Lifecycle
+from definitions.vocabulary import Role
 from workflow.errors import GuardRejected, RoleForbidden, TransitionNotAllowed, UnknownEvent
 from workflow.guards import GUARDS, GuardContext, evaluate
 
@@ -71,14 +72,24 @@ class Engine:
         """Fire `event` from `state`: the machine refuses a wrong state, `_permit` the roles and the
         guards; nothing moves unless all pass. Returns the move the machine recorded."""
         if event not in self.machine.events:
-            raise UnknownEvent(event, state, self.allowed_events(state, roles))
+            allowed = self.allowed_events(state, roles)
+            detail = f"{self.lifecycle.label_zh}没有“{event}”这项操作；可执行的操作：{self._labels(allowed)}"
+            raise UnknownEvent(event, state, allowed, detail)
         subject = _Subject(state)
         try:
             self.machine.events[event].trigger(subject, roles=roles, context=context)
         except MachineError:
-            raise TransitionNotAllowed(event, state, self.allowed_events(state, roles)) from None
+            allowed = self.allowed_events(state, roles)
+            label = self.lifecycle.state(state).label_zh
+            detail = f"当前环节“{label}”不能{self._labels([event])}；可执行的操作：{self._labels(allowed)}"
+            raise TransitionNotAllowed(event, state, allowed, detail) from None
         assert subject.moved is not None, "the machine's after-callback records every move"
         return subject.moved
+
+    def _labels(self, events: list[str]) -> str:
+        """Events as a person reads them: 提交审查、撤回 (or 无)."""
+        found = [self.lifecycle.event(name) for name in events]
+        return "、".join(ev.label_zh for ev in found if ev is not None) or "无"
 
     def _permitted(self, event: str, roles: Set[str]) -> bool:
         ev = self.lifecycle.event(event)
@@ -90,7 +101,8 @@ class Engine:
         ev = self.lifecycle.event(name)
         assert ev is not None
         if roles.isdisjoint(ev.roles):
-            raise RoleForbidden(name, ev.roles)
+            needed = "、".join(Role.of(r).label_zh for r in ev.roles)
+            raise RoleForbidden(name, ev.roles, f"您的身份不能{ev.label_zh}；需要：{needed}")
         context = event_data.kwargs["context"]
         failures = evaluate(ev.guards, context if isinstance(context, GuardContext) else context())
         if failures:

@@ -24,8 +24,9 @@ class GuardFailure:
 
 
 class TransitionNotAllowed(WorkflowError):
-    def __init__(self, event: str, state: str, allowed_events: Sequence[str]):
+    def __init__(self, event: str, state: str, allowed_events: Sequence[str], detail_zh: str = ""):
         self.event, self.state, self.allowed_events = event, state, list(allowed_events)
+        self.detail_zh = detail_zh or f"当前状态下不能执行此操作；可执行的操作：{'、'.join(allowed_events) or '无'}"
         super().__init__(f"event '{event}' is not allowed from state '{state}'")
 
 
@@ -34,8 +35,9 @@ class UnknownEvent(TransitionNotAllowed):
 
 
 class RoleForbidden(WorkflowError):
-    def __init__(self, event: str, roles: Sequence[str], reason_zh: str | None = None):
-        self.event, self.roles, self.reason_zh = event, list(roles), reason_zh
+    def __init__(self, event: str, roles: Sequence[str], reason_zh: str = ""):
+        self.event, self.roles = event, list(roles)
+        self.reason_zh = reason_zh or "您的身份不能执行此操作"
         super().__init__(f"event '{event}' needs one of the roles {self.roles}")
 
 

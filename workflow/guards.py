@@ -48,9 +48,10 @@ def evaluate(names: Sequence[str], ctx: GuardContext) -> list[GuardFailure]:
     return failures
 
 
-def _one_of(value: Any, options: type[Coded]) -> bool:
+def _one_of(value: Any, options: type[Coded] | Mapping[str, Any]) -> bool:
     """Membership that a list or object in the request cannot crash (they are unhashable)."""
-    return isinstance(value, str) and value in options.__members__
+    codes = options.__members__ if isinstance(options, type) else options
+    return isinstance(value, str) and value in codes
 
 
 def _text(value: Any) -> str:

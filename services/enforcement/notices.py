@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from definitions import Lifecycle
+from definitions.vocabulary import Role
 from notifications.outbox import NoticeDraft
-from services.access import ROLE_LABELS
 from services.enforcement.recipients import Directory, Subject
 from workflow.deadlines import ESCALATION, OVERDUE, REMINDER, Stage
-
-TAGS = {REMINDER: "提醒", OVERDUE: "逾期", ESCALATION: "督办"}
 
 
 def local_date(when: dt.datetime, timezone: str) -> str:
@@ -43,7 +41,7 @@ def wording(stage: Stage, lc: Lifecycle, state: str, deadline: str, due: dt.date
     else:
         head, tail = "【督办】", f"{what}逾期{stage.offset_days}天仍未{rule.label_zh}，请督促办理"
     current = lc.state(state)
-    who = ROLE_LABELS.get(current.actor or "", "相关人员")
+    who = Role.of(current.actor).label_zh if current.actor else "相关人员"
     return Wording(head, tail, f"。当前环节：{current.label_zh}，待{who}办理。期限：{when}。")
 
 

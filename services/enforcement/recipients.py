@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from services.access import reviewed_by_supervisor
 from services.persistence.tables import Org, RoleGrant, User
 
 
@@ -65,7 +66,7 @@ class Directory:
         if role == "owner":
             return own or self.branch_secretaries(s.org_id)
         if role == "reviewer":
-            to_supervisor = s.person_id is None or s.person_id in self.secretary_people or s.on_behalf
+            to_supervisor = reviewed_by_supervisor(s.person_id, s.person_id in self.secretary_people, s.on_behalf)
             return self.supervisors_for(s.org_id) if to_supervisor else self.branch_secretaries(s.org_id) - own
         if role == "secretary":
             return self.branch_secretaries(s.org_id)

@@ -16,7 +16,7 @@ from notifications.outbox import NoticeDraft, among, publish
 from notifications.tables import Webhook
 from services.enforcement import notices
 from services.enforcement.recipients import Subject, add_people, load_directory
-from services.lifecycle.records import campaign_stages
+from services.lifecycle.deadlines import campaign_stages
 from services.persistence.tables import (
     AppraisalRound,
     Campaign,

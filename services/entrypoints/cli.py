@@ -182,15 +182,18 @@ def users_add(name: str, person_id: int | None, roles: tuple[str, ...]) -> None:
     from services.errors import ServiceError
     from services.persistence.uow import UnitOfWork
     from services.usecases import directory
+    from services.usecases.commands import CreateUser
+    from services.usecases.fields import parse
 
     grants = []
     for spec in roles:
         role, _, org = spec.partition(":")
-        grants.append({"role": role, "org_id": int(org) if org else None})
+        grants.append({"role": role, "org_id": org or None})
     container = build_container(Settings())
     try:
+        cmd = parse(CreateUser, {"name": name, "person_id": person_id, "roles": grants})
         with UnitOfWork(container.db) as uow:
-            user, token = directory.create_user(uow, admin_actor(), name, person_id, grants, dt.datetime.now(dt.UTC))
+            user, token = directory.create_user(uow, admin_actor(), cmd, dt.datetime.now(dt.UTC))
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc
     finally:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -46,3 +48,20 @@ def remember(session: Session, campaign: Year) -> Year:
     """Keep a campaign year that a query read with its record, for `campaign_for` in this session."""
     session.info.setdefault("campaigns", {})[campaign.year] = campaign
     return campaign
+
+
+@dataclass(frozen=True)
+class Firing:
+    """The moment an event is fired: the real clock, and the effective time for a backfill."""
+
+    now: dt.datetime
+    effective_on: dt.date | None
+    timezone: str
+
+    @property
+    def judged_at(self) -> dt.datetime:
+        """Deadlines are judged by the server's clock; a backfill by noon of its effective day."""
+        if self.effective_on is None:
+            return self.now
+        noon = dt.datetime.combine(self.effective_on, dt.time(12), tzinfo=ZoneInfo(self.timezone))
+        return min(self.now, noon)

@@ -1,33 +1,45 @@
-"""Read-side queries that list records within what the caller may see."""
+"""One listing for every record type: filters, the caller's access scope and paging in SQL, then the
+page's views in a fixed number of queries."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from services.access import Actor, pledge_roles, secretary_people, visible
-from services.lifecycle import pledge_store, records
-from services.persistence.tables import Deadline, Org, Pledge
-from services.usecases import pledges
-from workflow import Engine
+from services.access import Actor, visible
+from services.lifecycle import store
+from services.lifecycle.registry import Lifecycles
+from services.lifecycle.store import ORG, PERSON, Kind
+from services.persistence.tables import Deadline
+from services.usecases import events
 from workflow import deadlines as dl
+
+Order = Literal["id", "name", "due"]
 
 
 @dataclass(frozen=True)
-class PledgeFilters:
+class Filters:
+    """What a listing may be narrowed by; None leaves a filter out."""
+
     year: int | None = None
     state: str | None = None
     org_id: int | None = None
+    """The record's org, or (`subtree`) any org below it too."""
+    subtree: bool = False
     subject_type: str | None = None
+    """Pledges only: `org` or `person`."""
     overdue: bool | None = None
+    name: str | None = None
+    """Part of the org's name, or of the person's (a pledge's subject)."""
+    order: Order = "id"
 
 
 def overdue_condition(subject_type: str, subject_id: Any, now: dt.datetime) -> Any:
+    """SQL: the record has a deadline past due and not settled (swept as missed or not yet)."""
     return (
         select(Deadline.id)
         .where(
@@ -42,57 +54,64 @@ def overdue_condition(subject_type: str, subject_id: Any, now: dt.datetime) -> A
     )
 
 
-def list_pledges(
-    session: Session, engine: Engine, actor: Actor, f: PledgeFilters, limit: int, offset: int, now: dt.datetime
-) -> dict[str, Any]:
-    q = select(Pledge.id).join(Org, Org.id == Pledge.org_id).where(visible(actor, Org, Pledge.person_id))  # type: ignore[arg-type]
+def _next_due(kind: Kind) -> Any:
+    """SQL: the record's soonest open deadline (for ordering by urgency)."""
+    d = Deadline.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(sa.func.min(d.c.due_at))
+        .where(d.c.subject_type == kind.lifecycle, d.c.subject_id == kind.table.c.id, d.c.status.in_(dl.OPEN))
+        .scalar_subquery()
+    )
+
+
+def _query(kind: Kind, actor: Actor, f: Filters, now: dt.datetime) -> sa.Select[Any]:
+    t = kind.table
+    q = sa.select(t.c.id).join_from(t, ORG, ORG.c.id == t.c.org_id)
+    if kind.person:
+        q = q.outerjoin(PERSON, PERSON.c.id == t.c.person_id)
+    person = t.c.person_id if kind.person else None
+    q = q.where(visible(actor, ORG.c, person, voters=kind.voters_read))
     if f.year is not None:
-        q = q.where(Pledge.year == f.year)
+        q = q.where(t.c.year == f.year)
     if f.state is not None:
-        q = q.where(Pledge.state == f.state)
-    if f.org_id is not None:
-        q = q.where(Pledge.org_id == f.org_id)
-    if f.subject_type is not None:
-        q = q.where(Pledge.subject_type == f.subject_type)
+        q = q.where(t.c.state == f.state)
+    if f.org_id is not None and f.subtree:
+        q = q.where(ORG.c.path.like(f"%/{f.org_id}/%"))
+    elif f.org_id is not None:
+        q = q.where(t.c.org_id == f.org_id)
+    if f.subject_type is not None and kind.person:
+        q = q.where(t.c.subject_type == f.subject_type)
     if f.overdue is not None:
-        cond = overdue_condition("pledge", Pledge.id, now)
+        cond = overdue_condition(kind.lifecycle, t.c.id, now)
         q = q.where(cond if f.overdue else sa.not_(cond))
-    total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
-    ids = [i for i in session.exec(q.order_by(Pledge.id).limit(limit).offset(offset)).all() if i]  # type: ignore[arg-type]
-    return {"items": page_views(session, engine, actor, ids, now), "total": total}
-
-
-_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_PAGE = pledge_store.joined().where(pledge_store.PLEDGE.c.id.in_(_IDS)).order_by(pledge_store.PLEDGE.c.id)
-_PAGE_ITEMS = (
-    sa.select(pledge_store.ITEM).where(pledge_store.ITEM.c.pledge_id.in_(_IDS)).order_by(pledge_store.ITEM.c.position)
-)
-_PAGE_DEADLINES = (
-    sa.select(records.DEADLINE.c.subject_id, *records.DEADLINE_COLUMNS)
-    .where(records.DEADLINE.c.subject_type == "pledge", records.DEADLINE.c.subject_id.in_(_IDS))
-    .order_by(records.DEADLINE.c.due_at, records.DEADLINE.c.id)
-)
-
-
-def page_views(session: Session, engine: Engine, actor: Actor, ids: list[int], now: dt.datetime) -> list[Any]:
-    """The views of a page of pledges in five queries, not five per pledge (plain rows, no ORM objects)."""
-    conn = session.connection()
-    rows = [pledge_store.rows_of(r) for r in conn.execute(_PAGE, {"ids": ids})]
-    items: dict[int, list[Any]] = defaultdict(list)
-    for item in conn.execute(_PAGE_ITEMS, {"ids": ids}):
-        items[item.pledge_id].append(item)
-    deadlines: dict[int, list[records.DeadlineRow]] = defaultdict(list)
-    for subject_id, *deadline in conn.execute(_PAGE_DEADLINES, {"ids": ids}):
-        deadlines[subject_id].append(records.DeadlineRow(*deadline))
-    secretaries = secretary_people(session, [p.person_id for p, _, _ in rows if p.person_id])
-    return [
-        pledges.view(
-            session,
-            engine,
-            pledge_store.Loaded(p, o, person, pledge_roles(actor, p, o, p.person_id in secretaries)),
-            now,
-            items[p.id],
-            deadlines[p.id],
+    if f.name:
+        pattern = f"%{f.name}%"
+        q = q.where(
+            sa.or_(ORG.c.name.like(pattern), PERSON.c.name.like(pattern)) if kind.person else ORG.c.name.like(pattern)
         )
-        for p, o, person in rows
-    ]
+    return q
+
+
+def listing(
+    session: Session,
+    lc: Lifecycles,
+    actor: Actor,
+    lifecycle: str,
+    f: Filters,
+    limit: int,
+    offset: int,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A page of the records of `lifecycle` the caller may read, with how many there are in all."""
+    kind = lc.kinds[lifecycle]
+    q = _query(kind, actor, f, now)
+    total = session.connection().execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    t = kind.table
+    by = {
+        "id": [t.c.id],
+        "name": [PERSON.c.name if kind.person else ORG.c.name, ORG.c.name, t.c.id],
+        "due": [_next_due(kind).is_(None), _next_due(kind), t.c.id],
+    }[f.order]
+    ids = list(session.connection().execute(q.order_by(*by).limit(limit).offset(offset)).scalars())
+    page = {p.record.id: p for p in store.load_page(session, kind, actor, ids)}
+    return {"items": events.views(session, lc, [page[i] for i in ids], now), "total": total}

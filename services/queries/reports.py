@@ -41,6 +41,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
 from definitions import RatingScale, Scorecard
+from definitions.vocabulary import OrgKind
 from services.access import Actor, visible
 from services.errors import Forbidden
 from services.persistence.tables import (
@@ -59,8 +60,6 @@ from services.persistence.tables import (
 from services.queries.listings import overdue_condition
 from services.usecases.appraisals import subject_results
 from services.usecases.campaigns import get_campaign
-from services.usecases.directory import ORG_KINDS
-from services.usecases.self_evaluations import band
 from workflow import Engine
 from workflow import deadlines as dl
 
@@ -194,7 +193,7 @@ def _self_evaluations(session: Session, src: Sources, scope: Any, year: int) -> 
             "state_label": src.label("self_evaluation", ev.state),
             "self_score": totals.get((ev.id or 0, "self")),
             "assessed_score": assessed,
-            "band_label": band(src.scorecard, assessed)["label_zh"] if assessed is not None else None,
+            "band_label": src.scorecard.band(assessed).label_zh if assessed is not None else None,
         }
     return out
 
@@ -350,7 +349,7 @@ def columns(src: Sources) -> list[Column]:
     states = [Column(s.label_zh, 10, _in_state(s.code)) for s in src.engines["pledge"].lifecycle.states]
     return [
         Column("党组织", 28, lambda row: row["name"]),
-        Column("类型", 14, lambda row: ORG_KINDS.get(row["kind"], row["kind"]) if row["kind"] else None),
+        Column("类型", 14, lambda row: OrgKind.of(row["kind"]).label_zh if row["kind"] else None),
         Column("承诺书数", 10, lambda row: row["pledges"]),
         *states,
         Column("逾期", 8, lambda row: row["overdue"]),

@@ -17,11 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.access import Actor, admin_actor, hash_token, new_token
+from services.access import Actor, actor, admin_actor, hash_token, new_token
 from services.container import Container
 from services.persistence.tables import Org, Person, RoleGrant, User
 from services.persistence.uow import UnitOfWork
 from services.usecases import campaigns
+from services.usecases.commands import CreateCampaign
 
 ORG: sa.Table = Org.__table__  # type: ignore[attr-defined]
 PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
@@ -91,6 +92,7 @@ class Branch:
     id: int
     name: str
     general_id: int
+    path: str
     secretary: int
     """The secretary's person id; also the first of `members`."""
     members: tuple[int, ...]
@@ -190,13 +192,13 @@ def generate(c: Container, shape: Shape, year: int, now: dt.datetime) -> County:
         rows = [(name, "branch", generals[g]) for g, names in enumerate(branch_names) for name in names]
         under = [generals[g][0] for g, names in enumerate(branch_names) for _ in names]
         county = County(year, shape, committee[0], [g for g, _ in generals], [])
-        for (branch_id, _), (name, _, _), general_id, size in zip(_orgs(s, rows), rows, under, sizes, strict=True):
+        for (branch_id, path), (name, _, _), general_id, size in zip(_orgs(s, rows), rows, under, sizes, strict=True):
             people = _people(s, county, rng, branch_id, size)
-            county.branches.append(Branch(branch_id, name, general_id, people[0], tuple(people)))
+            county.branches.append(Branch(branch_id, name, general_id, path, people[0], tuple(people)))
         _accounts(s, county, rng, now)
         uow.commit()
     with UnitOfWork(c.db) as uow:
-        campaigns.create_campaign(uow, c.catalog, admin_actor(), year, None, now, c.settings.timezone)
+        campaigns.create_campaign(uow, c.catalog, admin_actor(), CreateCampaign(year=year), now, c.settings.timezone)
     return county
 
 
@@ -231,44 +233,34 @@ def _people(session: Any, county: County, rng: random.Random, branch_id: int, si
 def _accounts(session: Any, county: County, rng: random.Random, now: dt.datetime) -> None:
     """The office, supervisors with their contact points (联系点), a secretary per branch and every member."""
     supervisors = max(2, len(county.generals) // 4 + 1)
-    accounts: list[tuple[str, int | None, list[tuple[str, int | None]]]] = [("办公室主任", None, [("office", None)])]
-    accounts.append((person_name(rng), None, [("supervisor", None)]))
+    Pairs = list[tuple[str, int | None]]
+    accounts: list[tuple[str, int | None, Pairs, str | None]] = [("办公室主任", None, [("office", None)], None)]
+    accounts.append((person_name(rng), None, [("supervisor", None)], None))
     for k in range(1, supervisors):
         points = county.generals[k - 1 :: supervisors - 1]
-        accounts.append((person_name(rng), None, [("supervisor", g) for g in points]))
+        accounts.append((person_name(rng), None, [("supervisor", g) for g in points], None))
     for branch in county.branches:
         for pid in branch.members:
-            member: list[tuple[str, int | None]] = [("member", None)]
+            member: Pairs = [("member", None)]
             pairs = [("secretary", branch.id), *member] if pid == branch.secretary else member
-            accounts.append((county.names[pid], pid, pairs))
+            accounts.append((county.names[pid], pid, pairs, branch.path))
     insert = sa.insert(USER).returning(USER.c.id, sort_by_parameter_order=True)
     users = [
         {"name": name, "person_id": pid, "token_hash": hash_token(new_token()), "email": None, "created_at": now}
-        for name, pid, _ in accounts
+        for name, pid, _, _ in accounts
     ]
     ids = list(session.execute(insert, users).scalars())
     grants = [
         {"user_id": uid, "role": role, "org_id": org}
-        for uid, (_, _, pairs) in zip(ids, accounts, strict=True)
+        for uid, (_, _, pairs, _) in zip(ids, accounts, strict=True)
         for role, org in pairs
     ]
     session.execute(sa.insert(GRANT), grants)
-    actors = [_actor(uid, name, pid, pairs) for uid, (name, pid, pairs) in zip(ids, accounts, strict=True)]
+    # the actors `access.caller` would load for these users, built without reading them back
+    actors = [actor(uid, name, pid, pairs, path) for uid, (name, pid, pairs, path) in zip(ids, accounts, strict=True)]
     county.office, county.supervisors = actors[0], actors[1 : 1 + supervisors]
     for sup in county.supervisors[1:]:
         county.supervisor_of.update((org, sup) for role, org in sup.grants if org is not None)
-    for actor in actors[1 + supervisors :]:
-        county.members[actor.person_id or 0] = actor
-        county.secretaries.update((org, actor) for org in actor.secretary_orgs)
-
-
-def _actor(user_id: int, name: str, person_id: int | None, pairs: list[tuple[str, int | None]]) -> Actor:
-    """The actor `access.actor_for_user` would load for this user, built without reading it back."""
-    return Actor(
-        user_id=user_id,
-        name=name,
-        person_id=person_id,
-        grants=tuple(pairs),
-        secretary_orgs=frozenset(o for r, o in pairs if r == "secretary" and o is not None),
-        appraiser_orgs=frozenset(o for r, o in pairs if r == "appraiser" and o is not None),
-    )
+    for member in actors[1 + supervisors :]:
+        county.members[member.person_id or 0] = member
+        county.secretaries.update((org, member) for org in member.secretary_orgs)

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from services.access import Actor, admin_actor
+from definitions.vocabulary import OrgKind
+from services.access import Actor, admin_actor, user_actor
 from services.container import Container
 from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
-from services.usecases import campaigns, directory, pledges
+from services.usecases import campaigns, directory, events, pledges
+from services.usecases.commands import CreateCampaign, CreateOrg, CreatePerson, CreatePledge, CreateUser, FireEvent
 
 BRANCHES = ["延庆一中党支部", "延庆二中党支部", "第一小学党支部", "第三小学党支部"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -53,9 +55,17 @@ def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pl
     """Seed the county and the campaign of `now.year`; members get accounts when asked."""
     admin = admin_actor()
     out = Seeded(year=now.year)
-    committee = do(c, directory.create_org, admin, "延庆县委教育工委", "committee", None)
-    general = do(c, directory.create_org, admin, "教委机关党委", "general_branch", committee.id)
-    out.branches = [do(c, directory.create_org, admin, name, "branch", general.id) for name in BRANCHES]
+    committee = do(c, directory.create_org, admin, CreateOrg(name="延庆县委教育工委", kind=OrgKind.committee))
+    general = do(
+        c,
+        directory.create_org,
+        admin,
+        CreateOrg(name="教委机关党委", kind=OrgKind.general_branch, parent_id=committee.id),
+    )
+    out.branches = [
+        do(c, directory.create_org, admin, CreateOrg(name=name, kind=OrgKind.branch, parent_id=general.id))
+        for name in BRANCHES
+    ]
     for b, branch in enumerate(out.branches):
         for i in range(9):
             n = b * 9 + i
@@ -63,8 +73,8 @@ def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pl
             body = {"name": name, "org_id": branch.id, "status": STATUSES[i % len(STATUSES)], "position": "教师"}
             if i == 0:
                 body["position"] = "支部书记"
-            out.people.append(do(c, directory.create_person, admin, body))
-    do(c, campaigns.create_campaign, c.catalog, admin, now.year, None, now)
+            out.people.append(do(c, directory.create_person, admin, CreatePerson.model_validate(body)))
+    do(c, campaigns.create_campaign, c.catalog, admin, CreateCampaign(year=now.year), now, c.settings.timezone)
     _users(c, out, now, accounts_for_all)
     if with_pledges:
         out.pledges = _pledges(c, out, now)
@@ -73,11 +83,14 @@ def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pl
 
 def _users(c: Container, out: Seeded, now: dt.datetime, accounts_for_all: bool) -> None:
     def user(key: str, label: str, name: str, person_id: int | None, roles: list[dict[str, Any]], show: bool) -> None:
-        u, token = do(c, directory.create_user, admin_actor(), name, person_id, roles, now)
+        cmd = CreateUser.model_validate({"name": name, "person_id": person_id, "roles": roles})
+        u, token = do(c, directory.create_user, admin_actor(), cmd, now)
         if show:
             out.tokens.append((label, name, token))
         with UnitOfWork(c.db, write=False) as uow:
-            out.actors[key] = directory.user_actor(uow.session, u.id)
+            found = user_actor(uow.session, u.id)
+        assert found is not None
+        out.actors[key] = found
 
     user("office", "活动办公室", "办公室主任", None, [{"role": "office"}], True)
     user("supervisor", "教育工委领导", "工委书记", None, [{"role": "supervisor", "org_id": out.branches[0].id}], True)
@@ -98,12 +111,12 @@ def pledgers(out: Seeded) -> list[Any]:
 
 
 def _pledges(c: Container, out: Seeded, now: dt.datetime) -> int:
-    engine = c.engines["pledge"]
     for person in pledgers(out):
         actor = out.actors.get(f"person:{person.id}") or out.actors[f"secretary:{person.org_id}"]
-        pid = do(c, pledges.create, engine, actor, {"year": out.year, "person_id": person.id, "items": ITEMS}, now)
+        cmd = CreatePledge.model_validate({"year": out.year, "person_id": person.id, "items": ITEMS})
+        pid = do(c, pledges.create, c.lifecycles, actor, cmd, now)
         if f"person:{person.id}" in out.actors:
-            do(c, pledges.fire_event, engine, actor, pid, {"event": "submit"}, None, now)
+            do(c, events.fire_event, c.lifecycles, actor, pledges.LIFECYCLE, pid, FireEvent(event="submit"), None, now)
     return len(pledgers(out))
 
 

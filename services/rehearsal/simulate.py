@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from notifications.tables import KIND_ZH, InboxEntry, Notice
-from services.access import Actor
+from services.access import Actor, admin_actor
 from services.config import Settings
 from services.container import Container, build_container
 from services.enforcement.sweep import sweep
@@ -49,11 +49,20 @@ from services.persistence.uow import UnitOfWork
 from services.rehearsal import demo
 from services.rehearsal.county import County, Shape, generate
 from services.rehearsal.demo import Seeded
-from services.usecases import appraisals, org_records, pledges, self_evaluations
+from services.usecases import appraisals, events, pledges, self_evaluations
+from services.usecases.commands import (
+    AddComment,
+    AddProgress,
+    CastBallot,
+    CreatePledge,
+    CreateRound,
+    CreateSelfEvaluation,
+    FireEvent,
+    PutScores,
+)
 from workflow import deadlines as dl
 from workflow.errors import WorkflowError
 
-TZ = ZoneInfo("Asia/Shanghai")
 STEP = 6 * 60
 """Minutes between two sweeps of the simulated scheduler."""
 REPORT = "本支部按照教育工委部署，认真开展创先争优活动，组织党员公开承诺、践行承诺，召开民主生活会，开展问卷测评。" * 4
@@ -107,25 +116,26 @@ class PledgeTrack(Track):
         self.items: tuple[int, ...] = ()
 
     def run(self, r: Rehearsal, k: int, uow: UnitOfWork, now: dt.datetime) -> None:
-        step, engine = self.steps[k], r.c.engines["pledge"]
+        step, lc = self.steps[k], r.c.lifecycles
         if step == "create":
-            self.pid = pledges.create(uow, engine, self.owner, self.body, now)
+            self.pid = pledges.create(uow, lc, self.owner, CreatePledge.model_validate(self.body), now)
             r.created.append(self)
         elif step == "progress":
-            note = {"item": self.items[0], "note": "按计划推进", "happened_on": now.astimezone(TZ).date()}
+            note = AddProgress(item=self.items[0], note="按计划推进", happened_on=now.astimezone(r.tz).date())
             pledges.add_progress(uow, self.owner, self.pid, note, now)
         elif step == "comment":
-            pledges.add_comment(uow, self.commenter, self.pid, COMMENT, now)
+            pledges.add_comment(uow, self.commenter, self.pid, AddComment.model_validate(COMMENT), now)
         else:
-            actor, body = self._event(step, r.year, now)
-            pledges.fire_event(uow, engine, actor, self.pid, {"event": step, **body}, None, now)
+            actor, body = self._event(step, r.year, now, r.tz)
+            cmd = FireEvent.model_validate({"event": step, **body})
+            events.fire_event(uow, lc, actor, "pledge", self.pid, cmd, None, now)
 
-    def _event(self, step: str, year: int, now: dt.datetime) -> tuple[Actor, dict[str, Any]]:
+    def _event(self, step: str, year: int, now: dt.datetime, tz: ZoneInfo) -> tuple[Actor, dict[str, Any]]:
         if step == "submit":
             org = "org_id" in self.body
             return self.owner, {"data": {"meeting": {"held_on": f"{year}-09-20", "attendees": 9}} if org else {}}
         if step == "publish":
-            return self.secretary, {"data": {"channel": "notice_board", "published_on": now.astimezone(TZ).date()}}
+            return self.secretary, {"data": {"channel": "notice_board", "published_on": now.astimezone(tz).date()}}
         if step == "request_appraisal":
             return self.owner, {}
         if step == "return":
@@ -149,9 +159,10 @@ class EvaluationTrack(Track):
 
     def run(self, r: Rehearsal, k: int, uow: UnitOfWork, now: dt.datetime) -> None:
         c, step = r.c, self.steps[k]
-        engine, sheet = c.engines["self_evaluation"], c.scorecard
+        lc, sheet = c.lifecycles, c.scorecard
         if step == "create":
-            self.eid = self_evaluations.create(uow, engine, self.secretary, r.year, self.org_id, now)
+            cmd = CreateSelfEvaluation(year=r.year, org_id=self.org_id)
+            self.eid = self_evaluations.create(uow, lc, self.secretary, cmd, now)
         elif step.endswith("_scores"):
             kind, actor, less = (
                 ("self", self.secretary, 1) if step == "self_scores" else ("assessed", self.assessor, self.less)
@@ -161,13 +172,14 @@ class EvaluationTrack(Track):
                 {"code": it.code, "points": max(it.max_points - (less if n % 3 == 0 else 0), 0), "method": "documents"}
                 for n, it in enumerate(items)
             ]
-            self_evaluations.put_scores(uow, engine, sheet, actor, self.eid, kind, rows, now)
+            scores = PutScores.model_validate({"kind": kind, "items": rows})
+            self_evaluations.put_scores(uow, lc, actor, self.eid, scores, now)
         else:
             actor = {"accept": self.office, "assess": self.assessor}.get(step, self.secretary)
             body: dict[str, Any] = {"event": step}
             if step == "submit":
                 body["data"] = {"report": REPORT, "meeting_held_on": f"{r.year}-11-05", "questionnaires": 30}
-            self_evaluations.fire_event(uow, c.engines, sheet, actor, self.eid, body, None, now)
+            events.fire_event(uow, lc, actor, "self_evaluation", self.eid, FireEvent.model_validate(body), None, now)
 
 
 class RoundTrack(Track):
@@ -182,17 +194,16 @@ class RoundTrack(Track):
         self.org_id, self.secretary, self.voters, self.rid = org_id, secretary, voters, 0
 
     def run(self, r: Rehearsal, k: int, uow: UnitOfWork, now: dt.datetime) -> None:
-        engine, step = r.c.engines["appraisal_round"], self.steps[k]
+        lc, step = r.c.lifecycles, self.steps[k]
         if step == "create":
-            values = {"year": r.year, "org_id": self.org_id}
-            self.rid = org_records.create(uow, engine, appraisals.KIND, self.secretary, values, now)
-            uow.commit()  # as the route does: `org_records.create` leaves the commit to its caller
+            self.rid = appraisals.open_round(uow, lc, self.secretary, CreateRound(year=r.year, org_id=self.org_id), now)
         elif step == "ballot":
             voter = self.voters[k - 2]
             rating = self.RATINGS[(voter.user_id or 0) * 7 % len(self.RATINGS)]
-            appraisals.cast(uow, r.c.catalog.rating_scale, voter, self.rid, {"type": "org", "id": self.org_id}, rating)
+            ballot = CastBallot.model_validate({"subject": {"type": "org", "id": self.org_id}, "rating": rating})
+            appraisals.cast(uow, lc.rating_scale, voter, self.rid, ballot)
         else:
-            org_records.fire_event(uow, engine, appraisals.KIND, self.secretary, self.rid, {"event": step}, None, now)
+            events.fire_event(uow, lc, self.secretary, "appraisal_round", self.rid, FireEvent(event=step), None, now)
 
 
 @dataclass
@@ -211,9 +222,14 @@ class Rehearsal:
     """The most use-case calls in one six-hour step, and that step's end (minutes after the start)."""
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
+    @property
+    def tz(self) -> ZoneInfo:
+        """The service's time zone (PLEDGEFLOW_TIMEZONE): the campaign's days and hours are local."""
+        return ZoneInfo(self.c.settings.timezone)
+
     def minutes(self, month: int, day: int, hour: int = 10) -> int:
         """Minutes from the start to `hour` o'clock on (month, day) of the campaign year."""
-        moment = dt.datetime(self.year, month, day, hour, tzinfo=TZ)
+        moment = dt.datetime(self.year, month, day, hour, tzinfo=self.tz)
         return int((moment - self.start).total_seconds()) // 60
 
     def at(self, minutes: int) -> dt.datetime:
@@ -225,7 +241,7 @@ class Days:
 
     def __init__(self, r: Rehearsal, rng: random.Random):
         self.r, self.rng = r, rng
-        local = r.start.astimezone(TZ)
+        local = r.start.astimezone(r.tz)
         self.first, self.opening = local.date(), local.hour * 60 + local.minute
 
     def day(self, month: int, day: int, spread: int = 0) -> int:
@@ -396,7 +412,7 @@ def _act(r: Rehearsal, track: Track, k: int, uow: UnitOfWork, at: dt.datetime, c
         track.run(r, k, uow, at)
     except (ServiceError, WorkflowError) as exc:
         uow.session.rollback()
-        r.refused.append(f"{at.astimezone(TZ):%Y-%m-%d %H:%M} {kind}: {exc}")
+        r.refused.append(f"{at.astimezone(r.tz):%Y-%m-%d %H:%M} {kind}: {exc}")
     r.calls[kind] += 1
     r.spent[kind] += time.perf_counter() - started
 
@@ -406,7 +422,10 @@ def _print_notices(c: Container, names: dict[int, str], now: dt.datetime, last: 
         new = uow.session.exec(select(Notice).where(col(Notice.id) > last).order_by(col(Notice.id))).all()
     for n in new:
         who = "、".join(names.get(u, str(u)) for u in n.recipients) or "（无收件人）"
-        print(f"{now.astimezone(TZ):%Y-%m-%d %H:%M} [{KIND_ZH[n.kind]}] {n.title} → {who}", file=out)
+        print(
+            f"{now.astimezone(ZoneInfo(c.settings.timezone)):%Y-%m-%d %H:%M} [{KIND_ZH[n.kind]}] {n.title} → {who}",
+            file=out,
+        )
         last = n.id or last
     return last
 
@@ -429,13 +448,7 @@ def _summary(c: Container, s: Seeded, year: int, out: TextIO) -> None:
             ).all()
             status = Counter(d.status for d in deadlines)
             ev = uow.session.exec(select(SelfEvaluation).where(SelfEvaluation.org_id == branch.id)).one()
-            view = self_evaluations.view(
-                uow.session,
-                c.engines["self_evaluation"],
-                c.scorecard,
-                self_evaluations.Loaded(ev, branch, set()),
-                c.clock(),
-            )
+            view = events.get(uow.session, c.lifecycles, admin_actor(), "self_evaluation", ev.id or 0, c.clock())
             band = view["band"]["label_zh"] if view["band"] else "—"
             stage = "、".join(f"{k}{v}份" for k, v in sorted(states.items()))
             score = view["assessed_score"] if view["assessed_score"] is not None else "—"
@@ -473,7 +486,7 @@ def figures(c: Container, year: int) -> dict[str, Any]:
             "pledges": grouped(col(Pledge.state), where=Pledge.year == year),
             "deadlines": grouped(col(Deadline.subject_type), col(Deadline.name), col(Deadline.status)),
             "evaluations": grouped(col(SelfEvaluation.state), where=SelfEvaluation.year == year),
-            "bands": Counter(self_evaluations.band(c.scorecard, total)["code"] for _, total in assessed),
+            "bands": Counter(c.scorecard.band(total).code for _, total in assessed),
             "rounds": grouped(col(AppraisalRound.state), where=AppraisalRound.year == year),
             "ballots": grouped(col(Ballot.rating)),
             "notices": grouped(col(Notice.kind)),
@@ -513,7 +526,8 @@ def simulate(
 
     The database is a temporary SQLite file unless `database_url` names an empty one."""
     started, cpu = time.perf_counter(), time.process_time()
-    start, end = dt.datetime(year, 9, 1, 8, tzinfo=TZ), dt.datetime(year + 1, 1, 3, 8, tzinfo=TZ)
+    tz = ZoneInfo(Settings().timezone)
+    start, end = dt.datetime(year, 9, 1, 8, tzinfo=tz), dt.datetime(year + 1, 1, 3, 8, tzinfo=tz)
     with ExitStack() as stack:
         if database_url is None:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pledgeflow-simulate-"))
@@ -612,7 +626,10 @@ def _report(c: Container, county: County, o: Outcome, out: TextIO) -> None:
     for line in o.refused[:5]:
         print(f"  被拒绝：{line}", file=out)
     calls_then, then = o.busiest
-    print(f"最忙的6小时：至{then.astimezone(TZ):%Y-%m-%d %H:%M}，用例调用{calls_then:,}次", file=out)
+    print(
+        f"最忙的6小时：至{then.astimezone(ZoneInfo(c.settings.timezone)):%Y-%m-%d %H:%M}，用例调用{calls_then:,}次",
+        file=out,
+    )
     s = o.seconds
     run, total = s["actions"] + s["sweep"], s["total"]
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from collections import Counter
@@ -13,32 +14,32 @@ from sqlmodel import Session, col, select
 from definitions import RatingScale
 from services.access import Actor
 from services.errors import Conflict, Forbidden, Invalid
+from services.lifecycle import store
+from services.lifecycle.registry import Lifecycles
+from services.lifecycle.store import Kind, OrgRow
 from services.persistence.keys import kept_secret
 from services.persistence.tables import AppraisalRound, Ballot, Org, Person
 from services.persistence.uow import UnitOfWork
-from services.usecases.org_records import Kind, Loaded, load
+from services.usecases import org_records
+from services.usecases.commands import CastBallot, CreateRound
 
 SECRET_NAME = "ballot_key"
-
-
-def _voter_of(session: Session, actor: Actor, org: Org) -> bool:
-    """Members whose person belongs to the org's subtree (secretaries too), and appraisers scoped to it."""
-    if actor.appraiser_of(org):
-        return True
-    if actor.person_id is None:
-        return False
-    person = session.get(Person, actor.person_id)
-    member_org = session.get(Org, person.org_id) if person else None
-    return member_org is not None and member_org.path.startswith(org.path)
+LIFECYCLE = "appraisal_round"
 
 
 KIND = Kind(
-    lifecycle="appraisal_round",
-    table=AppraisalRound,
+    lifecycle=LIFECYCLE,
     label_zh="党员群众评议",
-    creators=frozenset({"secretary", "office"}),
-    readers_extra=_voter_of,
+    table=AppraisalRound.__table__,  # type: ignore[attr-defined]
+    voters_read=True,
 )
+CREATORS = frozenset({"secretary", "office"})
+
+
+def open_round(uow: UnitOfWork, lc: Lifecycles, actor: Actor, cmd: CreateRound, now: dt.datetime) -> int:
+    round_id = org_records.start(uow.session, lc, LIFECYCLE, CREATORS, actor, cmd.model_dump(), now)
+    uow.commit()
+    return round_id
 
 
 def ballot_key(session: Session) -> bytes:
@@ -50,15 +51,13 @@ def voter_hash(key: bytes, round_id: int, user_id: int) -> str:
     return hmac.new(key, f"{round_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def cast(
-    uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, subject: dict[str, Any], rating: str
-) -> None:
-    s = uow.session
-    loaded = load(s, KIND, actor, round_id)
-    if actor.user_id is None or not _voter_of(s, actor, loaded.org):
+def cast(uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, cmd: CastBallot) -> None:
+    s, subject, rating = uow.session, cmd.subject.model_dump(), cmd.rating
+    loaded = store.load(s, KIND, actor, round_id)
+    if actor.user_id is None or not actor.votes_in(loaded.org):
         raise Forbidden("只有本组织的党员和评议人可以投票")
     if loaded.record.state != "open":
-        raise Conflict(f"评议未在进行中（当前：{loaded.record.state}），不能投票")
+        raise Conflict("评议未在进行中，不能投票")
     if rating not in {r.code for r in scale.ratings}:
         options = "、".join(f"{r.code}（{r.label_zh}）" for r in scale.ratings)
         raise Invalid("rating", f"评价应为：{options}")
@@ -78,7 +77,7 @@ def cast(
     uow.commit()
 
 
-def _check_subject(session: Session, org: Org, subject: dict[str, Any]) -> None:
+def _check_subject(session: Session, org: OrgRow, subject: dict[str, Any]) -> None:
     if subject["type"] == "org":
         if subject["id"] != org.id:
             raise Invalid("subject.id", "只能评议本次评议所属的党组织")
@@ -132,7 +131,7 @@ def _result(
 
 
 def results(session: Session, scale: RatingScale, actor: Actor, round_id: int, basic: bool) -> dict[str, Any]:
-    loaded: Loaded = load(session, KIND, actor, round_id)
+    loaded = store.load(session, KIND, actor, round_id)
     if not (actor.reads_everything or actor.secretary_of(loaded.org)):
         raise Forbidden("评议结果只对本组织书记、教育工委领导和活动办公室开放")
     totals_only = loaded.record.state != "closed"

@@ -13,6 +13,7 @@ from services.access import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.persistence.tables import Campaign
 from services.persistence.uow import UnitOfWork
+from services.usecases.commands import CreateCampaign
 from workflow import deadlines
 
 TEMPLATE_YEAR = 2010
@@ -48,8 +49,7 @@ def create_campaign(
     uow: UnitOfWork,
     catalog: Catalog,
     actor: Actor,
-    year: int,
-    calendar: dict[str, Any] | None,
+    cmd: CreateCampaign,
     now: dt.datetime,
     default_timezone: str,
 ) -> Campaign:
@@ -57,7 +57,7 @@ def create_campaign(
     `calendar`; its time zone from `calendar`, the file, or else the service's setting."""
     if not actor.is_office:
         raise Forbidden("只有创先争优活动办公室可以设立年度活动")
-    calendar = calendar or {}
+    year, calendar = cmd.year, cmd.calendar.model_dump(exclude_none=True) if cmd.calendar else {}
     base = default_calendar(catalog, year)
     timezone = calendar.get("timezone") or base.timezone or default_timezone
     try:

@@ -7,24 +7,22 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from services.access import USER_ROLES, Actor, actor_for_user, hash_token, new_token
+from definitions.vocabulary import ORG_SCOPED_ROLES, OrgKind, PersonStatus, Role
+from services.access import Actor, hash_token, new_token
 from services.errors import Forbidden, Invalid
 from services.persistence.tables import Org, Person, RoleGrant, User
 from services.persistence.uow import UnitOfWork
-
-ORG_KINDS = {"committee": "教育工委", "general_branch": "党总支/机关党委", "branch": "党支部"}
-PERSON_STATUSES = {"full": "正式党员", "probationary": "预备党员", "activist": "入党积极分子", "non_member": "群众"}
-ORG_SCOPED = {"secretary", "appraiser"}
+from services.usecases.commands import CreateOrg, CreatePerson, CreateUser, Grant
 
 
-def create_org(uow: UnitOfWork, actor: Actor, name: str, kind: str, parent_id: int | None) -> Org:
+def create_org(uow: UnitOfWork, actor: Actor, cmd: CreateOrg) -> Org:
     if not actor.is_office:
         raise Forbidden("只有创先争优活动办公室可以建立党组织")
-    s = uow.session
+    s, parent_id = uow.session, cmd.parent_id
     parent = s.get(Org, parent_id) if parent_id is not None else None
     if parent_id is not None and parent is None:
         raise Invalid("parent_id", f"上级党组织 {parent_id} 不存在")
-    org = Org(name=name, kind=kind, parent_id=parent_id)
+    org = Org(name=cmd.name, kind=cmd.kind.value, parent_id=parent_id)
     s.add(org)
     s.flush()
     org.path = f"{parent.path if parent else '/'}{org.id}/"
@@ -38,7 +36,7 @@ def org_view(org: Org) -> dict[str, Any]:
         "id": org.id,
         "name": org.name,
         "kind": org.kind,
-        "kind_label": ORG_KINDS[org.kind],
+        "kind_label": OrgKind.of(org.kind).label_zh,
         "parent_id": org.parent_id,
     }
 
@@ -47,14 +45,14 @@ def list_orgs(session: Session) -> list[Org]:
     return list(session.exec(select(Org).order_by(Org.path)).all())
 
 
-def create_person(uow: UnitOfWork, actor: Actor, body: dict[str, Any]) -> Person:
+def create_person(uow: UnitOfWork, actor: Actor, cmd: CreatePerson) -> Person:
     s = uow.session
-    org = s.get(Org, body["org_id"])
+    org = s.get(Org, cmd.org_id)
     if org is None:
-        raise Invalid("org_id", f"党组织 {body['org_id']} 不存在")
+        raise Invalid("org_id", f"党组织 {cmd.org_id} 不存在")
     if not (actor.is_office or actor.secretary_of(org)):
         raise Forbidden("只有活动办公室或本组织的支部书记可以登记人员")
-    person = Person(**body)
+    person = Person(**cmd.model_dump(mode="json"))
     s.add(person)
     uow.commit()
     return person
@@ -66,48 +64,37 @@ def person_view(p: Person) -> dict[str, Any]:
         "name": p.name,
         "org_id": p.org_id,
         "status": p.status,
-        "status_label": PERSON_STATUSES[p.status],
+        "status_label": PersonStatus.of(p.status).label_zh,
         "position": p.position,
     }
 
 
-def create_user(
-    uow: UnitOfWork,
-    actor: Actor,
-    name: str,
-    person_id: int | None,
-    roles: list[dict[str, Any]],
-    now: dt.datetime,
-    email: str | None = None,
-) -> tuple[User, str]:
+def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser, now: dt.datetime) -> tuple[User, str]:
     """Create a user and return it with its token, which is shown once and stored hashed."""
     if not actor.is_office:
         raise Forbidden("只有创先争优活动办公室可以建立用户")
     s = uow.session
-    if person_id is not None and s.get(Person, person_id) is None:
-        raise Invalid("person_id", f"人员 {person_id} 不存在")
-    for n, grant in enumerate(roles):
-        _check_grant(s, n, grant, person_id)
+    if cmd.person_id is not None and s.get(Person, cmd.person_id) is None:
+        raise Invalid("person_id", f"人员 {cmd.person_id} 不存在")
+    for n, grant in enumerate(cmd.roles):
+        _check_grant(s, n, grant, cmd.person_id)
     token = new_token()
-    user = User(name=name, person_id=person_id, token_hash=hash_token(token), email=email, created_at=now)
+    user = User(name=cmd.name, person_id=cmd.person_id, token_hash=hash_token(token), email=cmd.email, created_at=now)
     s.add(user)
     s.flush()
-    for grant in roles:
-        s.add(RoleGrant(user_id=user.id or 0, role=grant["role"], org_id=grant.get("org_id")))
+    for grant in cmd.roles:
+        s.add(RoleGrant(user_id=user.id or 0, role=grant.role.value, org_id=grant.org_id))
     uow.commit()
     return user, token
 
 
-def _check_grant(session: Session, n: int, grant: dict[str, Any], person_id: int | None) -> None:
-    role, org_id = grant["role"], grant.get("org_id")
-    if role not in USER_ROLES:
-        raise Invalid(f"roles[{n}].role", f"未知角色 {role}，应为：{'、'.join(USER_ROLES)}")
-    if role in ORG_SCOPED and org_id is None:
-        raise Invalid(f"roles[{n}].org_id", f"角色 {role} 须指定所属党组织（org_id）")
-    if org_id is not None and session.get(Org, org_id) is None:
-        raise Invalid(f"roles[{n}].org_id", f"党组织 {org_id} 不存在")
-    if role == "member" and person_id is None:
-        raise Invalid(f"roles[{n}].role", "党员角色须关联人员（person_id）")
+def _check_grant(session: Session, n: int, grant: Grant, person_id: int | None) -> None:
+    if grant.role in ORG_SCOPED_ROLES and grant.org_id is None:
+        raise Invalid(f"roles[{n}].org_id", f"{grant.role.label_zh}须指定所属党组织")
+    if grant.org_id is not None and session.get(Org, grant.org_id) is None:
+        raise Invalid(f"roles[{n}].org_id", f"党组织 {grant.org_id} 不存在")
+    if grant.role == Role.member and person_id is None:
+        raise Invalid(f"roles[{n}].role", "党员角色须关联人员")
 
 
 def me_view(session: Session, actor: Actor) -> dict[str, Any]:
@@ -118,10 +105,3 @@ def me_view(session: Session, actor: Actor) -> dict[str, Any]:
         "person": person_view(person) if person else None,
         "roles": [{"role": r, "org_id": o} for r, o in actor.grants],
     }
-
-
-def user_actor(session: Session, user_id: int) -> Actor:
-    user = session.get(User, user_id)
-    if user is None:
-        raise Invalid("user_id", f"用户 {user_id} 不存在")
-    return actor_for_user(session, user)

@@ -10,37 +10,53 @@ from sqlmodel import Session
 from services.access import Actor
 from services.errors import Invalid
 from services.lifecycle.calendar import campaign_for
+from services.lifecycle.fire import Step
+from services.lifecycle.registry import Lifecycles
+from services.lifecycle.store import Kind
 from services.persistence.tables import Rectification
 from services.persistence.uow import UnitOfWork
-from services.usecases.org_records import Kind, create
-from workflow import Engine
+from services.usecases import org_records
+from services.usecases.commands import IssueRectification
+from services.usecases.fields import as_json
 from workflow import deadlines as dl
 
+LIFECYCLE = "rectification"
+CREATORS = frozenset({"office", "supervisor"})
+
+
+def _reported(step: Step) -> dict[str, Any]:
+    return {"data": {**step.loaded.record.data, "report": as_json(step.data)}}
+
+
 KIND = Kind(
-    lifecycle="rectification",
-    table=Rectification,
+    lifecycle=LIFECYCLE,
     label_zh="限期整改",
-    creators=frozenset({"office", "supervisor"}),
-    fields=("problems", "due_date", "evaluation_id"),
-    data_events=frozenset({"report"}),
+    table=Rectification.__table__,  # type: ignore[attr-defined]
+    own=("problems", "due_date", "evaluation_id"),
+    on={"report": _reported},
 )
 
 
-def issue(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], now: dt.datetime) -> int:
-    order_id = add(uow, engine, actor, body, now)
+def issue(uow: UnitOfWork, lc: Lifecycles, actor: Actor, cmd: IssueRectification, now: dt.datetime) -> int:
+    order_id = add(uow.session, lc, actor, cmd, now)
     uow.commit()
     return order_id
 
 
-def add(uow: UnitOfWork, engine: Engine, actor: Actor, body: dict[str, Any], now: dt.datetime) -> int:
-    """Add an order in the caller's transaction (also used when an assessment orders rectification)."""
-    if not str(body.get("problems") or "").strip():
-        raise Invalid("problems", "请写明须整改的问题（problems）")
-    due = _due(uow.session, body["year"], body["due_date"])
+def add(
+    session: Session,
+    lc: Lifecycles,
+    actor: Actor,
+    cmd: IssueRectification,
+    now: dt.datetime,
+    evaluation_id: int | None = None,
+) -> int:
+    """An order in the caller's transaction (also when an assessment orders rectification); its
+    deadline is its due date, the end of that day in the campaign's time zone."""
+    if not cmd.problems.strip():
+        raise Invalid("problems", "请写明须整改的问题")
+    due = dl.due_at(cmd.due_date, campaign_for(session, cmd.year).timezone)
     if due <= now:
         raise Invalid("due_date", "整改期限须晚于今天")
-    return create(uow, engine, KIND, actor, body, now, due={"rectification_reported": due})
-
-
-def _due(session: Session, year: int, due_date: dt.date) -> dt.datetime:
-    return dl.due_at(due_date, campaign_for(session, year).timezone)
+    values = {**cmd.model_dump(), "evaluation_id": evaluation_id}
+    return org_records.start(session, lc, LIFECYCLE, CREATORS, actor, values, now, {"rectification_reported": due})

@@ -15,8 +15,7 @@ from services.container import Container, build_container
 from services.entrypoints.cli import main
 from services.lifecycle import audit
 from services.persistence.uow import UnitOfWork
-from services.usecases import directory, pledges
-from services.usecases.campaigns import create_campaign
+from tests import usecases as uc
 
 NOW = dt.datetime(2030, 9, 1, 8, tzinfo=dt.UTC)
 ITEMS = [{"content": "认真备好每一节课，提高教学质量", "measure": "每周集体备课"}]
@@ -25,11 +24,8 @@ ITEMS = [{"content": "认真备好每一节课，提高教学质量", "measure":
 @pytest.fixture
 def container(db_url: str) -> Iterator[Container]:
     c = build_container(Settings(database_url=db_url))
-    admin = admin_actor()
-    with UnitOfWork(c.db) as uow:
-        directory.create_org(uow, admin, "一中党支部", "branch", None)
-    with UnitOfWork(c.db) as uow:
-        create_campaign(uow, c.catalog, admin, 2030, None, NOW, c.settings.timezone)
+    uc.org(c, "一中党支部")
+    uc.campaign(c, 2030, NOW)
     yield c
     c.db.dispose()
 
@@ -38,11 +34,8 @@ def _pledge_with_history(c: Container) -> int:
     admin = admin_actor()
     with UnitOfWork(c.db, write=False) as uow:
         org_id = uow.session.execute(sa.text("SELECT id FROM org")).scalar_one()
-    with UnitOfWork(c.db) as uow:
-        pid = pledges.create(uow, c.engines["pledge"], admin, {"year": 2030, "org_id": org_id, "items": ITEMS}, NOW)
-    body = {"event": "withdraw", "reason": "重复录入"}
-    with UnitOfWork(c.db) as uow:
-        pledges.fire_event(uow, c.engines["pledge"], admin, pid, body, None, NOW + dt.timedelta(hours=1))
+    pid = uc.pledge(c, admin, {"year": 2030, "org_id": org_id, "items": ITEMS}, NOW)
+    uc.fire(c, admin, pid, {"event": "withdraw", "reason": "重复录入"}, NOW + dt.timedelta(hours=1))
     return pid
 
 

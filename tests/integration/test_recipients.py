@@ -12,6 +12,7 @@ from services.enforcement.recipients import Subject, add_people, load_directory
 from services.persistence.uow import UnitOfWork
 from services.rehearsal import demo
 from services.usecases import directory
+from services.usecases.commands import CreateUser
 
 NOW = dt.datetime(2030, 9, 10, 9, tzinfo=dt.UTC)
 
@@ -21,16 +22,10 @@ def test_members_are_read_only_for_the_people_asked_for(tmp_path: Path) -> None:
     try:
         seeded = demo.seed(c, NOW, accounts_for_all=True, with_pledges=False)
         member = demo.pledgers(seeded)[0]
-        user, _ = demo.do(
-            c,
-            directory.create_user,
-            admin_actor(),
-            "另一账号",
-            member.id,
-            [{"role": "member"}],
-            NOW,
-            email="m@example.org",
+        cmd = CreateUser.model_validate(
+            {"name": "另一账号", "person_id": member.id, "roles": [{"role": "member"}], "email": "m@example.org"}
         )
+        user, _ = demo.do(c, directory.create_user, admin_actor(), cmd, NOW)
         with UnitOfWork(c.db, write=False) as uow:
             d = load_directory(uow.session)
             assert d.office and d.supervisors and d.secretaries

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -16,12 +17,12 @@ from click.testing import CliRunner
 from sqlmodel import Session, col, select
 
 from notifications.tables import InboxEntry, Notice
-from services.access import admin_actor
+from services.access import admin_actor, user_actor
 from services.config import Settings
 from services.container import build_container
 from services.entrypoints.cli import main
 from services.lifecycle import audit
-from services.lifecycle.records import campaign_stages
+from services.lifecycle.deadlines import campaign_stages
 from services.persistence.db import make_engine
 from services.persistence.tables import (
     AppraisalRound,
@@ -38,11 +39,12 @@ from services.persistence.tables import (
 )
 from services.persistence.uow import UnitOfWork
 from services.rehearsal.county import County, Shape, generate
-from services.rehearsal.simulate import STEP, TZ, Outcome, simulate
+from services.rehearsal.simulate import STEP, Outcome, simulate
 from services.usecases import directory
+from services.usecases.commands import CreateOrg, CreatePerson, CreateUser
 
 SHAPE = Shape(20, 300)
-START = dt.datetime(2010, 9, 1, 8, tzinfo=TZ)
+START = dt.datetime(2010, 9, 1, 8, tzinfo=ZoneInfo(Settings().timezone))
 PARENT_KIND = {"committee": None, "general_branch": "committee", "branch": "general_branch"}
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "simulate_2010.txt"
 
@@ -61,7 +63,7 @@ def test_the_generator_builds_the_requested_tree_with_accounts(tmp_path: Path) -
             people = s.exec(select(Person)).all()
             users = s.exec(select(User)).all()
             grants = s.exec(select(RoleGrant)).all()
-            actors = {u.id: directory.user_actor(s, u.id or 0) for u in users}
+            actors = {u.id: user_actor(s, u.id or 0) for u in users}
             campaign = s.exec(select(Campaign)).one()
     finally:
         c.db.dispose()
@@ -121,17 +123,20 @@ def _replay_through_use_cases(db: sa.Engine, rows: dict[str, list[tuple[Any, ...
     admin = admin_actor()
     for _id, name, kind, parent_id, _path in rows["org"]:
         with UnitOfWork(db) as uow:
-            directory.create_org(uow, admin, name, kind, parent_id)
+            directory.create_org(
+                uow, admin, CreateOrg.model_validate({"name": name, "kind": kind, "parent_id": parent_id})
+            )
     for _id, name, org_id, status, position in rows["person"]:
         with UnitOfWork(db) as uow:
             body = {"name": name, "org_id": org_id, "status": status, "position": position}
-            directory.create_person(uow, admin, body)
+            directory.create_person(uow, admin, CreatePerson.model_validate(body))
     grants: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for _id, user_id, role, org_id in rows["role_grant"]:
         grants[user_id].append({"role": role, "org_id": org_id} if org_id else {"role": role})
     for user_id, name, person_id, _email, created_at in rows["user"]:
         with UnitOfWork(db) as uow:
-            directory.create_user(uow, admin, name, person_id, grants[user_id], created_at)
+            cmd = CreateUser.model_validate({"name": name, "person_id": person_id, "roles": grants[user_id]})
+            directory.create_user(uow, admin, cmd, created_at)
 
 
 @pytest.fixture(scope="module")

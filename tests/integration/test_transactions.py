@@ -8,15 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.access import Actor, admin_actor
+from services.access import Actor
 from services.config import Settings
 from services.container import Container, build_container
 from services.errors import Conflict
-from services.lifecycle import pledge_store, records
+from services.lifecycle import history, store
 from services.persistence.tables import History, Pledge
 from services.persistence.uow import UnitOfWork
-from services.usecases import directory, pledges
-from services.usecases.campaigns import create_campaign
+from services.usecases import pledges
+from tests import usecases as uc
 from workflow import TransitionNotAllowed
 
 NOW = dt.datetime(2030, 9, 1, 8, tzinfo=dt.UTC)
@@ -30,34 +30,22 @@ def container(db_url: str) -> Iterator[Container]:
     c.db.dispose()
 
 
-def _do(c: Container, fn, *args):  # type: ignore[no-untyped-def]
-    with UnitOfWork(c.db) as uow:
-        return fn(uow, *args)
-
-
 def _setup(c: Container) -> tuple[int, Actor, Actor]:
     """A branch with a secretary and a member whose pledge is waiting for review."""
-    admin = admin_actor()
-    org = _do(c, directory.create_org, admin, "一中党支部", "branch", None)
-    sec_person = _do(c, directory.create_person, admin, {"name": "王书记", "org_id": org.id, "status": "full"})
-    member = _do(c, directory.create_person, admin, {"name": "李老师", "org_id": org.id, "status": "full"})
-    _do(c, create_campaign, c.catalog, admin, 2030, None, NOW, c.settings.timezone)
-    roles = [{"role": "secretary", "org_id": org.id}]
-    sec_user, _ = _do(c, directory.create_user, admin, "王书记", sec_person.id, roles, NOW)
-    member_user, _ = _do(c, directory.create_user, admin, "李老师", member.id, [{"role": "member"}], NOW)
-    with UnitOfWork(c.db, write=False) as uow:
-        sec = directory.user_actor(uow.session, sec_user.id)
-        owner = directory.user_actor(uow.session, member_user.id)
-    pid = _do(
-        c, pledges.create, c.engines["pledge"], owner, {"year": 2030, "person_id": member.id, "items": ITEMS}, NOW
-    )
-    _do(c, pledges.fire_event, c.engines["pledge"], owner, pid, {"event": "submit"}, None, NOW)
+    org = uc.org(c, "一中党支部")
+    sec_person = uc.person(c, "王书记", org.id)
+    member = uc.person(c, "李老师", org.id)
+    uc.campaign(c, 2030, NOW)
+    sec = uc.user(c, "王书记", sec_person.id, [{"role": "secretary", "org_id": org.id}], NOW)
+    owner = uc.user(c, "李老师", member.id, [{"role": "member"}], NOW)
+    pid = uc.pledge(c, owner, {"year": 2030, "person_id": member.id, "items": ITEMS}, NOW)
+    uc.fire(c, owner, pid, {"event": "submit"}, NOW)
     return pid, sec, owner
 
 
 def _history(c: Container, pid: int) -> list[History]:
     with UnitOfWork(c.db, write=False) as uow:
-        return records.history_of(uow.session, "pledge", pid)
+        return history.history_of(uow.session, "pledge", pid)
 
 
 def test_racing_approvals_exactly_one_wins(container: Container) -> None:
@@ -67,7 +55,7 @@ def test_racing_approvals_exactly_one_wins(container: Container) -> None:
     def approve() -> None:
         barrier.wait()
         try:
-            _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, None, NOW)
+            uc.fire(container, sec, pid, {"event": "approve"}, NOW)
             outcomes.append("ok")
         except (Conflict, TransitionNotAllowed) as exc:
             outcomes.append(type(exc).__name__)
@@ -88,9 +76,9 @@ def test_a_failure_after_the_state_change_keeps_nothing(container: Container, mo
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(records, "append_history", broken)
+    monkeypatch.setattr(history, "append_history", broken)
     with pytest.raises(RuntimeError):
-        _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, None, NOW)
+        uc.fire(container, sec, pid, {"event": "approve"}, NOW)
     with UnitOfWork(container.db, write=False) as uow:
         pledge = uow.session.get(Pledge, pid)
         assert pledge is not None and pledge.state == "reviewing" and pledge.version == 2
@@ -102,22 +90,22 @@ def test_stale_version_is_refused(container: Container) -> None:
     from services.errors import PreconditionFailed
 
     with pytest.raises(PreconditionFailed):
-        _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, 1, NOW)
-    _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, 2, NOW)
+        uc.fire(container, sec, pid, {"event": "approve"}, NOW, if_match=1)
+    uc.fire(container, sec, pid, {"event": "approve"}, NOW, if_match=2)
 
 
 def test_a_write_from_a_stale_read_is_a_conflict_and_keeps_nothing(container: Container) -> None:
     pid, sec, _ = _setup(container)
     with UnitOfWork(container.db, write=False) as uow:
-        stale = pledge_store.load(uow.session, sec, pid).pledge
-    _do(container, pledges.fire_event, container.engines["pledge"], sec, pid, {"event": "approve"}, None, NOW)
+        stale = store.load(uow.session, pledges.KIND, sec, pid).record
+    uc.fire(container, sec, pid, {"event": "approve"}, NOW)
 
     def write_stale(uow: UnitOfWork) -> None:
-        pledge_store.write(uow.session, stale, state="proposing", updated_at=NOW)
+        store.write(uow.session, pledges.KIND, stale, state="proposing", updated_at=NOW)
         uow.commit()
 
     with pytest.raises(Conflict):
-        _do(container, write_stale)
+        uc.do(container, write_stale)
     with UnitOfWork(container.db, write=False) as uow:
         pledge = uow.session.get(Pledge, pid)
         assert pledge is not None and (pledge.state, pledge.version) == ("publicizing", stale.version + 1)

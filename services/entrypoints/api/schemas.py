@@ -3,74 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints
 from pydantic_core import PydanticCustomError
 
-from services.usecases.pledges import PLAIN_TEXT, ItemIn
-
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Year = Annotated[int, Field(ge=2000, le=2100)]
-Clean = Annotated[str, Field(pattern=PLAIN_TEXT)]
-"""Every text field: no control character but tab and line breaks; each field adds its own length limit."""
-Text = Annotated[Clean, Field(min_length=1, max_length=2000)]
-Name = Annotated[Clean, Field(min_length=1, max_length=50)]
-Code = Annotated[Clean, Field(min_length=1, max_length=50)]
-"""A short machine word: a deadline name, a score item code, a key in an event's `data`."""
-
-STATE_CODE = r"^[a-z_]*$"
-"""A `state` query filter is a state code such as `proposing`."""
-
-DATA_TEXT_MAX, DATA_ITEMS_MAX, DATA_DEPTH_MAX = 10000, 200, 10
-PLAIN = re.compile(PLAIN_TEXT)
-
-
-def _data_error(where: str, problem: str) -> PydanticCustomError:
-    return PydanticCustomError("data_invalid", "{where} {problem}", {"where": where, "problem": problem})
-
-
-def bounded_json(value: Any, where: str = "", depth: int = 0) -> Any:
-    """An event's `data` is free-form JSON whose meaning the lifecycle's guards check; here only
-    its shape is bounded: text (no control characters, at most 10000 characters), finite numbers,
-    the size of lists and objects, nesting."""
-    if depth > DATA_DEPTH_MAX:
-        raise _data_error(where, f"嵌套过深（最多 {DATA_DEPTH_MAX} 层）")
-    if isinstance(value, str):
-        if len(value) > DATA_TEXT_MAX:
-            raise _data_error(where, f"过长（最多 {DATA_TEXT_MAX} 个字符）")
-        if not PLAIN.match(value):
-            raise _data_error(where, "不能包含控制字符（如 \\x00）")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise _data_error(where, "应为有限的数字")
-    elif isinstance(value, list):
-        if len(value) > DATA_ITEMS_MAX:
-            raise _data_error(where, f"过多（最多 {DATA_ITEMS_MAX} 项）")
-        for n, item in enumerate(value):
-            bounded_json(item, f"{where}[{n}]", depth + 1)
-    elif isinstance(value, dict):
-        if len(value) > DATA_ITEMS_MAX:
-            raise _data_error(where, f"字段过多（最多 {DATA_ITEMS_MAX} 个）")
-        for key, item in value.items():
-            if not 1 <= len(key) <= 50 or not PLAIN.match(key):
-                raise _data_error(where or "data", f"含无效的字段名（1 至 50 个字符，不含控制字符）：{key[:50]!r}")
-            bounded_json(item, f"{where}.{key}" if where else key, depth + 1)
-    return value
-
-
-EventData = Annotated[dict[Code, Any], Field(max_length=50), AfterValidator(bounded_json)]
-
-
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class OrgIn(In):
-    name: Annotated[Clean, Field(min_length=1, max_length=100)]
-    kind: Literal["committee", "general_branch", "branch"]
-    parent_id: Id | None = None
+from services.usecases.fields import Clean, Command
 
 
 class OrgOut(BaseModel):
@@ -81,13 +19,6 @@ class OrgOut(BaseModel):
     parent_id: int | None
 
 
-class PersonIn(In):
-    name: Name
-    org_id: Id
-    status: Literal["full", "probationary", "activist", "non_member"]
-    position: Annotated[Clean, Field(max_length=50)] | None = None
-
-
 class PersonOut(BaseModel):
     id: int
     name: str
@@ -95,21 +26,6 @@ class PersonOut(BaseModel):
     status: str
     status_label: str
     position: str | None
-
-
-class RoleIn(In):
-    role: Literal["office", "supervisor", "secretary", "member", "appraiser"]
-    org_id: Id | None = None
-
-
-EMAIL = r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$"
-
-
-class UserIn(In):
-    name: Name
-    person_id: Id | None = None
-    email: Annotated[str, Field(max_length=200, pattern=EMAIL)] | None = None
-    roles: Annotated[list[RoleIn], Field(min_length=1, max_length=20)]
 
 
 class RoleOut(BaseModel):
@@ -131,19 +47,6 @@ class MeOut(BaseModel):
     roles: list[RoleOut]
 
 
-class CalendarIn(In):
-    timezone: Annotated[Clean, Field(max_length=50)] | None = None
-    deadlines: dict[Code, Annotated[Clean, Field(max_length=40)]] | None = None
-    notify_past_deadlines: bool = False
-    reminder_offsets_days: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(max_length=5)] | None = None
-    escalation_after_days: Annotated[int, Field(ge=0, le=30)] | None = None
-
-
-class CampaignIn(In):
-    year: Year
-    calendar: CalendarIn | None = None
-
-
 class CampaignOut(BaseModel):
     year: int
     timezone: str
@@ -151,33 +54,6 @@ class CampaignOut(BaseModel):
     notify_past_deadlines: bool
     reminder_offsets_days: list[int]
     escalation_after_days: int
-
-
-Items = Annotated[list[ItemIn], Field(max_length=50)]
-
-
-class PledgeIn(In):
-    year: Year
-    org_id: Id | None = None
-    person_id: Id | None = None
-    items: Items = []
-
-    @model_validator(mode="after")
-    def one_subject(self) -> PledgeIn:
-        if (self.org_id is None) == (self.person_id is None):
-            raise ValueError("须且只能填写 org_id（党组织承诺）或 person_id（党员承诺）之一")
-        return self
-
-
-class PledgePatch(In):
-    items: Items
-
-
-class EventIn(In):
-    event: Annotated[Clean, Field(min_length=1, max_length=40)]
-    reason: Annotated[Clean, Field(max_length=2000)] | None = None
-    data: EventData | None = None
-    effective_on: dt.date | None = None
 
 
 class Subject(BaseModel):
@@ -207,6 +83,7 @@ class PledgeOut(BaseModel):
     year: int
     subject: Subject
     org_id: int
+    org_name: str
     state: str
     state_label: str
     version: int
@@ -215,6 +92,7 @@ class PledgeOut(BaseModel):
     deadlines: list[DeadlineOut]
     overdue: bool
     allowed_events: list[str]
+    submitted_on_behalf: bool
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -233,6 +111,7 @@ class Actor(BaseModel):
 class HistoryOut(BaseModel):
     seq: int
     event: str
+    event_label: str
     from_state: str | None
     to_state: str
     actor: Actor
@@ -241,12 +120,6 @@ class HistoryOut(BaseModel):
     late: bool
     backfilled: bool
     effective_on: dt.date | None
-
-
-class CommentIn(In):
-    achievements: Text
-    problems: Text
-    direction: Text
 
 
 class CommentOut(BaseModel):
@@ -261,12 +134,6 @@ class CommentOut(BaseModel):
     created_at: dt.datetime
 
 
-class ProgressIn(In):
-    item: Id
-    note: Text
-    happened_on: dt.date
-
-
 class ProgressOut(BaseModel):
     id: int
     pledge_id: int
@@ -275,11 +142,6 @@ class ProgressOut(BaseModel):
     happened_on: dt.date
     author_id: int | None
     created_at: dt.datetime
-
-
-class SelfEvaluationIn(In):
-    year: Year
-    org_id: Id
 
 
 class BandOut(BaseModel):
@@ -325,18 +187,6 @@ class SelfEvaluationPage(BaseModel):
     total: int
 
 
-class ScoreIn(In):
-    code: Code
-    points: Annotated[float, Field(allow_inf_nan=False)]
-    method: Annotated[Clean, Field(max_length=30)] | None = None
-    note: Annotated[Clean, Field(max_length=2000)] | None = None
-
-
-class ScoresIn(In):
-    kind: Literal["self", "assessed"]
-    items: Annotated[list[ScoreIn], Field(min_length=1, max_length=100)]
-
-
 class Health(BaseModel):
     status: str
 
@@ -379,10 +229,12 @@ def _stored_url_fits(url: AnyHttpUrl) -> AnyHttpUrl:
 WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=WEBHOOK_URL_MAX), AfterValidator(_stored_url_fits)]
 
 
-class WebhookIn(In):
+class WebhookIn(Command):
     url: WebhookUrl
     secret: Annotated[Clean, Field(min_length=8, max_length=200)]
-    kinds: Annotated[list[Literal["reminder", "overdue", "escalation"]], Field(max_length=3)] = []
+    kinds: Annotated[list[Literal["reminder", "overdue", "escalation"]], Field(max_length=3)] = Field(
+        default_factory=list
+    )
 
 
 class WebhookOut(BaseModel):
@@ -405,26 +257,6 @@ class DeliveryOut(BaseModel):
     created_at: dt.datetime
 
 
-class AppraisalRoundIn(In):
-    year: Year
-    org_id: Id
-
-
-class DemoSiteIn(In):
-    year: Year
-    org_id: Id
-    typical_formulation: Text
-    typical_person: Text
-    typical_event: Text
-
-
-class RectificationIn(In):
-    year: Year
-    org_id: Id
-    problems: Text
-    due_date: dt.date
-
-
 class OrgRecordOut(OrgRecordBase):
     """An appraisal round, demo site or rectification order: the common shape plus its own fields."""
 
@@ -445,16 +277,6 @@ class OrgRecordOut(OrgRecordBase):
 class OrgRecordPage(BaseModel):
     items: list[OrgRecordOut]
     total: int
-
-
-class BallotSubject(In):
-    type: Literal["org", "person"]
-    id: Id
-
-
-class BallotIn(In):
-    subject: BallotSubject
-    rating: Annotated[Clean, Field(min_length=1, max_length=20)]
 
 
 class BallotOut(BaseModel):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.access import authenticate
+from services.access import hash_token
 from services.entrypoints.deps import ContainerDep
 from services.entrypoints.web.render import menu, page
 from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, resolve, sign_in
-from services.persistence.uow import UnitOfWork
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 HOME_ORDER = ("/office", "/supervisor", "/branch", "/ballot", "/me")
@@ -34,9 +33,7 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 def login(request: Request, form: CheckedForm, c: ContainerDep) -> Response:
     token = str(form.get("token", "")).strip()
-    admin = c.settings.admin_token.get_secret_value() if c.settings.admin_token else None
-    with UnitOfWork(c.db, write=False) as uow:
-        actor = authenticate(uow.session, token, admin) if token else None
+    actor = resolve(c, hash_token(token)) if token else None
     if actor is None:
         request.session["flash"] = {"form": "login", "ok": False, "messages": ["令牌无效，请核对后重新输入"]}
         return page(request, "login.html", None, status=401)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -11,32 +12,35 @@ from sqlmodel import Session, col, select
 from services.access import Actor
 from services.container import Container
 from services.entrypoints.deps import ContainerDep, Now
-from services.entrypoints.web.forms import integer, text
+from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
-from services.persistence.tables import AppraisalRound, Org, Person
+from services.persistence.tables import Org, Person
 from services.persistence.uow import UnitOfWork
-from services.usecases import appraisals, org_records
+from services.queries import listings
+from services.usecases import appraisals
+from services.usecases.commands import CastBallot
+from services.usecases.fields import parse
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 RoundId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def open_rounds(session: Session, c: Container, actor: Actor, now: Any) -> list[dict[str, Any]]:
+def open_rounds(session: Session, c: Container, actor: Actor, now: dt.datetime) -> list[dict[str, Any]]:
     """Open rounds the actor may vote in, each with its subjects: the org, then its people."""
+    filters = listings.Filters(state="open")
+    rounds = listings.listing(session, c.lifecycles, actor, appraisals.LIFECYCLE, filters, 200, 0, now)["items"]
     out = []
-    for r in session.exec(select(AppraisalRound).where(AppraisalRound.state == "open")).all():
-        org = session.get(Org, r.org_id)
-        if org is None or not appraisals.KIND.readers_extra(session, actor, org):
+    for r in rounds:
+        org = session.get(Org, r["org_id"])
+        if org is None or not actor.votes_in(org):
             continue
         people = session.exec(
             select(Person).join(Org, col(Org.id) == Person.org_id).where(col(Org.path).startswith(org.path))
         ).all()
         subjects = [{"type": "org", "id": org.id, "name": org.name}]
         subjects += [{"type": "person", "id": p.id, "name": p.name} for p in people]
-        loaded = org_records.load(session, appraisals.KIND, actor, r.id or 0)
-        view = org_records.view(session, c.engines["appraisal_round"], appraisals.KIND, loaded, now)
-        out.append(view | {"subjects": subjects})
+        out.append(r | {"subjects": subjects})
     return out
 
 
@@ -50,8 +54,12 @@ def ballot_page(request: Request, c: ContainerDep, actor: WebActor, now: Now) ->
 
 @router.post("/rounds/{round_id}/ballots")
 def cast(request: Request, round_id: RoundId, form: CheckedForm, c: ContainerDep, actor: WebActor) -> Response:
-    subject = {"type": "org" if text(form, "subject_type") == "org" else "person", "id": integer(form, "subject_id")}
+    subject = {
+        "type": "org" if text(form, "subject_type") == "org" else "person",
+        **filled(form, "subject_id", as_="id"),
+    }
+    cmd = parse(CastBallot, {"subject": subject, **filled(form, "rating")})
     with UnitOfWork(c.db) as uow:
-        appraisals.cast(uow, c.catalog.rating_scale, actor, round_id, subject, text(form, "rating"))
+        appraisals.cast(uow, c.catalog.rating_scale, actor, round_id, cmd)
     flash(request, text(form, "form"), "已投票，谢谢！")
     return RedirectResponse(back_to(form), status_code=303)

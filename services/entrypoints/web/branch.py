@@ -12,17 +12,21 @@ from sqlmodel import Session, col, select
 from services.access import Actor
 from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
-from services.entrypoints.web.forms import text
+from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash, messages
 from services.errors import Invalid, ServiceError
 from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
-from services.usecases import appraisals, org_records, pledges
+from services.queries import listings
+from services.usecases import appraisals, events, pledges
 from services.usecases import self_evaluations as se
+from services.usecases.commands import CreateRound, CreateSelfEvaluation, FireEvent
+from services.usecases.fields import parse
 from workflow import WorkflowError
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+APPROVE = FireEvent(event="approve")
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
@@ -37,8 +41,8 @@ def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year
         s = uow.session
         shown = views.current_year(s, now, year)
         listed = views.branch_pledges(s, c, actor, shown, now)
-        rounds = org_records.listing(
-            s, c.engines["appraisal_round"], appraisals.KIND, actor, {"year": shown}, 200, 0, now
+        rounds = listings.listing(
+            s, c.lifecycles, actor, appraisals.LIFECYCLE, listings.Filters(year=shown), 200, 0, now
         )
         context: dict[str, Any] = {
             "year": shown,
@@ -63,7 +67,7 @@ def batch_approve(request: Request, form: CheckedForm, c: ContainerDep, actor: W
     for pledge_id in ids:
         try:
             with UnitOfWork(c.db) as uow:
-                pledges.fire_event(uow, c.engines["pledge"], actor, pledge_id, {"event": "approve"}, None, now)
+                events.fire_event(uow, c.lifecycles, actor, pledges.LIFECYCLE, pledge_id, APPROVE, None, now)
             done += 1
         except (ServiceError, WorkflowError) as exc:
             refused.append(f"承诺书 {pledge_id}：{'；'.join(messages(exc))}")
@@ -74,14 +78,12 @@ def batch_approve(request: Request, form: CheckedForm, c: ContainerDep, actor: W
 @router.post("/branch/records")
 def create_record(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
     """Start the year's self-evaluation or appraisal round for one of the secretary's orgs."""
-    what, org_id, year = text(form, "what"), int(text(form, "org_id") or 0), int(text(form, "year") or 0)
+    values = filled(form, "year", "org_id")
     with UnitOfWork(c.db) as uow:
-        if what == "self_evaluation":
-            se.create(uow, c.engines[se.LIFECYCLE], actor, year, org_id, now)
+        if text(form, "what") == "self_evaluation":
+            se.create(uow, c.lifecycles, actor, parse(CreateSelfEvaluation, values), now)
         else:
-            values = {"year": year, "org_id": org_id}
-            org_records.create(uow, c.engines["appraisal_round"], appraisals.KIND, actor, values, now)
-            uow.commit()
+            appraisals.open_round(uow, c.lifecycles, actor, parse(CreateRound, values), now)
     flash(request, text(form, "form"), "已建立")
     return RedirectResponse(back_to(form), status_code=303)
 
@@ -90,8 +92,8 @@ def create_record(request: Request, form: CheckedForm, c: ContainerDep, actor: W
 def round_event(
     request: Request, round_id: RecordId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
 ) -> Response:
-    body = {"event": text(form, "event")}
+    cmd = parse(FireEvent, filled(form, "event"))
     with UnitOfWork(c.db) as uow:
-        org_records.fire_event(uow, c.engines["appraisal_round"], appraisals.KIND, actor, round_id, body, None, now)
+        events.fire_event(uow, c.lifecycles, actor, appraisals.LIFECYCLE, round_id, cmd, None, now)
     flash(request, text(form, "form"), "评议状态已更新")
     return RedirectResponse(back_to(form), status_code=303)

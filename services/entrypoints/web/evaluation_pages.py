@@ -10,13 +10,16 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from services.entrypoints.deps import ContainerDep, Now
-from services.entrypoints.web.forms import integer, text
+from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
-from services.errors import Invalid
+from services.lifecycle import store
 from services.persistence.uow import UnitOfWork
 from services.queries import diagrams
+from services.usecases import events
 from services.usecases import self_evaluations as se
+from services.usecases.commands import FireEvent, PutScores
+from services.usecases.fields import parse
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -28,8 +31,8 @@ def evaluation_page(
 ) -> Response:
     engine = c.engines[se.LIFECYCLE]
     with UnitOfWork(c.db, write=False) as uow:
-        loaded = se.load(uow.session, actor, evaluation_id)
-        view = se.view(uow.session, engine, c.scorecard, loaded, now)
+        loaded = store.load(uow.session, se.KIND, actor, evaluation_id)
+        view = events.views(uow.session, c.lifecycles, [loaded], now)[0]
     scores: dict[str, dict[str, Any]] = {"self": {}, "assessed": {}}
     for entry in view["scores"]:
         scores[entry["kind"]][entry["code"]] = entry
@@ -54,17 +57,14 @@ def evaluation_page(
 
 
 def score_items(form: FormData, kind: str) -> list[dict[str, Any]]:
+    """The sheet's filled-in rows, as the API's scores (the command judges each value)."""
     items = []
     for key, value in form.multi_items():
         if key.startswith("pts_") and str(value).strip():
             code = key[4:]
-            try:
-                points = float(str(value))
-            except ValueError:
-                raise Invalid(key, f"{code}：得分应为数字") from None
-            item: dict[str, Any] = {"code": code, "points": points}
+            item = {"code": code, "points": str(value).strip()}
             if kind == "assessed":
-                item["method"] = text(form, f"method_{code}") or None
+                item |= filled(form, f"method_{code}", as_="method")
             items.append(item)
     return items
 
@@ -74,36 +74,29 @@ def put_scores(
     request: Request, evaluation_id: EvaluationId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
 ) -> Response:
     kind = "assessed" if text(form, "kind") == "assessed" else "self"
+    cmd = parse(PutScores, {"kind": kind, "items": score_items(form, kind)})
     with UnitOfWork(c.db) as uow:
-        se.put_scores(
-            uow, c.engines[se.LIFECYCLE], c.scorecard, actor, evaluation_id, kind, score_items(form, kind), now
-        )
+        se.put_scores(uow, c.lifecycles, actor, evaluation_id, cmd, now)
     flash(request, text(form, "form"), "得分已保存")
     return RedirectResponse(back_to(form), status_code=303)
 
 
-def event_body(form: FormData) -> dict[str, Any]:
+def event_body(form: FormData) -> FireEvent:
     event = text(form, "event")
-    body: dict[str, Any] = {"event": event}
-    if text(form, "reason"):
-        body["reason"] = text(form, "reason")
+    body: dict[str, Any] = filled(form, "event", "reason")
     if event == "submit":
-        body["data"] = {
-            "report": text(form, "report"),
-            "meeting_held_on": text(form, "meeting_held_on") or None,
-            "questionnaires": integer(form, "questionnaires") if text(form, "questionnaires") else 0,
-        }
+        body["data"] = filled(form, "report", "meeting_held_on", "questionnaires")
     elif event == "order_rectification":
-        body["data"] = {"due_date": text(form, "due_date")}
-    return body
+        body["data"] = filled(form, "due_date")
+    return parse(FireEvent, body)
 
 
 @router.post("/self-evaluations/{evaluation_id}/events")
 def fire(
     request: Request, evaluation_id: EvaluationId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
 ) -> Response:
-    body = event_body(form)
+    cmd = event_body(form)
     with UnitOfWork(c.db) as uow:
-        se.fire_event(uow, c.engines, c.scorecard, actor, evaluation_id, body, None, now)
+        events.fire_event(uow, c.lifecycles, actor, se.LIFECYCLE, evaluation_id, cmd, None, now)
     flash(request, text(form, "form"), "已完成")
     return RedirectResponse(back_to(form), status_code=303)

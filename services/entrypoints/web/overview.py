@@ -18,7 +18,7 @@ from services.container import Container
 from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
 from services.entrypoints.web.charts import stage_chart
-from services.entrypoints.web.forms import integer, text
+from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
 from services.errors import Forbidden
@@ -27,6 +27,8 @@ from services.persistence.uow import UnitOfWork
 from services.queries import contact_points, reports
 from services.usecases import campaigns
 from services.usecases.campaigns import get_campaign
+from services.usecases.commands import CreateCampaign
+from services.usecases.fields import parse
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -133,8 +135,8 @@ def export(
 def create_campaign(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
     """A campaign year with the default calendar, or with the dates given on the form."""
     overrides = {name: text(form, f"dl_{name}") for name in views.deadline_labels(c) if text(form, f"dl_{name}")}
-    calendar_body = {"deadlines": overrides} if overrides else None
+    cmd = parse(CreateCampaign, {**filled(form, "year"), "calendar": {"deadlines": overrides} if overrides else None})
     with UnitOfWork(c.db) as uow:
-        campaigns.create_campaign(uow, c.catalog, actor, integer(form, "year"), calendar_body, now, c.settings.timezone)
+        campaigns.create_campaign(uow, c.catalog, actor, cmd, now, c.settings.timezone)
     flash(request, "campaign", "活动年度已建立")
     return RedirectResponse(back_to(form), status_code=303)

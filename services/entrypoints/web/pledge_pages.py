@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -11,12 +10,13 @@ from starlette.datastructures import FormData
 
 from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
-from services.entrypoints.web.forms import integer, text
+from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
-from services.errors import Invalid
 from services.persistence.uow import UnitOfWork
-from services.usecases import pledges
+from services.usecases import events, pledges
+from services.usecases.commands import AddComment, AddProgress, FireEvent
+from services.usecases.fields import parse
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PledgeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -36,39 +36,37 @@ def pledge_page(request: Request, pledge_id: PledgeId, c: ContainerDep, actor: W
     return page(request, "pledge.html", actor, p=pledge, now=now)
 
 
-def event_body(form: FormData) -> dict[str, Any]:
-    """The API's event body, from a page's form (the use case judges every value)."""
+def event_body(form: FormData) -> FireEvent:
+    """The API's event command, from a page's form: the same model, so the same refusals."""
     event = text(form, "event")
-    body: dict[str, Any] = {"event": event}
-    if text(form, "reason"):
-        body["reason"] = text(form, "reason")
+    body: dict[str, Any] = filled(form, "event", "reason")
     if event == "publish":
-        body["data"] = {"channel": text(form, "channel"), "published_on": text(form, "published_on")}
+        body["data"] = filled(form, "channel", "published_on")
     elif event == "submit" and "held_on" in form:
-        body["data"] = {"meeting": {"held_on": text(form, "held_on"), "attendees": integer(form, "attendees")}}
+        body["data"] = {"meeting": filled(form, "held_on", "attendees")}
     elif event == "appraise":
         outcomes = [
             {
-                "item": int(key.removeprefix("outcome_")),
+                "item": key.removeprefix("outcome_"),
                 "outcome": str(value),
-                "explanation": text(form, f"why_{key[8:]}") or None,
+                **filled(form, f"why_{key[8:]}", as_="explanation"),
             }
             for key, value in form.multi_items()
             if key.startswith("outcome_") and key[8:].isdigit() and value
         ]
-        body["data"] = {"grade": text(form, "grade"), "outcomes": outcomes}
-    return body
+        body["data"] = {**filled(form, "grade"), "outcomes": outcomes}
+    return parse(FireEvent, body)
 
 
 @router.post("/pledges/{pledge_id}/events")
 def fire(
     request: Request, pledge_id: PledgeId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
 ) -> Response:
-    body = event_body(form)
+    cmd = event_body(form)
     with UnitOfWork(c.db) as uow:
-        pledges.fire_event(uow, c.engines["pledge"], actor, pledge_id, body, None, now, criteria=c.catalog.criteria)
-    label = c.engines["pledge"].lifecycle.event(body["event"])
-    flash(request, text(form, "form"), f"已完成：{label.label_zh if label else body['event']}")
+        events.fire_event(uow, c.lifecycles, actor, pledges.LIFECYCLE, pledge_id, cmd, None, now)
+    label = c.engines[pledges.LIFECYCLE].lifecycle.event(cmd.event)
+    flash(request, text(form, "form"), f"已完成：{label.label_zh if label else cmd.event}")
     return RedirectResponse(back_to(form), status_code=303)
 
 
@@ -76,15 +74,9 @@ def fire(
 def add_progress(
     request: Request, pledge_id: PledgeId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
 ) -> Response:
-    if not text(form, "note"):
-        raise Invalid("note", "请填写践诺情况")
-    try:
-        happened_on = dt.date.fromisoformat(text(form, "happened_on"))
-    except ValueError:
-        raise Invalid("happened_on", "日期格式应为 YYYY-MM-DD") from None
-    body = {"item": integer(form, "item"), "note": text(form, "note"), "happened_on": happened_on}
+    cmd = parse(AddProgress, filled(form, "item", "note", "happened_on"))
     with UnitOfWork(c.db) as uow:
-        pledges.add_progress(uow, actor, pledge_id, body, now)
+        pledges.add_progress(uow, actor, pledge_id, cmd, now)
     flash(request, "progress", "践诺记录已保存")
     return RedirectResponse(back_to(form), status_code=303)
 
@@ -93,11 +85,8 @@ def add_progress(
 def add_comment(
     request: Request, pledge_id: PledgeId, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now
 ) -> Response:
-    parts = {name: text(form, name) for name in ("achievements", "problems", "direction")}
-    for name, label in (("achievements", "肯定成绩"), ("problems", "指出问题"), ("direction", "努力方向")):
-        if not parts[name]:
-            raise Invalid(name, f"请填写“{label}”")
+    cmd = parse(AddComment, filled(form, "achievements", "problems", "direction"))
     with UnitOfWork(c.db) as uow:
-        pledges.add_comment(uow, actor, pledge_id, parts, now)
+        pledges.add_comment(uow, actor, pledge_id, cmd, now)
     flash(request, "comment", "领导点评已保存")
     return RedirectResponse(back_to(form), status_code=303)

@@ -15,18 +15,16 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 from starlette.datastructures import FormData
 
-from services.access import Actor, actor_for_user, admin_actor, hash_token
+from services.access import Actor, hash_token
 from services.config import Settings
 from services.container import Container
-from services.entrypoints.deps import ContainerDep
-from services.errors import Conflict, Invalid, NotFound, ServiceError
+from services.entrypoints.deps import ContainerDep, caller
+from services.errors import Conflict, Invalid, NotFound, ServiceError, problem_of
 from services.persistence.keys import kept_secret
-from services.persistence.tables import User
 from services.persistence.uow import UnitOfWork
-from workflow import GuardRejected, RoleForbidden, TransitionNotAllowed, WorkflowError
+from workflow import WorkflowError
 
 SECRET_NAME = "session_key"
 MAX_AGE = 12 * 3600
@@ -71,14 +69,7 @@ def sign_in(request: Request, token: str) -> None:
 
 
 def resolve(container: Container, token_hash: str | None) -> Actor | None:
-    if not token_hash:
-        return None
-    admin = container.settings.admin_token
-    if admin is not None and hmac.compare_digest(hash_token(admin.get_secret_value()), token_hash):
-        return admin_actor()
-    with UnitOfWork(container.db, write=False) as uow:
-        user = uow.session.exec(select(User).where(User.token_hash == token_hash)).first()
-        return actor_for_user(uow.session, user) if user else None
+    return caller(container, token_hash) if token_hash else None
 
 
 def web_actor(request: Request, container: ContainerDep) -> Actor:
@@ -103,17 +94,9 @@ async def checked_form(request: Request) -> FormData:
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
-def messages(exc: Exception) -> list[str]:
-    """The Chinese messages the API would give for the same refusal."""
-    if isinstance(exc, GuardRejected):
-        return [f.message for f in exc.failures]
-    if isinstance(exc, TransitionNotAllowed):
-        return [f"当前状态下不能执行“{exc.event}”；可执行的操作：{'、'.join(exc.allowed_events) or '无'}"]
-    if isinstance(exc, RoleForbidden):
-        return [exc.reason_zh or f"您的角色不能执行“{exc.event}”"]
-    if isinstance(exc, ServiceError):
-        return [exc.detail]
-    return [str(exc)]
+def messages(exc: ServiceError | WorkflowError) -> list[str]:
+    """The Chinese messages the API gives for the same refusal."""
+    return problem_of(exc).messages
 
 
 def back_to(form: FormData | None) -> str:

@@ -1,4 +1,4 @@
-"""What the pages read, through the same use cases and access rules as the API."""
+"""What the pages read, through the same use cases, listings and access rules as the API."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from services.access import Actor, visible
+from services.access import Actor
 from services.container import Container
-from services.lifecycle import pledge_store
-from services.persistence.tables import Campaign, Org, Pledge, ProgressRecord, SelfEvaluation
-from services.queries import diagrams
-from services.queries import listings as queries
-from services.usecases import pledges
+from services.lifecycle import store
+from services.persistence.tables import Campaign, Pledge
+from services.queries import diagrams, listings
+from services.usecases import events, pledges
 from services.usecases import self_evaluations as se
 
 
@@ -33,21 +32,20 @@ def deadline_labels(c: Container) -> dict[str, str]:
 
 def pledge_page(session: Session, c: Container, actor: Actor, pledge_id: int, now: dt.datetime) -> dict[str, Any]:
     """One pledge as every page shows it: the API's view, progress, comments, history and the diagram."""
-    engine = c.engines["pledge"]
-    loaded = pledge_store.load(session, actor, pledge_id)
-    view = pledges.view(session, engine, loaded, now)
+    lc, engine = c.lifecycles, c.engines[pledges.LIFECYCLE]
+    loaded = store.load(session, pledges.KIND, actor, pledge_id)
+    view = events.views(session, lc, [loaded], now)[0]
     items = {i["id"]: i["content"] for i in view["items"]}
-    progress = session.exec(
-        select(ProgressRecord).where(ProgressRecord.pledge_id == pledge_id).order_by(col(ProgressRecord.happened_on))
-    ).all()
     labels = {e.name: e.label_zh for e in engine.lifecycle.events}
     return view | {
         "roles": loaded.roles,
-        "may_comment": bool({"secretary", "supervisor"} & loaded.roles)
-        and not (loaded.person is not None and loaded.person.id == actor.person_id),
-        "progress": [{"item": items.get(p.item_id, ""), "note": p.note, "on": p.happened_on} for p in progress],
+        "may_comment": pledges.may_comment(actor, loaded),
+        "progress": [
+            {"item": items.get(p.item_id, ""), "note": p.note, "on": p.happened_on}
+            for p in pledges.progress(session, pledge_id)
+        ],
         "comments": pledges.comments(session, actor, pledge_id),
-        "history": pledges.history(session, actor, pledge_id),
+        "history": events.record_history(session, lc, actor, pledges.LIFECYCLE, pledge_id),
         "event_labels": labels,
         "diagram": Markup(diagrams.svg(engine.lifecycle, view["state"])),
         "deadline_labels": deadline_labels(c),
@@ -63,17 +61,11 @@ def my_pledges(session: Session, c: Container, actor: Actor, now: dt.datetime) -
 
 def branch_pledges(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
     """The pledges the actor may read in `year`: overdue first, then by stage, then by id."""
-    listed = queries.list_pledges(session, c.engines["pledge"], actor, queries.PledgeFilters(year=year), 200, 0, now)
-    order = {s.code: n for n, s in enumerate(c.engines["pledge"].lifecycle.states)}
+    listed = listings.listing(session, c.lifecycles, actor, pledges.LIFECYCLE, listings.Filters(year=year), 200, 0, now)
+    order = {s.code: n for n, s in enumerate(c.engines[pledges.LIFECYCLE].lifecycle.states)}
     return sorted(listed["items"], key=lambda p: (not p["overdue"], order[p["state"]], p["id"]))
 
 
-def item_choices(session: Session, pledge_id: int) -> list[Any]:
-    return pledge_store.items_of(session, pledge_id)
-
-
-def evaluations(session: Session, c: Container, actor: Actor, year: int, now: object) -> list[dict[str, object]]:
-    q = select(SelfEvaluation.id).join(Org, col(Org.id) == SelfEvaluation.org_id).where(visible(actor, Org))
-    ids = session.exec(q.where(SelfEvaluation.year == year).order_by(col(SelfEvaluation.id))).all()
-    engine = c.engines[se.LIFECYCLE]
-    return [se.view(session, engine, c.scorecard, se.load(session, actor, i), now) for i in ids if i]  # type: ignore[arg-type]
+def evaluations(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
+    filters = listings.Filters(year=year)
+    return list(listings.listing(session, c.lifecycles, actor, se.LIFECYCLE, filters, 200, 0, now)["items"])

@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from services.entrypoints.api.schemas import CampaignIn, CampaignOut
+from services.entrypoints.api.schemas import CampaignOut
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import campaigns
+from services.usecases.commands import CreateCampaign
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
 
 @router.post("", status_code=201, response_model=CampaignOut)
-def create_campaign(body: CampaignIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
-    calendar = body.calendar.model_dump(exclude_none=True) if body.calendar else None
-    return campaigns.create_campaign(uow, c.catalog, actor, body.year, calendar, now, c.settings.timezone)
+def create_campaign(body: CreateCampaign, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
+    return campaigns.create_campaign(uow, c.catalog, actor, body, now, c.settings.timezone)
 
 
 @router.get("/{year}", response_model=CampaignOut)

@@ -6,16 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from services.entrypoints.api.schemas import MeOut, OrgIn, OrgOut, PersonIn, PersonOut, UserCreated, UserIn
+from services.entrypoints.api.schemas import MeOut, OrgOut, PersonOut, UserCreated
 from services.entrypoints.deps import CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import directory
+from services.usecases.commands import CreateOrg, CreatePerson, CreateUser
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
 
 @router.post("/orgs", status_code=201, response_model=OrgOut)
-def create_org(body: OrgIn, actor: CurrentActor, uow: WriteUow) -> Any:
-    return directory.org_view(directory.create_org(uow, actor, body.name, body.kind, body.parent_id))
+def create_org(body: CreateOrg, actor: CurrentActor, uow: WriteUow) -> Any:
+    return directory.org_view(directory.create_org(uow, actor, body))
 
 
 @router.get("/orgs", response_model=list[OrgOut])
@@ -24,14 +25,14 @@ def list_orgs(actor: CurrentActor, uow: ReadUow) -> Any:
 
 
 @router.post("/people", status_code=201, response_model=PersonOut)
-def create_person(body: PersonIn, actor: CurrentActor, uow: WriteUow) -> Any:
-    return directory.person_view(directory.create_person(uow, actor, body.model_dump()))
+def create_person(body: CreatePerson, actor: CurrentActor, uow: WriteUow) -> Any:
+    return directory.person_view(directory.create_person(uow, actor, body))
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
-def create_user(body: UserIn, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
-    roles = [r.model_dump() for r in body.roles]
-    user, token = directory.create_user(uow, actor, body.name, body.person_id, roles, now, email=body.email)
+def create_user(body: CreateUser, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
+    roles = [r.model_dump(mode="json") for r in body.roles]
+    user, token = directory.create_user(uow, actor, body, now)
     response.headers["Cache-Control"] = "no-store"  # the token is shown once: kept by no cache, no replay
     return {"id": user.id, "name": user.name, "token": token, "roles": roles}
 

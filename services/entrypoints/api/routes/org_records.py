@@ -7,38 +7,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
+from services.entrypoints.api.routes.pledges import tagged
 from services.entrypoints.api.schemas import (
-    STATE_CODE,
-    AppraisalRoundIn,
-    BallotIn,
     BallotOut,
-    DemoSiteIn,
-    EventIn,
     HistoryOut,
     OrgRecordOut,
     OrgRecordPage,
-    RectificationIn,
     RoundResults,
 )
 from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
-from services.usecases import appraisals, demo_sites, org_records, rectifications
-from services.usecases.org_records import Kind
+from services.queries import listings
+from services.usecases import appraisals, demo_sites, events, rectifications
+from services.usecases.commands import CastBallot, CreateRound, FireEvent, IssueRectification, NominateSite
+from services.usecases.fields import STATE_CODE
 
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Creator = Callable[..., int]
 
 
-def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -> APIRouter:
+def build(lifecycle: str, path: str, body_type: type[BaseModel], creator: Creator) -> APIRouter:
     """create, list, get, events, history — the same five routes for every kind."""
     router = APIRouter(prefix=f"/api/v1/{path}", tags=[path])
 
-    def answer(c: ContainerDep, uow: Any, actor: Any, record_id: int, now: Any, response: Response) -> dict[str, Any]:
-        loaded = org_records.load(uow.session, kind, actor, record_id)
-        body = org_records.view(uow.session, c.engines[kind.lifecycle], kind, loaded, now)
-        response.headers["ETag"] = f'"{body["version"]}"'
-        return body
-
-    @router.post("", status_code=201, response_model=OrgRecordOut, summary=f"create a {kind.lifecycle}")
+    @router.post("", status_code=201, response_model=OrgRecordOut, summary=f"create a {lifecycle}")
     def create(
         body: body_type,  # type: ignore[valid-type]
         c: ContainerDep,
@@ -47,10 +38,10 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         now: Now,
         response: Response,
     ) -> Any:
-        record_id = creator(uow, c.engines[kind.lifecycle], actor, body.model_dump(), now)  # type: ignore[attr-defined]
-        return answer(c, uow, actor, record_id, now, response)
+        record_id = creator(uow, c.lifecycles, actor, body, now)
+        return tagged(response, events.get(uow.session, c.lifecycles, actor, lifecycle, record_id, now))
 
-    @router.get("", response_model=OrgRecordPage, summary=f"list {kind.lifecycle}s")
+    @router.get("", response_model=OrgRecordPage, summary=f"list {lifecycle}s")
     def listing(
         c: ContainerDep,
         actor: CurrentActor,
@@ -62,19 +53,19 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     ) -> Any:
-        filters = {"year": year, "org_id": org_id, "state": state}
-        return org_records.listing(uow.session, c.engines[kind.lifecycle], kind, actor, filters, limit, offset, now)
+        filters = listings.Filters(year=year, org_id=org_id, state=state)
+        return listings.listing(uow.session, c.lifecycles, actor, lifecycle, filters, limit, offset, now)
 
-    @router.get("/{record_id}", response_model=OrgRecordOut, summary=f"get a {kind.lifecycle}")
+    @router.get("/{record_id}", response_model=OrgRecordOut, summary=f"get a {lifecycle}")
     def get(
         record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
     ) -> Any:
-        return answer(c, uow, actor, record_id, now, response)
+        return tagged(response, events.get(uow.session, c.lifecycles, actor, lifecycle, record_id, now))
 
-    @router.post("/{record_id}/events", response_model=OrgRecordOut, summary=f"fire an event on a {kind.lifecycle}")
+    @router.post("/{record_id}/events", response_model=OrgRecordOut, summary=f"fire an event on a {lifecycle}")
     def fire(
         record_id: RecordId,
-        body: EventIn,
+        body: FireEvent,
         c: ContainerDep,
         actor: CurrentActor,
         uow: WriteUow,
@@ -82,33 +73,25 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         version: IfMatch,
         response: Response,
     ) -> Any:
-        engine = c.engines[kind.lifecycle]
-        org_records.fire_event(uow, engine, kind, actor, record_id, body.model_dump(), version, now)
-        return answer(c, uow, actor, record_id, now, response)
+        answer = events.fire_event(uow, c.lifecycles, actor, lifecycle, record_id, body, version, now)
+        return tagged(response, answer)
 
-    @router.get("/{record_id}/history", response_model=list[HistoryOut], summary=f"history of a {kind.lifecycle}")
-    def history(record_id: RecordId, actor: CurrentActor, uow: ReadUow) -> Any:
-        return org_records.history(uow.session, kind, actor, record_id)
+    @router.get("/{record_id}/history", response_model=list[HistoryOut], summary=f"history of a {lifecycle}")
+    def history(record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
+        return events.record_history(uow.session, c.lifecycles, actor, lifecycle, record_id)
 
     return router
 
 
-def _open_round(uow: Any, engine: Any, actor: Any, body: dict[str, Any], now: Any) -> int:
-    round_id = org_records.create(uow, engine, appraisals.KIND, actor, body, now)
-    uow.commit()
-    return round_id
-
-
-appraisal_rounds = build(appraisals.KIND, "appraisal-rounds", AppraisalRoundIn, _open_round)
-demo_site_routes = build(demo_sites.KIND, "demo-sites", DemoSiteIn, demo_sites.nominate)
-rectification_routes = build(rectifications.KIND, "rectifications", RectificationIn, rectifications.issue)
+appraisal_rounds = build(appraisals.LIFECYCLE, "appraisal-rounds", CreateRound, appraisals.open_round)
+demo_site_routes = build(demo_sites.LIFECYCLE, "demo-sites", NominateSite, demo_sites.nominate)
+rectification_routes = build(rectifications.LIFECYCLE, "rectifications", IssueRectification, rectifications.issue)
 
 
 @appraisal_rounds.post("/{record_id}/ballots", status_code=201, response_model=BallotOut)
-def cast_ballot(record_id: RecordId, body: BallotIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow) -> Any:
-    subject = body.subject.model_dump()
-    appraisals.cast(uow, c.catalog.rating_scale, actor, record_id, subject, body.rating)
-    return {"round_id": record_id, "subject": subject, "rating": body.rating}
+def cast_ballot(record_id: RecordId, body: CastBallot, c: ContainerDep, actor: CurrentActor, uow: WriteUow) -> Any:
+    appraisals.cast(uow, c.catalog.rating_scale, actor, record_id, body)
+    return {"round_id": record_id, "subject": body.subject.model_dump(), "rating": body.rating}
 
 
 @appraisal_rounds.get("/{record_id}/results", response_model=RoundResults)

@@ -7,40 +7,34 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from services.entrypoints.api.schemas import (
-    STATE_CODE,
-    CommentIn,
     CommentOut,
-    EventIn,
     HistoryOut,
-    PledgeIn,
     PledgeOut,
     PledgePage,
-    PledgePatch,
-    ProgressIn,
     ProgressOut,
 )
 from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
-from services.lifecycle import pledge_store
-from services.queries import listings as queries
-from services.usecases import pledges
+from services.queries import listings
+from services.usecases import events, pledges
+from services.usecases.commands import AddComment, AddProgress, CreatePledge, EditItems, FireEvent
+from services.usecases.fields import STATE_CODE
 
 router = APIRouter(prefix="/api/v1/pledges", tags=["pledges"])
 PledgeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+LIFECYCLE = pledges.LIFECYCLE
 
 
-def _answer(c: ContainerDep, uow: Any, actor: Any, pledge_id: int, now: Any, response: Response) -> dict[str, Any]:
-    engine = c.engines["pledge"]
-    body = pledges.view(uow.session, engine, pledge_store.load(uow.session, actor, pledge_id), now)
+def tagged(response: Response, body: dict[str, Any]) -> dict[str, Any]:
     response.headers["ETag"] = f'"{body["version"]}"'
     return body
 
 
 @router.post("", status_code=201, response_model=PledgeOut)
 def create_pledge(
-    body: PledgeIn, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now, response: Response
+    body: CreatePledge, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now, response: Response
 ) -> Any:
-    pledge_id = pledges.create(uow, c.engines["pledge"], actor, body.model_dump(), now)
-    return _answer(c, uow, actor, pledge_id, now, response)
+    pledge_id = pledges.create(uow, c.lifecycles, actor, body, now)
+    return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id, now))
 
 
 @router.get("", response_model=PledgePage)
@@ -57,21 +51,21 @@ def list_pledges(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> Any:
-    filters = queries.PledgeFilters(year, state, org_id, subject_type, overdue)
-    return queries.list_pledges(uow.session, c.engines["pledge"], actor, filters, limit, offset, now)
+    filters = listings.Filters(year=year, state=state, org_id=org_id, subject_type=subject_type, overdue=overdue)
+    return listings.listing(uow.session, c.lifecycles, actor, LIFECYCLE, filters, limit, offset, now)
 
 
 @router.get("/{pledge_id}", response_model=PledgeOut)
 def get_pledge(
     pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor, now: Now, response: Response
 ) -> Any:
-    return _answer(c, uow, actor, pledge_id, now, response)
+    return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id, now))
 
 
 @router.patch("/{pledge_id}", response_model=PledgeOut)
 def patch_pledge(
     pledge_id: PledgeId,
-    body: PledgePatch,
+    body: EditItems,
     c: ContainerDep,
     uow: WriteUow,
     actor: CurrentActor,
@@ -79,15 +73,14 @@ def patch_pledge(
     version: IfMatch,
     response: Response,
 ) -> Any:
-    items = [i.model_dump() for i in body.items]
-    pledges.edit_items(uow, c.engines["pledge"], actor, pledge_id, items, version, now)
-    return _answer(c, uow, actor, pledge_id, now, response)
+    pledges.edit_items(uow, c.lifecycles, actor, pledge_id, body, version, now)
+    return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id, now))
 
 
 @router.post("/{pledge_id}/events", response_model=PledgeOut)
 def fire_event(
     pledge_id: PledgeId,
-    body: EventIn,
+    body: FireEvent,
     c: ContainerDep,
     uow: WriteUow,
     actor: CurrentActor,
@@ -95,21 +88,17 @@ def fire_event(
     version: IfMatch,
     response: Response,
 ) -> Any:
-    answer = pledges.fire_event(
-        uow, c.engines["pledge"], actor, pledge_id, body.model_dump(), version, now, criteria=c.catalog.criteria
-    )
-    response.headers["ETag"] = f'"{answer["version"]}"'
-    return answer
+    return tagged(response, events.fire_event(uow, c.lifecycles, actor, LIFECYCLE, pledge_id, body, version, now))
 
 
 @router.get("/{pledge_id}/history", response_model=list[HistoryOut])
-def pledge_history(pledge_id: PledgeId, uow: ReadUow, actor: CurrentActor) -> Any:
-    return pledges.history(uow.session, actor, pledge_id)
+def pledge_history(pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor) -> Any:
+    return events.record_history(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id)
 
 
 @router.post("/{pledge_id}/comments", status_code=201, response_model=CommentOut)
-def add_comment(pledge_id: PledgeId, body: CommentIn, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
-    return pledges.add_comment(uow, actor, pledge_id, body.model_dump(), now)
+def add_comment(pledge_id: PledgeId, body: AddComment, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
+    return pledges.add_comment(uow, actor, pledge_id, body, now)
 
 
 @router.get("/{pledge_id}/comments", response_model=list[CommentOut])
@@ -118,5 +107,5 @@ def list_comments(pledge_id: PledgeId, uow: ReadUow, actor: CurrentActor) -> Any
 
 
 @router.post("/{pledge_id}/progress", status_code=201, response_model=ProgressOut)
-def add_progress(pledge_id: PledgeId, body: ProgressIn, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
-    return pledges.add_progress(uow, actor, pledge_id, body.model_dump(), now)
+def add_progress(pledge_id: PledgeId, body: AddProgress, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
+    return pledges.add_progress(uow, actor, pledge_id, body, now)

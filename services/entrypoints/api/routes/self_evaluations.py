@@ -6,35 +6,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.entrypoints.api.schemas import (
-    STATE_CODE,
-    EventIn,
-    HistoryOut,
-    ScoresIn,
-    SelfEvaluationIn,
-    SelfEvaluationOut,
-    SelfEvaluationPage,
-)
+from services.entrypoints.api.routes.pledges import tagged
+from services.entrypoints.api.schemas import HistoryOut, SelfEvaluationOut, SelfEvaluationPage
 from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
+from services.queries import listings
+from services.usecases import events
 from services.usecases import self_evaluations as se
+from services.usecases.commands import CreateSelfEvaluation, FireEvent, PutScores
+from services.usecases.fields import STATE_CODE
 
 router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
 EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-
-def _answer(c: ContainerDep, uow: Any, actor: Any, evaluation_id: int, now: Any, response: Response) -> dict[str, Any]:
-    loaded = se.load(uow.session, actor, evaluation_id)
-    body = se.view(uow.session, c.engines[se.LIFECYCLE], c.scorecard, loaded, now)
-    response.headers["ETag"] = f'"{body["version"]}"'
-    return body
+LIFECYCLE = se.LIFECYCLE
 
 
 @router.post("", status_code=201, response_model=SelfEvaluationOut)
 def create(
-    body: SelfEvaluationIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response
+    body: CreateSelfEvaluation, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response
 ) -> Any:
-    evaluation_id = se.create(uow, c.engines[se.LIFECYCLE], actor, body.year, body.org_id, now)
-    return _answer(c, uow, actor, evaluation_id, now, response)
+    evaluation_id = se.create(uow, c.lifecycles, actor, body, now)
+    return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
 
 @router.get("", response_model=SelfEvaluationPage)
@@ -49,21 +40,21 @@ def list_evaluations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> Any:
-    filters = {"year": year, "org_id": org_id, "state": state}
-    return se.listing(uow.session, c.engines[se.LIFECYCLE], c.scorecard, actor, filters, limit, offset, now)
+    filters = listings.Filters(year=year, org_id=org_id, state=state)
+    return listings.listing(uow.session, c.lifecycles, actor, LIFECYCLE, filters, limit, offset, now)
 
 
 @router.get("/{evaluation_id}", response_model=SelfEvaluationOut)
 def get(
     evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
 ) -> Any:
-    return _answer(c, uow, actor, evaluation_id, now, response)
+    return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
 
 @router.post("/{evaluation_id}/events", response_model=SelfEvaluationOut)
 def fire_event(
     evaluation_id: EvaluationId,
-    body: EventIn,
+    body: FireEvent,
     c: ContainerDep,
     actor: CurrentActor,
     uow: WriteUow,
@@ -71,25 +62,24 @@ def fire_event(
     version: IfMatch,
     response: Response,
 ) -> Any:
-    se.fire_event(uow, c.engines, c.scorecard, actor, evaluation_id, body.model_dump(), version, now)
-    return _answer(c, uow, actor, evaluation_id, now, response)
+    answer = events.fire_event(uow, c.lifecycles, actor, LIFECYCLE, evaluation_id, body, version, now)
+    return tagged(response, answer)
 
 
 @router.put("/{evaluation_id}/scores", response_model=SelfEvaluationOut)
 def put_scores(
     evaluation_id: EvaluationId,
-    body: ScoresIn,
+    body: PutScores,
     c: ContainerDep,
     actor: CurrentActor,
     uow: WriteUow,
     now: Now,
     response: Response,
 ) -> Any:
-    items = [i.model_dump() for i in body.items]
-    se.put_scores(uow, c.engines[se.LIFECYCLE], c.scorecard, actor, evaluation_id, body.kind, items, now)
-    return _answer(c, uow, actor, evaluation_id, now, response)
+    se.put_scores(uow, c.lifecycles, actor, evaluation_id, body, now)
+    return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
 
 @router.get("/{evaluation_id}/history", response_model=list[HistoryOut])
-def history(evaluation_id: EvaluationId, actor: CurrentActor, uow: ReadUow) -> Any:
-    return se.history(uow.session, actor, evaluation_id)
+def history(evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
+    return events.record_history(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id)

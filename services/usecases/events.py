@@ -1,0 +1,92 @@
+"""The use cases every lifecycle shares: fire an event on a record, read it, read its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session
+
+from services.access import Actor
+from services.lifecycle import deadlines, history, store
+from services.lifecycle.fire import Event, check_version, fire
+from services.lifecycle.registry import Lifecycles
+from services.lifecycle.store import Loaded
+from services.persistence.uow import UnitOfWork
+from services.usecases import event_data
+from services.usecases.commands import FireEvent
+
+
+def fire_event(
+    uow: UnitOfWork,
+    lc: Lifecycles,
+    actor: Actor,
+    lifecycle: str,
+    record_id: int,
+    cmd: FireEvent,
+    if_match: int | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Fire `cmd` on a record and answer the record as it now stands (in the API's view)."""
+    s, kind = uow.session, lc.kinds[lifecycle]
+    loaded = store.load(s, kind, actor, record_id)
+    check_version(loaded.record, if_match)
+    event = Event(cmd.event, cmd.reason, cmd.effective_on, lambda: event_data.read(lifecycle, cmd.event, cmd.data))
+    moved = fire(s, lc.engine(lifecycle), kind, loaded, event, actor, now, lc)
+    uow.commit()
+    return views(s, lc, [loaded.moved_to(moved.record, kind, actor)], now)[0]
+
+
+def get(
+    session: Session, lc: Lifecycles, actor: Actor, lifecycle: str, record_id: int, now: dt.datetime
+) -> dict[str, Any]:
+    """One record in the API's view (404 when the caller may not read it)."""
+    return views(session, lc, [store.load(session, lc.kinds[lifecycle], actor, record_id)], now)[0]
+
+
+def views(session: Session, lc: Lifecycles, page: list[Loaded], now: dt.datetime) -> list[dict[str, Any]]:
+    """A page of records of one lifecycle in the API's view, in a fixed number of queries."""
+    if not page:
+        return []
+    kind = lc.kinds[page[0].record.lifecycle]
+    return kind.views(session, lc, page, now) if kind.views else record_view(session, lc, page, now)
+
+
+def record_view(session: Session, lc: Lifecycles, page: list[Loaded], now: dt.datetime) -> list[dict[str, Any]]:
+    """What every record shows: who, which year, where in its lifecycle, its deadlines, what the
+    caller may do now, and its own columns."""
+    if not page:
+        return []
+    lifecycle = page[0].record.lifecycle
+    engine = lc.engine(lifecycle)
+    rows = deadlines.deadlines_of_page(session, lifecycle, [p.record.id for p in page])
+    out = []
+    for p in page:
+        r = p.record
+        shown, overdue = deadlines.deadline_view(rows[r.id], now)
+        out.append(
+            {
+                "id": r.id,
+                "year": r.year,
+                "org_id": r.org_id,
+                "org_name": p.org.name,
+                "state": r.state,
+                "state_label": engine.lifecycle.state(r.state).label_zh,
+                "version": r.version,
+                "data": r.data,
+                "deadlines": shown,
+                "overdue": overdue,
+                "allowed_events": engine.allowed_events(r.state, p.roles),
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                **r.own,
+            }
+        )
+    return out
+
+
+def record_history(
+    session: Session, lc: Lifecycles, actor: Actor, lifecycle: str, record_id: int
+) -> list[dict[str, Any]]:
+    store.load(session, lc.kinds[lifecycle], actor, record_id)
+    return history.history_view(history.history_of(session, lifecycle, record_id), lc.engine(lifecycle).lifecycle)
