@@ -261,6 +261,6 @@ def _accounts(session: Any, county: County, rng: random.Random, now: dt.datetime
     county.office, county.supervisors = actors[0], actors[1 : 1 + supervisors]
     for sup in county.supervisors[1:]:
         county.supervisor_of.update((org, sup) for role, org in sup.grants if org is not None)
-    for member in actors[1 + supervisors :]:
-        county.members[member.person_id or 0] = member
-        county.secretaries.update((org, member) for org in member.secretary_orgs)
+    for account in actors[1 + supervisors :]:
+        county.members[account.person_id or 0] = account
+        county.secretaries.update((org, account) for org in account.secretary_orgs)
