@@ -12,8 +12,6 @@ from notifications.types import UTCDateTime
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-REMINDER, OVERDUE, ESCALATION = "reminder", "overdue", "escalation"
-KIND_ZH = {REMINDER: "提醒", OVERDUE: "逾期", ESCALATION: "督办"}
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 WEBHOOK, EMAIL = "webhook", "email"
 

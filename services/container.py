@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -37,14 +33,6 @@ class Container:
     lifecycles: Lifecycles
     clock: Callable[[], dt.datetime]
     actors: ActorCache = field(default_factory=ActorCache)
-    _turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = field(default_factory=dict, repr=False)
-
-    def writing_turn(self) -> AbstractAsyncContextManager[Any]:
-        """Where the API's writing requests take turns: one at a time on SQLite (one lock per event
-        loop: an asyncio lock belongs to the loop it first waited in); elsewhere all go in at once."""
-        if self.db.dialect.name != "sqlite":
-            return contextlib.nullcontext()
-        return self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
     @property
     def scorecard(self) -> Scorecard:

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-REMINDER, OVERDUE, ESCALATION = "reminder", "overdue", "escalation"
-PENDING, MET, MISSED, LATE, CANCELLED = "pending", "met", "missed", "late", "cancelled"
+from definitions.vocabulary import DeadlineStatus, NoticeKind
+
+REMINDER, OVERDUE, ESCALATION = NoticeKind.reminder.value, NoticeKind.overdue.value, NoticeKind.escalation.value
+PENDING, MET, MISSED, LATE, CANCELLED = (s.value for s in DeadlineStatus)
 OPEN = (PENDING, MISSED)
-STATUS_ZH = {PENDING: "未到期", MET: "按期完成", MISSED: "已逾期", LATE: "逾期完成", CANCELLED: "已取消"}
 
 
 def due_at(value: dt.date | dt.datetime | str, timezone: str) -> dt.datetime:

@@ -59,18 +59,12 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
 async def write_uow(container: ContainerDep, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
-    """A writing transaction. It depends on the caller so that authentication (its own short
-    read) is done before the write lock is taken: on SQLite, a request holding the lock while
-    waiting for a pooled connection for its read would deadlock with requests queued on the lock.
-
-    Entered and left on the event loop, with no thread hop of its own: the route's worker thread
-    opens the session at its first use, and closing it after a commit does no I/O.
-
-    On SQLite the requests that write wait their turn here, on the event loop, in order: only one
-    at a time holds a worker thread and the one write lock, so no thread is woken just to wait."""
-    async with container.writing_turn():
-        with UnitOfWork(container.db, write=True) as uow:
-            yield uow
+    """A writing transaction. It depends on the caller so that authentication (its own short read)
+    is done before the write lock is taken: on SQLite, a request holding the writers' turn while
+    waiting for a pooled connection for its read would deadlock with requests queued for the turn.
+    Entered and left on the event loop: the route's worker thread opens the session at its first use."""
+    with UnitOfWork(container.db, write=True) as uow:
+        yield uow
 
 
 async def read_uow(container: ContainerDep) -> AsyncIterator[UnitOfWork]:

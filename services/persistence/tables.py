@@ -33,9 +33,10 @@ def _fk(target: str, nullable: bool = False, index: bool = True) -> Any:
     )
 
 
-# Optimistic concurrency: the ORM adds "AND version = :loaded" to every UPDATE and bumps it.
-_PLEDGE_VERSION = sa.Column("version", sa.Integer, nullable=False)
-_EVALUATION_VERSION = sa.Column("version", sa.Integer, nullable=False)
+def _version() -> Any:
+    """A record's version: the one event path writes `… WHERE id = :id AND version = :v` and moves it
+    (services/lifecycle/store.py); nothing else writes a record."""
+    return Field(default=1, sa_column=sa.Column("version", sa.Integer, nullable=False))
 
 
 class Org(SQLModel, table=True):
@@ -102,7 +103,6 @@ class Pledge(SQLModel, table=True):
             postgresql_where=sa.text("state <> 'withdrawn'"),
         ),
     )
-    __mapper_args__ = {"version_id_col": _PLEDGE_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     subject_type: str = Field(max_length=10)
@@ -110,7 +110,7 @@ class Pledge(SQLModel, table=True):
     org_id: int = _fk("org.id")
     person_id: int | None = _fk("person.id", nullable=True)
     state: str = Field(max_length=30, index=True)
-    version: int = Field(default=1, sa_column=_PLEDGE_VERSION)
+    version: int = _version()
     submitted_by: int | None = None
     submitted_on_behalf: bool = False
     data: dict[str, Any] = _json()
@@ -157,12 +157,11 @@ class LeaderComment(SQLModel, table=True):
 class SelfEvaluation(SQLModel, table=True):
     __tablename__ = "self_evaluation"
     __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
-    __mapper_args__ = {"version_id_col": _EVALUATION_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
     state: str = Field(max_length=30, index=True)
-    version: int = Field(default=1, sa_column=_EVALUATION_VERSION)
+    version: int = _version()
     data: dict[str, Any] = _json()
     created_at: dt.datetime = _time(nullable=False)
     updated_at: dt.datetime = _time(nullable=False)
@@ -226,20 +225,14 @@ class Deadline(SQLModel, table=True):
     next_notice_at: dt.datetime | None = _time(nullable=True, index=True)
 
 
-_ROUND_VERSION = sa.Column("version", sa.Integer, nullable=False)
-_SITE_VERSION = sa.Column("version", sa.Integer, nullable=False)
-_RECTIFICATION_VERSION = sa.Column("version", sa.Integer, nullable=False)
-
-
 class AppraisalRound(SQLModel, table=True):
     __tablename__ = "appraisal_round"
     __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
-    __mapper_args__ = {"version_id_col": _ROUND_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
     state: str = Field(max_length=30, index=True)
-    version: int = Field(default=1, sa_column=_ROUND_VERSION)
+    version: int = _version()
     data: dict[str, Any] = _json()
     created_at: dt.datetime = _time(nullable=False)
     updated_at: dt.datetime = _time(nullable=False)
@@ -259,12 +252,11 @@ class Ballot(SQLModel, table=True):
 
 class DemoSite(SQLModel, table=True):
     __tablename__ = "demo_site"
-    __mapper_args__ = {"version_id_col": _SITE_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
     state: str = Field(max_length=30, index=True)
-    version: int = Field(default=1, sa_column=_SITE_VERSION)
+    version: int = _version()
     typical_formulation: str = Field(max_length=2000)
     typical_person: str = Field(max_length=2000)
     typical_event: str = Field(max_length=2000)
@@ -274,12 +266,11 @@ class DemoSite(SQLModel, table=True):
 
 
 class Rectification(SQLModel, table=True):
-    __mapper_args__ = {"version_id_col": _RECTIFICATION_VERSION}
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
     state: str = Field(max_length=30, index=True)
-    version: int = Field(default=1, sa_column=_RECTIFICATION_VERSION)
+    version: int = _version()
     problems: str = Field(max_length=2000)
     due_date: dt.date
     evaluation_id: int | None = _fk("self_evaluation.id", nullable=True)

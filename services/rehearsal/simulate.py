@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from notifications.tables import KIND_ZH, InboxEntry, Notice
+from definitions.vocabulary import DEADLINE_NOTICES, DeadlineStatus, NoticeKind
+from notifications.tables import InboxEntry, Notice
 from services.access import Actor, admin_actor
 from services.config import Settings
 from services.container import Container, build_container
@@ -60,7 +61,6 @@ from services.usecases.commands import (
     FireEvent,
     PutScores,
 )
-from workflow import deadlines as dl
 from workflow.errors import WorkflowError
 
 STEP = 6 * 60
@@ -423,7 +423,8 @@ def _print_notices(c: Container, names: dict[int, str], now: dt.datetime, last: 
     for n in new:
         who = "、".join(names.get(u, str(u)) for u in n.recipients) or "（无收件人）"
         print(
-            f"{now.astimezone(ZoneInfo(c.settings.timezone)):%Y-%m-%d %H:%M} [{KIND_ZH[n.kind]}] {n.title} → {who}",
+            f"{now.astimezone(ZoneInfo(c.settings.timezone)):%Y-%m-%d %H:%M} "
+            f"[{NoticeKind.of(n.kind).label_zh}] {n.title} → {who}",
             file=out,
         )
         last = n.id or last
@@ -614,9 +615,10 @@ def _report(c: Container, county: County, o: Outcome, out: TextIO) -> None:
     for name in ("pledge", "self_evaluation", "appraisal_round"):
         for rule in lcs[name].deadlines:
             statuses = {s: n for (t, d, s), n in f["deadlines"].items() if t == name and d == rule.name}
-            shown = "、".join(f"{label}{statuses[s]:,}项" for s, label in dl.STATUS_ZH.items() if statuses.get(s))
+            labels = DeadlineStatus.labels().items()
+            shown = "、".join(f"{label}{statuses[s]:,}项" for s, label in labels if statuses.get(s))
             print(f"- {lcs[name].label_zh}·{rule.label_zh}：{shown or '—'}", file=out)
-    notices = "、".join(f"{label}{f['notices'].get(kind, 0):,}条" for kind, label in KIND_ZH.items())
+    notices = "、".join(f"{k.label_zh}{f['notices'].get(k.value, 0):,}条" for k in DEADLINE_NOTICES)
     print(f"\n通知{sum(f['notices'].values()):,}条（{notices}），收件箱{f['inbox_entries']:,}条", file=out)
     calls, history = sum(o.calls.values()), o.transitions
     print(

@@ -14,8 +14,6 @@ from services.access import Actor
 from services.errors import Forbidden, NotFound
 from services.persistence.uow import UnitOfWork
 
-KINDS = ("reminder", "overdue", "escalation")
-
 
 def inbox(session: Session, actor: Actor, unread: bool | None, limit: int, offset: int) -> dict[str, Any]:
     q = select(InboxEntry, Notice).join(Notice, col(Notice.id) == InboxEntry.notice_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from services.persistence.uow import Turns
+from services.persistence.turns import Turns
 
 
 def test_writers_get_their_turn_in_the_order_they_asked() -> None:

@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.templates = web_render.templates(container.settings.timezone)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost

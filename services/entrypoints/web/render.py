@@ -12,13 +12,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
 
+from definitions.vocabulary import Channel, Grade, Outcome
 from services.access import Actor
 from services.entrypoints.web.session import csrf_token
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-TZ = ZoneInfo("Asia/Shanghai")
 MENU = (
     ("member", "/me", "我的承诺"),
     ("secretary", "/branch", "支部工作台"),
@@ -26,9 +25,6 @@ MENU = (
     ("office", "/office", "创先争优办公室"),
     ("appraiser", "/ballot", "评议投票"),
 )
-CHANNELS = {"notice_board": "公示栏", "website": "校园网", "meeting": "会议", "other": "其他"}
-GRADES = {"excellent": "优秀", "good": "合格", "basic": "基本合格", "poor": "不合格"}
-OUTCOMES = {"done": "已兑现", "partial": "部分兑现", "objective": "因客观原因未兑现", "failed": "未兑现"}
 
 
 def menu(actor: Actor) -> list[tuple[str, str]]:
@@ -36,10 +32,6 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
     if actor.secretary_orgs or actor.person_id is not None:
         roles.add("member")
     return [(href, label) for role, href, label in MENU if role in roles]
-
-
-def local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.astimezone(TZ).strftime(fmt) if value else ""
 
 
 def countdown(due: dt.datetime, now: dt.datetime) -> Markup:
@@ -51,8 +43,20 @@ def countdown(due: dt.datetime, now: dt.datetime) -> Markup:
     return Markup('<span class="{}" data-due="{}">{}</span>').format(css, due.isoformat(), text)
 
 
-TEMPLATES.env.filters["local"] = local
-TEMPLATES.env.globals.update(CHANNELS=CHANNELS, GRADES=GRADES, OUTCOMES=OUTCOMES, countdown=countdown)
+def templates(timezone: str) -> Jinja2Templates:
+    """The pages' templates, built once by `create_app`: times shown in the service's time zone,
+    the vocabularies' Chinese labels for every select and cell."""
+    zone = ZoneInfo(timezone)
+
+    def local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(zone).strftime(fmt) if value else ""
+
+    built = Jinja2Templates(directory=HERE / "templates")
+    built.env.filters["local"] = local
+    built.env.globals.update(
+        CHANNELS=Channel.labels(), GRADES=Grade.labels(), OUTCOMES=Outcome.labels(), countdown=countdown
+    )
+    return built
 
 
 def page(request: Request, name: str, actor: Actor | None, status: int = 200, **context: Any) -> Response:
@@ -64,4 +68,5 @@ def page(request: Request, name: str, actor: Actor | None, status: int = 200, **
         "flash": flash or {},
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
-    return TEMPLATES.TemplateResponse(request, name, base | context, status_code=status)
+    built: Jinja2Templates = request.app.state.templates
+    return built.TemplateResponse(request, name, base | context, status_code=status)

@@ -3,13 +3,11 @@ class that turns a refusal into a message shown next to the form that caused it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import html
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -141,7 +139,3 @@ class WebRoute(APIRoute):
                 return RedirectResponse(back_to(form), status_code=303)
 
         return route
-
-
-def today(now: dt.datetime, timezone: str) -> dt.date:
-    return now.astimezone(ZoneInfo(timezone)).date()
