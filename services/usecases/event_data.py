@@ -34,18 +34,18 @@ class Meeting(Command):
     attendees: Annotated[int | None, Field(ge=0, le=100000, title="参会人数")] = None
 
 
-class SubmitPledge(Command):
+class PledgeSubmitData(Command):
     """An org pledge is discussed at a branch meeting (基层党组织通过召开会议对承诺事项进行讨论)."""
 
     meeting: Annotated[Meeting | None, Field(title="会议记录")] = None
 
 
-class Publish(Command):
-    channel: one_of(Channel, "公开方式") | None = None  # type: ignore[valid-type]
+class PublishData(Command):
+    channel: Annotated[one_of(Channel, "公开方式") | None, Field(title="公开方式")] = None  # type: ignore[valid-type]
     published_on: Annotated[dt.date | None, Field(title="公开日期")] = None
 
 
-class Amend(Command):
+class AmendData(Command):
     """充实完善: the pledge's items as they are to be; items that carry their id keep it (and its progress)."""
 
     items: Items | None = None
@@ -53,59 +53,64 @@ class Amend(Command):
 
 class ItemOutcome(Command):
     item: Annotated[Id, Field(title="承诺事项")]
-    outcome: one_of(Outcome, "兑现情况") | None = None  # type: ignore[valid-type]
+    outcome: Annotated[one_of(Outcome, "兑现情况") | None, Field(title="兑现情况")] = None  # type: ignore[valid-type]
     explanation: Annotated[Clean | None, Field(max_length=2000, title="原因说明")] = None
 
 
-class Appraise(Command):
-    grade: one_of(Grade, "考评等次") | None = None  # type: ignore[valid-type]
+class AppraiseData(Command):
+    grade: Annotated[one_of(Grade, "考评等次") | None, Field(title="考评等次")] = None  # type: ignore[valid-type]
     outcomes: Annotated[list[ItemOutcome], Field(max_length=50, title="兑现情况")] = Field(default_factory=list)
     ratings: Annotated[dict[Code, Annotated[Clean, Field(max_length=40)]] | None, Field(title="五个好/五带头评价")] = (
         None
     )
 
 
-class SubmitReport(Command):
+class ReportData(Command):
     report: Annotated[Clean | None, Field(max_length=10000, title="自查总结报告")] = None
     meeting_held_on: Annotated[dt.date | None, Field(title="民主生活会日期")] = None
     questionnaires: Annotated[int | None, Field(ge=0, le=1000000, title="问卷测评份数")] = None
 
 
-class OrderRectification(Command):
+class RectificationOrderData(Command):
     due_date: Annotated[dt.date | None, Field(title="整改期限")] = None
 
 
-class EvaluateSite(Command):
+class SiteEvaluationData(Command):
     methods: Annotated[list[one_of(SiteMethod, "评估方式")] | None, Field(max_length=3, title="评估方式")] = None  # type: ignore[valid-type]
 
 
-class ReportRectification(Command):
+class RectificationReportData(Command):
     report: Annotated[Clean | None, Field(max_length=10000, title="整改情况报告")] = None
 
 
 EVENT_DATA: Mapping[str, Mapping[str, type[Command]]] = {
     "pledge": {
-        "submit": SubmitPledge,
+        "submit": PledgeSubmitData,
         "return": NoData,
         "approve": NoData,
-        "publish": Publish,
-        "amend": Amend,
+        "publish": PublishData,
+        "amend": AmendData,
         "request_appraisal": NoData,
-        "appraise": Appraise,
+        "appraise": AppraiseData,
         "withdraw": NoData,
     },
     "self_evaluation": {
         "start": NoData,
-        "submit": SubmitReport,
+        "submit": ReportData,
         "return": NoData,
         "accept": NoData,
         "assess": NoData,
-        "order_rectification": OrderRectification,
+        "order_rectification": RectificationOrderData,
         "verify_rectification": NoData,
     },
     "appraisal_round": {"open": NoData, "close": NoData},
-    "demo_site": {"evaluate": EvaluateSite, "select_for_focus": NoData, "recommend": NoData, "reject": NoData},
-    "rectification": {"acknowledge": NoData, "report": ReportRectification, "verify": NoData, "reject_report": NoData},
+    "demo_site": {"evaluate": SiteEvaluationData, "select_for_focus": NoData, "recommend": NoData, "reject": NoData},
+    "rectification": {
+        "acknowledge": NoData,
+        "report": RectificationReportData,
+        "verify": NoData,
+        "reject_report": NoData,
+    },
 }
 
 

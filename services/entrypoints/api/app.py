@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from definitions import Catalog
 from services.config import Settings
 from services.container import build_container, utc_now
-from services.entrypoints.api import problems
+from services.entrypoints.api import event_schemas, problems
 from services.entrypoints.api.idempotency import IdempotencyMiddleware
 from services.entrypoints.api.limits import BodyLimitMiddleware
 from services.entrypoints.api.routes import (
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
     problems.install(app)
+    _describe_events(app, container.catalog)
     for module in (
         directory,
         campaigns,
@@ -80,3 +83,17 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         return Health(status="ok")
 
     return app
+
+
+def _describe_events(app: FastAPI, catalog: Catalog) -> None:
+    """Every lifecycle's event body typed in /openapi.json (worked out once, on the first request)."""
+    document_of = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = document_of()
+        if not app.state.__dict__.get("events_described"):
+            event_schemas.install(document, catalog)
+            app.state.events_described = True
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
