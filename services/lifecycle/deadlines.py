@@ -140,7 +140,11 @@ def _page_query() -> sa.Select[Any]:
 _PAGE = _page_query()
 
 
-def deadlines_of_page(session: Session, subject_type: str, ids: list[int]) -> dict[int, list[DeadlineRow]]:
+Deadlines = dict[int, list[DeadlineRow]]
+"""Deadline rows by record id."""
+
+
+def deadlines_of_page(session: Session, subject_type: str, ids: list[int]) -> Deadlines:
     """The deadlines of a page of records, in one query."""
     found: dict[int, list[DeadlineRow]] = {i: [] for i in ids}
     for subject_id, *row in session.connection().execute(_PAGE, {"type": subject_type, "ids": ids}):

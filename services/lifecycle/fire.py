@@ -99,7 +99,16 @@ def fire(
         late, rows = deadlines.apply_deadlines(session, engine.lifecycle, record.id, moved, firing)
         role = "office" if firing.effective_on else _acting_role(engine, moved.event, roles)
         history.append_history(
-            session, kind.lifecycle, record.id, moved, actor, role, firing, reason=event.reason, late=late
+            session,
+            kind.lifecycle,
+            record.id,
+            moved,
+            actor,
+            role,
+            firing,
+            reason=event.reason,
+            late=late,
+            head=loaded.history_head,
         )
     return Moved(moved, record, rows)
 

@@ -38,12 +38,16 @@ def append_history(
     reason: str | None = None,
     late: bool = False,
     data: dict[str, Any] | None = None,
+    head: tuple[int, str | None] | None = None,
 ) -> None:
-    """Insert the record's next history row, chained to its last one (an INSERT of values, not an
+    """Insert the record's next history row, chained to its last one (`head`: its seq and hash, when
+    the record's load read them already) (an INSERT of values, not an
     ORM object: nothing reads the row back in this transaction)."""
     connection = session.connection()
-    last = connection.execute(_LAST_HISTORY, {"type": lifecycle, "id": subject_id}).first()
-    seq, prev_hash = last if last else (0, None)
+    if head is None:
+        last = connection.execute(_LAST_HISTORY, {"type": lifecycle, "id": subject_id}).first()
+        head = (last[0], last[1]) if last else (0, None)
+    seq, prev_hash = head
     row = {
         "subject_type": lifecycle,
         "subject_id": subject_id,
@@ -89,3 +93,15 @@ def history_view(rows: list[History], lifecycle: Lifecycle) -> list[dict[str, An
         }
         for h in rows
     ]
+
+
+def head_of(subject_type: str, subject_id: Any) -> tuple[Any, Any]:
+    """SQL: a record's last history seq and hash, as columns for the statement that loads it."""
+    h = History.__table__  # type: ignore[attr-defined]
+    last = (
+        sa.select(h.c.seq, h.c.hash)
+        .where(h.c.subject_type == subject_type, h.c.subject_id == subject_id)
+        .order_by(h.c.seq.desc())
+        .limit(1)
+    )
+    return last.with_only_columns(h.c.seq).scalar_subquery(), last.with_only_columns(h.c.hash).scalar_subquery()

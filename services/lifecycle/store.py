@@ -22,6 +22,7 @@ from sqlmodel import Session
 from services.access import Actor, can_read, holds_secretary_role, staff_roles
 from services.errors import Conflict, NotFound
 from services.lifecycle.calendar import CAMPAIGN, YEAR_COLUMNS, Year, remember
+from services.lifecycle.history import head_of
 from services.persistence.tables import Org, Person
 
 ORG: sa.Table = Org.__table__  # type: ignore[attr-defined]
@@ -71,6 +72,8 @@ class Loaded:
     roles: frozenset[str]
     person: PersonRow | None = None
     subject_is_secretary: bool = False
+    history_head: tuple[int, str | None] | None = None
+    """The record's last history row (seq, hash) as the load read it: where the next row chains on."""
 
     def moved_to(self, record: Record, kind: Kind, actor: Actor) -> Loaded:
         """The same record after a write, with the caller's roles on it again (a submit changes who reviews)."""
@@ -100,7 +103,7 @@ class Kind:
     """What the guards may read about a record (lazily: see lifecycle.fire.Facts)."""
     on: Mapping[str, Callable[[Any], dict[str, Any]]] = field(default_factory=dict)
     """event → what its data records: related rows written in the transaction, the record's changed columns returned."""
-    views: Callable[[Session, Any, Sequence[Loaded], dt.datetime], list[dict[str, Any]]] | None = None
+    views: Callable[..., list[dict[str, Any]]] | None = None
     """The API's view of a page of records, in a fixed number of queries."""
 
     @cached_property
@@ -111,7 +114,7 @@ class Kind:
     def _select(self) -> sa.Select[Any]:
         t = self.table
         extra: list[Any] = []
-        q = sa.select(*self._columns, ORG.c.id, ORG.c.name, ORG.c.path, *YEAR_COLUMNS)
+        q = sa.select(*self._columns, ORG.c.id, ORG.c.name, ORG.c.path, *YEAR_COLUMNS, *head_of(self.lifecycle, t.c.id))
         if self.person:
             extra = [PERSON.c.id, PERSON.c.name, holds_secretary_role(t.c.person_id)]
             q = q.add_columns(*extra)
@@ -149,13 +152,14 @@ class Kind:
             own=dict(zip(self.own, row[n:o], strict=True)),
         )
         org, y = OrgRow(*row[o : o + 3]), o + 3
-        campaign = Year(*row[y : y + len(YEAR_COLUMNS)])
+        h = y + len(YEAR_COLUMNS)
+        campaign, head = Year(*row[y:h]), (row[h] or 0, row[h + 1])
         person, is_secretary = None, False
         if self.person:
-            p = y + len(YEAR_COLUMNS)
+            p = h + 2
             person = PersonRow(row[p], row[p + 1]) if row[p] is not None else None
             is_secretary = bool(row[p + 2])
-        loaded = Loaded(record, org, campaign, frozenset(), person, is_secretary)
+        loaded = Loaded(record, org, campaign, frozenset(), person, is_secretary, head)
         return dataclasses.replace(loaded, roles=self.roles(actor, loaded))
 
     def readable(self, actor: Actor, loaded: Loaded) -> bool:

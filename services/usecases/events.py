@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from services.access import Actor
 from services.lifecycle import deadlines, history, store
+from services.lifecycle.deadlines import Deadlines
 from services.lifecycle.fire import Event, check_version, fire
 from services.lifecycle.registry import Lifecycles
 from services.lifecycle.store import Loaded
@@ -33,8 +34,10 @@ def fire_event(
     check_version(loaded.record, if_match)
     event = Event(cmd.event, cmd.reason, cmd.effective_on, lambda: event_data.read(lifecycle, cmd.event, cmd.data))
     moved = fire(s, lc.engine(lifecycle), kind, loaded, event, actor, now, lc)
+    # The answer is read in the same transaction (no second one just to show what was written).
+    answer = views(s, lc, [loaded.moved_to(moved.record, kind, actor)], now, {record_id: moved.deadlines})[0]
     uow.commit()
-    return views(s, lc, [loaded.moved_to(moved.record, kind, actor)], now)[0]
+    return answer
 
 
 def get(
@@ -44,22 +47,27 @@ def get(
     return views(session, lc, [store.load(session, lc.kinds[lifecycle], actor, record_id)], now)[0]
 
 
-def views(session: Session, lc: Lifecycles, page: list[Loaded], now: dt.datetime) -> list[dict[str, Any]]:
-    """A page of records of one lifecycle in the API's view, in a fixed number of queries."""
+def views(
+    session: Session, lc: Lifecycles, page: list[Loaded], now: dt.datetime, known: Deadlines | None = None
+) -> list[dict[str, Any]]:
+    """A page of records of one lifecycle in the API's view, in a fixed number of queries (`known`:
+    deadline rows the caller already holds, by record id)."""
     if not page:
         return []
     kind = lc.kinds[page[0].record.lifecycle]
-    return kind.views(session, lc, page, now) if kind.views else record_view(session, lc, page, now)
+    return kind.views(session, lc, page, now, known) if kind.views else record_view(session, lc, page, now, known)
 
 
-def record_view(session: Session, lc: Lifecycles, page: list[Loaded], now: dt.datetime) -> list[dict[str, Any]]:
+def record_view(
+    session: Session, lc: Lifecycles, page: list[Loaded], now: dt.datetime, known: Deadlines | None = None
+) -> list[dict[str, Any]]:
     """What every record shows: who, which year, where in its lifecycle, its deadlines, what the
     caller may do now, and its own columns."""
     if not page:
         return []
     lifecycle = page[0].record.lifecycle
     engine = lc.engine(lifecycle)
-    rows = deadlines.deadlines_of_page(session, lifecycle, [p.record.id for p in page])
+    rows = known or deadlines.deadlines_of_page(session, lifecycle, [p.record.id for p in page])
     out = []
     for p in page:
         r = p.record

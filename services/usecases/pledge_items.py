@@ -50,11 +50,21 @@ def count(session: Session, counter: sa.Select[Any], pledge_id: int) -> int:
 
 
 def of_page(session: Session, pledge_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """The items of a page of pledges, in order, as the API shows them: one query."""
-    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for i in session.connection().execute(_OF_PAGE, {"ids": list(pledge_ids)}):
-        found[i.pledge_id].append(view(i))
-    return found
+    """The items of a page of pledges, in order, as the API shows them: one query, or none when this
+    unit of work read them already (a guard and the answer after an event both ask)."""
+    known: dict[int, list[dict[str, Any]]] = session.info.setdefault("pledge_items", {})
+    missing = [i for i in pledge_ids if i not in known]
+    if missing:
+        found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for i in session.connection().execute(_OF_PAGE, {"ids": missing}):
+            found[i.pledge_id].append(view(i))
+        known.update({pid: found[pid] for pid in missing})
+    return {pid: known[pid] for pid in pledge_ids}
+
+
+def _changed(session: Session) -> None:
+    """What this unit of work read of the items no longer holds."""
+    session.info.pop("pledge_items", None)
 
 
 def view(i: Any) -> dict[str, Any]:
@@ -69,6 +79,7 @@ def view(i: Any) -> dict[str, Any]:
 
 
 def insert(session: Session, pledge_id: int, items: Sequence[dict[str, Any]]) -> None:
+    _changed(session)
     rows = [{"pledge_id": pledge_id, "position": n, **{f: i.get(f) for f in FIELDS}} for n, i in enumerate(items, 1)]
     if rows:
         session.connection().execute(_INSERT, rows)
@@ -80,6 +91,7 @@ def replace(
     """Make the pledge's items `items`, in order. An item that carries an id keeps that row (and its
     outcome and progress records); an item whose row is no longer listed is deleted, unless it has
     progress records (what was done is never lost)."""
+    _changed(session)
     existing = {i["id"] for i in current}
     for n, item in enumerate(items):
         if item.get("id") is not None and item["id"] not in existing:
@@ -109,6 +121,7 @@ def replace(
 
 def set_outcomes(session: Session, outcomes: Sequence[dict[str, Any]]) -> None:
     """How each item was kept, as `appraise` records it."""
+    _changed(session)
     rows = [{"item_id": o["item"], "outcome": o.get("outcome"), "explanation": o.get("explanation")} for o in outcomes]
     if rows:
         session.connection().execute(_SET_OUTCOME, rows)

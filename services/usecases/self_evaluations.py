@@ -15,6 +15,7 @@ from definitions import Scorecard
 from services.access import Actor
 from services.errors import Conflict, Forbidden, Invalid
 from services.lifecycle import store
+from services.lifecycle.deadlines import Deadlines
 from services.lifecycle.fire import Facts, Step
 from services.lifecycle.registry import Lifecycles
 from services.lifecycle.store import Kind, Loaded
@@ -90,10 +91,12 @@ def proposal(scorecard: Scorecard, state: str, assessed: dict[str, Any]) -> dict
     return {"reason": reason, "weakest_areas": weakest, "event": "order_rectification"}
 
 
-def views(session: Session, lc: Lifecycles, page: Sequence[Loaded], now: dt.datetime) -> list[dict[str, Any]]:
+def views(
+    session: Session, lc: Lifecycles, page: Sequence[Loaded], now: dt.datetime, known: Deadlines | None = None
+) -> list[dict[str, Any]]:
     sheet, found = lc.scorecard, scores_of_page(session, [p.record.id for p in page])
     out = []
-    for p, base in zip(page, record_view(session, lc, list(page), now), strict=True):
+    for p, base in zip(page, record_view(session, lc, list(page), now, known), strict=True):
         scores = found[p.record.id]
         totals = {kind: round(sum(e.points for e in rows.values()), 2) for kind, rows in scores.items()}
 
