@@ -16,10 +16,11 @@ from notifications import tables  # noqa: F401  (registers the outbox tables)
 from notifications.channels import EmailChannel, WebhookChannel
 from notifications.dispatcher import Stats, deliveries_for_webhook, dispatch_due
 from notifications.outbox import NoticeDraft, publish
-from notifications.tables import DELIVERED, EMAIL, FAILED, OVERDUE, PENDING, REMINDER, Delivery, InboxEntry, Notice
+from notifications.tables import DELIVERED, EMAIL, FAILED, PENDING, Delivery, InboxEntry, Notice
 from notifications.tables import Webhook as Hook
 from services.persistence.db import make_engine
 from tests.conftest import Mailbox
+from workflow.deadlines import OVERDUE, REMINDER
 
 NOW = dt.datetime(2030, 10, 31, 16, 0, tzinfo=dt.UTC)
 HOOK_URL = "https://receiver.example.org/pledgeflow"

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from notifications.channels import FOOTER, EmailChannel, SmtpServer, WebhookChannel
-from notifications.tables import EMAIL, OVERDUE, WEBHOOK, Delivery, Notice
+from notifications.tables import EMAIL, WEBHOOK, Delivery, Notice
 from tests.conftest import Mailbox, free_port
+from workflow.deadlines import OVERDUE
 
 SECRET = "s3cret-密钥"
 DUE = dt.datetime(2010, 10, 31, 15, 59, 59, tzinfo=dt.UTC)

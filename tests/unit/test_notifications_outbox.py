@@ -8,7 +8,8 @@ import hmac
 
 from notifications.dispatcher import Retry, Stats
 from notifications.outbox import encode, payload, sign
-from notifications.tables import REMINDER, Notice
+from notifications.tables import Notice
+from workflow.deadlines import REMINDER
 
 DUE = dt.datetime(2010, 11, 20, 15, 59, 59, tzinfo=dt.UTC)
 
