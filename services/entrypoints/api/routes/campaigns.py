@@ -14,18 +14,18 @@ router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
 
-@router.post("", status_code=201, response_model=CampaignOut)
+@router.post("", status_code=201, response_model=CampaignOut, name="create", summary="新建年度活动")
 def create_campaign(body: CampaignIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     calendar = body.calendar.model_dump(exclude_none=True) if body.calendar else None
     return campaigns.create_campaign(uow, c.catalog, actor, body.year, calendar, now)
 
 
-@router.get("/{year}", response_model=CampaignOut)
+@router.get("/{year}", response_model=CampaignOut, name="read", summary="年度活动及其时间安排")
 def get_campaign(year: YearPath, actor: CurrentActor, uow: ReadUow) -> Any:
     return campaigns.get_campaign(uow.session, year)
 
 
-@router.get("/{year}/scorecard")
+@router.get("/{year}/scorecard", name="read_scorecard", summary="百分制考核标准")
 def scorecard(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> dict[str, Any]:
     campaigns.get_campaign(uow.session, year)
     sheet = c.scorecard

@@ -19,12 +19,12 @@ def _lifecycle(c: ContainerDep, name: str) -> Any:
     return c.catalog.lifecycles[name]
 
 
-@router.get("")
+@router.get("", name="list", summary="流程定义列表")
 def list_definitions(c: ContainerDep) -> list[dict[str, Any]]:
     return [{"name": lc.name, "label_zh": lc.label_zh, "label_en": lc.label_en} for lc in c.catalog.lifecycles.values()]
 
 
-@router.get("/{name}")
+@router.get("/{name}", name="read", summary="流程定义")
 def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
     return dict(_lifecycle(c, name).model_dump())
 
@@ -32,6 +32,8 @@ def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
 @router.get(
     "/{name}/diagram",
     response_class=Response,
+    name="diagram",
+    summary="流程图",
     responses={
         200: {
             "content": {"image/svg+xml": {}, "text/plain": {"schema": {"type": "string"}}},

@@ -30,7 +30,7 @@ Creator = Callable[..., int]
 
 def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -> APIRouter:
     """create, list, get, events, history — the same five routes for every kind."""
-    router = APIRouter(prefix=f"/api/v1/{path}", tags=[path])
+    router = APIRouter(prefix=f"/api/v1/{path}", tags=[path.replace("-", "_")])
 
     def answer(c: ContainerDep, uow: Any, actor: Any, record_id: int, now: Any, response: Response) -> dict[str, Any]:
         loaded = org_records.load(uow.session, kind, actor, record_id)
@@ -38,7 +38,7 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         response.headers["ETag"] = f'"{body["version"]}"'
         return body
 
-    @router.post("", status_code=201, response_model=OrgRecordOut, summary=f"create a {kind.lifecycle}")
+    @router.post("", status_code=201, response_model=OrgRecordOut, name="create", summary=f"新建{kind.label_zh}")
     def create(
         body: body_type,  # type: ignore[valid-type]
         c: ContainerDep,
@@ -50,7 +50,7 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         record_id = creator(uow, c.engines[kind.lifecycle], actor, body.model_dump(), now)  # type: ignore[attr-defined]
         return answer(c, uow, actor, record_id, now, response)
 
-    @router.get("", response_model=OrgRecordPage, summary=f"list {kind.lifecycle}s")
+    @router.get("", response_model=OrgRecordPage, name="list", summary=f"{kind.label_zh}列表")
     def listing(
         c: ContainerDep,
         actor: CurrentActor,
@@ -65,13 +65,15 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         filters = {"year": year, "org_id": org_id, "state": state}
         return org_records.listing(uow.session, c.engines[kind.lifecycle], kind, actor, filters, limit, offset, now)
 
-    @router.get("/{record_id}", response_model=OrgRecordOut, summary=f"get a {kind.lifecycle}")
+    @router.get("/{record_id}", response_model=OrgRecordOut, name="read", summary=kind.label_zh)
     def get(
         record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
     ) -> Any:
         return answer(c, uow, actor, record_id, now, response)
 
-    @router.post("/{record_id}/events", response_model=OrgRecordOut, summary=f"fire an event on a {kind.lifecycle}")
+    @router.post(
+        "/{record_id}/events", response_model=OrgRecordOut, name="fire_event", summary=f"{kind.label_zh}：执行流程操作"
+    )
     def fire(
         record_id: RecordId,
         body: EventIn,
@@ -86,7 +88,9 @@ def build(kind: Kind, path: str, body_type: type[BaseModel], creator: Creator) -
         org_records.fire_event(uow, engine, kind, actor, record_id, body.model_dump(), version, now)
         return answer(c, uow, actor, record_id, now, response)
 
-    @router.get("/{record_id}/history", response_model=list[HistoryOut], summary=f"history of a {kind.lifecycle}")
+    @router.get(
+        "/{record_id}/history", response_model=list[HistoryOut], name="history", summary=f"{kind.label_zh}：流程记录"
+    )
     def history(record_id: RecordId, actor: CurrentActor, uow: ReadUow) -> Any:
         return org_records.history(uow.session, kind, actor, record_id)
 
@@ -104,14 +108,16 @@ demo_site_routes = build(demo_sites.KIND, "demo-sites", DemoSiteIn, demo_sites.n
 rectification_routes = build(rectifications.KIND, "rectifications", RectificationIn, rectifications.issue)
 
 
-@appraisal_rounds.post("/{record_id}/ballots", status_code=201, response_model=BallotOut)
+@appraisal_rounds.post(
+    "/{record_id}/ballots", status_code=201, response_model=BallotOut, name="cast_ballot", summary="投票"
+)
 def cast_ballot(record_id: RecordId, body: BallotIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow) -> Any:
     subject = body.subject.model_dump()
     appraisals.cast(uow, c.catalog.rating_scale, actor, record_id, subject, body.rating)
     return {"round_id": record_id, "subject": subject, "rating": body.rating}
 
 
-@appraisal_rounds.get("/{record_id}/results", response_model=RoundResults)
+@appraisal_rounds.get("/{record_id}/results", response_model=RoundResults, name="read_results", summary="评议结果")
 def round_results(record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
     basic = c.settings.basic_counts_as_satisfied
     return appraisals.results(uow.session, c.catalog.rating_scale, actor, record_id, basic)

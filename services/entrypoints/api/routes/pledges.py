@@ -35,7 +35,7 @@ def _answer(c: ContainerDep, uow: Any, actor: Any, pledge_id: int, now: Any, res
     return body
 
 
-@router.post("", status_code=201, response_model=PledgeOut)
+@router.post("", status_code=201, response_model=PledgeOut, name="create", summary="新建公开承诺书")
 def create_pledge(
     body: PledgeIn, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now, response: Response
 ) -> Any:
@@ -43,7 +43,7 @@ def create_pledge(
     return _answer(c, uow, actor, pledge_id, now, response)
 
 
-@router.get("", response_model=PledgePage)
+@router.get("", response_model=PledgePage, name="list", summary="公开承诺书列表")
 def list_pledges(
     c: ContainerDep,
     uow: ReadUow,
@@ -61,14 +61,14 @@ def list_pledges(
     return queries.list_pledges(uow.session, c.engines["pledge"], actor, filters, limit, offset, now)
 
 
-@router.get("/{pledge_id}", response_model=PledgeOut)
+@router.get("/{pledge_id}", response_model=PledgeOut, name="read", summary="公开承诺书")
 def get_pledge(
     pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor, now: Now, response: Response
 ) -> Any:
     return _answer(c, uow, actor, pledge_id, now, response)
 
 
-@router.patch("/{pledge_id}", response_model=PledgeOut)
+@router.patch("/{pledge_id}", response_model=PledgeOut, name="edit_items", summary="修改承诺事项")
 def patch_pledge(
     pledge_id: PledgeId,
     body: PledgePatch,
@@ -84,7 +84,12 @@ def patch_pledge(
     return _answer(c, uow, actor, pledge_id, now, response)
 
 
-@router.post("/{pledge_id}/events", response_model=PledgeOut)
+@router.post(
+    "/{pledge_id}/events",
+    response_model=PledgeOut,
+    name="fire_event",
+    summary="执行流程操作（提交、审查、公开、考评等）",
+)
 def fire_event(
     pledge_id: PledgeId,
     body: EventIn,
@@ -102,21 +107,25 @@ def fire_event(
     return answer
 
 
-@router.get("/{pledge_id}/history", response_model=list[HistoryOut])
+@router.get("/{pledge_id}/history", response_model=list[HistoryOut], name="history", summary="流程记录")
 def pledge_history(pledge_id: PledgeId, uow: ReadUow, actor: CurrentActor) -> Any:
     return pledges.history(uow.session, actor, pledge_id)
 
 
-@router.post("/{pledge_id}/comments", status_code=201, response_model=CommentOut)
+@router.post(
+    "/{pledge_id}/comments", status_code=201, response_model=CommentOut, name="add_comment", summary="领导点评"
+)
 def add_comment(pledge_id: PledgeId, body: CommentIn, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
     return pledges.add_comment(uow, actor, pledge_id, body.model_dump(), now)
 
 
-@router.get("/{pledge_id}/comments", response_model=list[CommentOut])
+@router.get("/{pledge_id}/comments", response_model=list[CommentOut], name="list_comments", summary="领导点评列表")
 def list_comments(pledge_id: PledgeId, uow: ReadUow, actor: CurrentActor) -> Any:
     return pledges.comments(uow.session, actor, pledge_id)
 
 
-@router.post("/{pledge_id}/progress", status_code=201, response_model=ProgressOut)
+@router.post(
+    "/{pledge_id}/progress", status_code=201, response_model=ProgressOut, name="add_progress", summary="新增践诺记录"
+)
 def add_progress(pledge_id: PledgeId, body: ProgressIn, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
     return pledges.add_progress(uow, actor, pledge_id, body.model_dump(), now)

@@ -90,6 +90,8 @@ def _file(content: bytes, media_type: str, year: int, extension: str) -> Respons
 @router.get(
     "/{year}/progress.xlsx",
     response_class=Response,
+    name="progress_xlsx",
+    summary="工作进展（Excel 工作簿）",
     responses={200: {"content": {reports.XLSX: {}}, "description": "工作进展（Excel 工作簿）"}},
 )
 def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
@@ -101,6 +103,8 @@ def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: Rea
 @router.get(
     "/{year}/progress.csv",
     response_class=Response,
+    name="progress_csv",
+    summary="工作进展（CSV）",
     responses={200: {"content": {reports.CSV: {}}, "description": "工作进展（CSV，UTF-8 带 BOM）"}},
 )
 def progress_csv(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
@@ -109,6 +113,6 @@ def progress_csv(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: Read
     return _file(reports.to_csv(report, src), reports.CSV, year, "csv")
 
 
-@router.get("/{year}/progress", response_model=ProgressReport)
+@router.get("/{year}/progress", response_model=ProgressReport, name="progress", summary="工作进展")
 def progress(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Any:
     return reports.progress(uow.session, c.report_sources(), actor, year, now)

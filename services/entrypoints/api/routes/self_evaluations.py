@@ -18,7 +18,7 @@ from services.entrypoints.api.schemas import (
 from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
 from services.usecases import self_evaluations as se
 
-router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
+router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self_evaluations"])
 EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
@@ -29,7 +29,7 @@ def _answer(c: ContainerDep, uow: Any, actor: Any, evaluation_id: int, now: Any,
     return body
 
 
-@router.post("", status_code=201, response_model=SelfEvaluationOut)
+@router.post("", status_code=201, response_model=SelfEvaluationOut, name="create", summary="新建自查总结评估报告")
 def create(
     body: SelfEvaluationIn, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response
 ) -> Any:
@@ -37,7 +37,7 @@ def create(
     return _answer(c, uow, actor, evaluation_id, now, response)
 
 
-@router.get("", response_model=SelfEvaluationPage)
+@router.get("", response_model=SelfEvaluationPage, name="list", summary="自查总结评估报告列表")
 def list_evaluations(
     c: ContainerDep,
     actor: CurrentActor,
@@ -53,14 +53,19 @@ def list_evaluations(
     return se.listing(uow.session, c.engines[se.LIFECYCLE], c.scorecard, actor, filters, limit, offset, now)
 
 
-@router.get("/{evaluation_id}", response_model=SelfEvaluationOut)
+@router.get("/{evaluation_id}", response_model=SelfEvaluationOut, name="read", summary="自查总结评估报告")
 def get(
     evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
 ) -> Any:
     return _answer(c, uow, actor, evaluation_id, now, response)
 
 
-@router.post("/{evaluation_id}/events", response_model=SelfEvaluationOut)
+@router.post(
+    "/{evaluation_id}/events",
+    response_model=SelfEvaluationOut,
+    name="fire_event",
+    summary="执行流程操作（开始、上报、受理、评定等）",
+)
 def fire_event(
     evaluation_id: EvaluationId,
     body: EventIn,
@@ -75,7 +80,9 @@ def fire_event(
     return _answer(c, uow, actor, evaluation_id, now, response)
 
 
-@router.put("/{evaluation_id}/scores", response_model=SelfEvaluationOut)
+@router.put(
+    "/{evaluation_id}/scores", response_model=SelfEvaluationOut, name="put_scores", summary="填写自评分或考核评分"
+)
 def put_scores(
     evaluation_id: EvaluationId,
     body: ScoresIn,
@@ -90,6 +97,6 @@ def put_scores(
     return _answer(c, uow, actor, evaluation_id, now, response)
 
 
-@router.get("/{evaluation_id}/history", response_model=list[HistoryOut])
+@router.get("/{evaluation_id}/history", response_model=list[HistoryOut], name="history", summary="流程记录")
 def history(evaluation_id: EvaluationId, actor: CurrentActor, uow: ReadUow) -> Any:
     return se.history(uow.session, actor, evaluation_id)
