@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from services.entrypoints.api.definition_schemas import ScorecardOut
 from services.entrypoints.api.schemas import CampaignIn, CampaignOut
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import campaigns
@@ -25,7 +26,7 @@ def get_campaign(year: YearPath, actor: CurrentActor, uow: ReadUow) -> Any:
     return campaigns.get_campaign(uow.session, year)
 
 
-@router.get("/{year}/scorecard", name="read_scorecard", summary="百分制考核标准")
+@router.get("/{year}/scorecard", response_model=ScorecardOut, name="read_scorecard", summary="百分制考核标准")
 def scorecard(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> dict[str, Any]:
     campaigns.get_campaign(uow.session, year)
     sheet = c.scorecard

@@ -13,6 +13,8 @@ from services.queries import reports
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+"""A file download: bytes of its own media type."""
 
 
 class AppraisalFigures(BaseModel):
@@ -92,7 +94,7 @@ def _file(content: bytes, media_type: str, year: int, extension: str) -> Respons
     response_class=Response,
     name="progress_xlsx",
     summary="工作进展（Excel 工作簿）",
-    responses={200: {"content": {reports.XLSX: {}}, "description": "工作进展（Excel 工作簿）"}},
+    responses={200: {"content": {reports.XLSX: BINARY}, "description": "工作进展（Excel 工作簿）"}},
 )
 def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
     src = c.report_sources()
@@ -105,7 +107,7 @@ def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: Rea
     response_class=Response,
     name="progress_csv",
     summary="工作进展（CSV）",
-    responses={200: {"content": {reports.CSV: {}}, "description": "工作进展（CSV，UTF-8 带 BOM）"}},
+    responses={200: {"content": {reports.CSV: BINARY}, "description": "工作进展（CSV，UTF-8 带 BOM）"}},
 )
 def progress_csv(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
     src = c.report_sources()
