@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
     problems.install(app)
+    openapi.install(app)
     for module in (
         directory,
         campaigns,

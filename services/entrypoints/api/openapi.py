@@ -1,10 +1,14 @@
-"""The OpenAPI document's names for client generators: operation ids and tags."""
+"""The OpenAPI document's identity for client generators: operation ids, tags, the package name."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
+
+PACKAGE_NAME = "pledgeflow_client"
+"""`info.x-package-name`: the ASCII name a generated client takes (`info.title` stays Chinese, for people)."""
 
 TAGS: list[dict[str, Any]] = [
     {"name": "directory", "description": "党组织、人员、用户，以及当前登录者"},
@@ -25,3 +29,15 @@ TAGS: list[dict[str, Any]] = [
 def operation_id(route: APIRoute) -> str:
     """`{tag}_{route name}`, e.g. `pledges_fire_event`: no path, no method, stable while tag and name stay."""
     return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
+
+def install(app: FastAPI) -> None:
+    """Adds `info.x-package-name` to the document /openapi.json serves."""
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build_openapi()
+        document["info"]["x-package-name"] = PACKAGE_NAME
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
