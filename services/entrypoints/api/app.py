@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from definitions import Catalog
 from services.config import Settings
 from services.container import build_container, utc_now
-from services.entrypoints.api import event_schemas, problems
+from services.entrypoints.api import event_schemas, openapi, problems
 from services.entrypoints.api.idempotency import IdempotencyMiddleware
 from services.entrypoints.api.limits import BodyLimitMiddleware
 from services.entrypoints.api.routes import (
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         title="Pledgeflow 公开承诺工作流",
         version="1.0",
         description="教育工委年度创先争优活动：党组织和党员公开承诺、自查总结评估报告的流程服务。",
+        openapi_tags=openapi.TAGS,
+        generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
     )
     app.state.container = container
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
     problems.install(app)
+    openapi.install(app)
     _describe_events(app, container.catalog)
     for module in (
         directory,
@@ -78,7 +81,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.include_router(web_routes.router)  # the pages for people (Chinese), beside the API
     app.mount("/static", StaticFiles(directory=web_render.STATIC), name="static")
 
-    @app.get("/healthz", response_model=Health, tags=["health"])
+    @app.get("/healthz", response_model=Health, tags=["health"], name="check", summary="服务运行状态")
     def healthz() -> Health:
         return Health(status="ok")
 

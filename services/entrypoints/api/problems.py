@@ -44,7 +44,7 @@ def problem(status: int, slug: str, detail: str, request: Request, **extra: Any)
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
-    "description": "RFC 9457 problem details; `detail` in Chinese. Extra members depend on `type`.",
+    "description": "RFC 9457 问题详情：`detail` 为中文说明；其余字段随 `type` 而定。",
     "type": "object",
     "required": ["type", "title", "status", "detail"],
     "properties": {

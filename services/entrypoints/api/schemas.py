@@ -134,6 +134,28 @@ class CommentOut(BaseModel):
     created_at: dt.datetime
 
 
+class OrgRef(BaseModel):
+    id: int
+    name: str
+
+
+class ContactPledge(BaseModel):
+    id: int
+    year: int
+    subject_name: str
+    state: str
+    state_label: str
+    overdue: bool
+
+
+class ContactPointOut(BaseModel):
+    """A supervisor's 联系点: the org, the pledges in its subtree, and the leader comments on them."""
+
+    org: OrgRef
+    pledges: list[ContactPledge]
+    comments: list[CommentOut]
+
+
 class ProgressOut(BaseModel):
     id: int
     pledge_id: int

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from services.entrypoints.api.definition_schemas import ScorecardOut
 from services.entrypoints.api.schemas import CampaignOut
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import campaigns
@@ -15,17 +16,17 @@ router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
 
-@router.post("", status_code=201, response_model=CampaignOut)
+@router.post("", status_code=201, response_model=CampaignOut, name="create", summary="新建年度活动")
 def create_campaign(body: CreateCampaign, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     return campaigns.create_campaign(uow, c.catalog, actor, body, now, c.settings.timezone)
 
 
-@router.get("/{year}", response_model=CampaignOut)
+@router.get("/{year}", response_model=CampaignOut, name="read", summary="年度活动及其时间安排")
 def get_campaign(year: YearPath, actor: CurrentActor, uow: ReadUow) -> Any:
     return campaigns.get_campaign(uow.session, year)
 
 
-@router.get("/{year}/scorecard")
+@router.get("/{year}/scorecard", name="read_scorecard", summary="百分制考核标准", response_model=ScorecardOut)
 def scorecard(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> dict[str, Any]:
     campaigns.get_campaign(uow.session, year)
     sheet = c.scorecard

@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.entrypoints.api.schemas import ContactPointOut
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow
 from services.queries import contact_points
 
-router = APIRouter(prefix="/api/v1", tags=["contact-points"])
+router = APIRouter(prefix="/api/v1", tags=["contact_points"])
 
 
-@router.get("/contact-points")
+@router.get("/contact-points", response_model=list[ContactPointOut], name="list", summary="我的联系点")
 def list_contact_points(
     c: ContainerDep,
     actor: CurrentActor,

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from services.entrypoints.api.definition_schemas import LifecycleOut, LifecycleSummary
 from services.entrypoints.deps import ContainerDep
 from services.errors import Invalid, NotFound
 from services.queries import diagrams
@@ -19,12 +20,12 @@ def _lifecycle(c: ContainerDep, name: str) -> Any:
     return c.catalog.lifecycles[name]
 
 
-@router.get("")
+@router.get("", response_model=list[LifecycleSummary], name="list", summary="流程定义列表")
 def list_definitions(c: ContainerDep) -> list[dict[str, Any]]:
     return [{"name": lc.name, "label_zh": lc.label_zh, "label_en": lc.label_en} for lc in c.catalog.lifecycles.values()]
 
 
-@router.get("/{name}")
+@router.get("/{name}", response_model=LifecycleOut, name="read", summary="流程定义")
 def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
     return dict(_lifecycle(c, name).model_dump())
 
@@ -32,9 +33,11 @@ def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
 @router.get(
     "/{name}/diagram",
     response_class=Response,
+    name="diagram",
+    summary="流程图",
     responses={
         200: {
-            "content": {"image/svg+xml": {}, "text/plain": {"schema": {"type": "string"}}},
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}},
             "description": "流程图（SVG，或 Mermaid 文本）",
         }
     },

@@ -14,22 +14,24 @@ from services.usecases.commands import CreateOrg, CreatePerson, CreateUser
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
 
-@router.post("/orgs", status_code=201, response_model=OrgOut)
+@router.post("/orgs", status_code=201, response_model=OrgOut, name="create_org", summary="新建党组织")
 def create_org(body: CreateOrg, actor: CurrentActor, uow: WriteUow) -> Any:
     return directory.org_view(directory.create_org(uow, actor, body))
 
 
-@router.get("/orgs", response_model=list[OrgOut])
+@router.get("/orgs", response_model=list[OrgOut], name="list_orgs", summary="党组织列表")
 def list_orgs(actor: CurrentActor, uow: ReadUow) -> Any:
     return [directory.org_view(o) for o in directory.list_orgs(uow.session)]
 
 
-@router.post("/people", status_code=201, response_model=PersonOut)
+@router.post("/people", status_code=201, response_model=PersonOut, name="create_person", summary="新建人员")
 def create_person(body: CreatePerson, actor: CurrentActor, uow: WriteUow) -> Any:
     return directory.person_view(directory.create_person(uow, actor, body))
 
 
-@router.post("/users", status_code=201, response_model=UserCreated)
+@router.post(
+    "/users", status_code=201, response_model=UserCreated, name="create_user", summary="新建用户（令牌只显示一次）"
+)
 def create_user(body: CreateUser, actor: CurrentActor, uow: WriteUow, now: Now, response: Response) -> Any:
     roles = [r.model_dump(mode="json") for r in body.roles]
     user, token = directory.create_user(uow, actor, body, now)
@@ -37,6 +39,6 @@ def create_user(body: CreateUser, actor: CurrentActor, uow: WriteUow, now: Now, 
     return {"id": user.id, "name": user.name, "token": token, "roles": roles}
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, name="read_me", summary="当前登录者及其角色")
 def me(actor: CurrentActor, uow: ReadUow) -> Any:
     return directory.me_view(uow.session, actor)

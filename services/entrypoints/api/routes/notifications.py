@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["notifications"])
 EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-@router.get("/notifications", response_model=InboxPage)
+@router.get("/notifications", response_model=InboxPage, name="list", summary="我的消息")
 def list_notifications(
     actor: CurrentActor,
     uow: ReadUow,
@@ -25,22 +25,27 @@ def list_notifications(
     return inbox.inbox(uow.session, actor, unread, limit, offset)
 
 
-@router.post("/notifications/{entry_id}/read", response_model=InboxEntryOut)
+@router.post("/notifications/{entry_id}/read", response_model=InboxEntryOut, name="mark_read", summary="标记为已读")
 def mark_read(entry_id: EntryId, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     return inbox.mark_read(uow, actor, entry_id, now)
 
 
-@router.post("/webhooks", status_code=201, response_model=WebhookOut)
+@router.post("/webhooks", status_code=201, response_model=WebhookOut, name="create_webhook", summary="新建 Webhook")
 def create_webhook(body: WebhookIn, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     return inbox.create_webhook(uow, actor, str(body.url), body.secret, list(body.kinds), now)
 
 
-@router.get("/webhooks", response_model=list[WebhookOut])
+@router.get("/webhooks", response_model=list[WebhookOut], name="list_webhooks", summary="Webhook 列表")
 def list_webhooks(actor: CurrentActor, uow: ReadUow) -> Any:
     return inbox.webhooks(uow.session, actor)
 
 
-@router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut])
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response_model=list[DeliveryOut],
+    name="list_deliveries",
+    summary="Webhook 推送记录",
+)
 def deliveries(
     webhook_id: EntryId,
     actor: CurrentActor,

@@ -25,11 +25,11 @@ RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Creator = Callable[..., int]
 
 
-def build(lifecycle: str, path: str, body_type: type[BaseModel], creator: Creator) -> APIRouter:
-    """create, list, get, events, history — the same five routes for every kind."""
-    router = APIRouter(prefix=f"/api/v1/{path}", tags=[path])
+def build(lifecycle: str, label: str, path: str, body_type: type[BaseModel], creator: Creator) -> APIRouter:
+    """create, list, get, events, history — the same five routes for every kind (`label`: its Chinese name)."""
+    router = APIRouter(prefix=f"/api/v1/{path}", tags=[path.replace("-", "_")])
 
-    @router.post("", status_code=201, response_model=OrgRecordOut, summary=f"create a {lifecycle}")
+    @router.post("", status_code=201, response_model=OrgRecordOut, name="create", summary=f"新建{label}")
     def create(
         body: body_type,  # type: ignore[valid-type]
         c: ContainerDep,
@@ -41,7 +41,7 @@ def build(lifecycle: str, path: str, body_type: type[BaseModel], creator: Creato
         record_id = creator(uow, c.lifecycles, actor, body, now)
         return tagged(response, events.get(uow.session, c.lifecycles, actor, lifecycle, record_id, now))
 
-    @router.get("", response_model=OrgRecordPage, summary=f"list {lifecycle}s")
+    @router.get("", response_model=OrgRecordPage, name="list", summary=f"{label}列表")
     def listing(
         c: ContainerDep,
         actor: CurrentActor,
@@ -56,13 +56,15 @@ def build(lifecycle: str, path: str, body_type: type[BaseModel], creator: Creato
         filters = listings.Filters(year=year, org_id=org_id, state=state)
         return listings.listing(uow.session, c.lifecycles, actor, lifecycle, filters, limit, offset, now)
 
-    @router.get("/{record_id}", response_model=OrgRecordOut, summary=f"get a {lifecycle}")
+    @router.get("/{record_id}", response_model=OrgRecordOut, name="read", summary=label)
     def get(
         record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
     ) -> Any:
         return tagged(response, events.get(uow.session, c.lifecycles, actor, lifecycle, record_id, now))
 
-    @router.post("/{record_id}/events", response_model=OrgRecordOut, summary=f"fire an event on a {lifecycle}")
+    @router.post(
+        "/{record_id}/events", response_model=OrgRecordOut, name="fire_event", summary=f"{label}：执行流程操作"
+    )
     def fire(
         record_id: RecordId,
         body: FireEvent,
@@ -76,25 +78,33 @@ def build(lifecycle: str, path: str, body_type: type[BaseModel], creator: Creato
         answer = events.fire_event(uow, c.lifecycles, actor, lifecycle, record_id, body, version, now)
         return tagged(response, answer)
 
-    @router.get("/{record_id}/history", response_model=list[HistoryOut], summary=f"history of a {lifecycle}")
+    @router.get("/{record_id}/history", response_model=list[HistoryOut], name="history", summary=f"{label}：流程记录")
     def history(record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
         return events.record_history(uow.session, c.lifecycles, actor, lifecycle, record_id)
 
     return router
 
 
-appraisal_rounds = build(appraisals.LIFECYCLE, "appraisal-rounds", CreateRound, appraisals.open_round)
-demo_site_routes = build(demo_sites.LIFECYCLE, "demo-sites", NominateSite, demo_sites.nominate)
-rectification_routes = build(rectifications.LIFECYCLE, "rectifications", IssueRectification, rectifications.issue)
+appraisal_rounds = build(
+    appraisals.LIFECYCLE, appraisals.KIND.label_zh, "appraisal-rounds", CreateRound, appraisals.open_round
+)
+demo_site_routes = build(
+    demo_sites.LIFECYCLE, demo_sites.KIND.label_zh, "demo-sites", NominateSite, demo_sites.nominate
+)
+rectification_routes = build(
+    rectifications.LIFECYCLE, rectifications.KIND.label_zh, "rectifications", IssueRectification, rectifications.issue
+)
 
 
-@appraisal_rounds.post("/{record_id}/ballots", status_code=201, response_model=BallotOut)
+@appraisal_rounds.post(
+    "/{record_id}/ballots", status_code=201, response_model=BallotOut, name="cast_ballot", summary="投票"
+)
 def cast_ballot(record_id: RecordId, body: CastBallot, c: ContainerDep, actor: CurrentActor, uow: WriteUow) -> Any:
     appraisals.cast(uow, c.catalog.rating_scale, actor, record_id, body)
     return {"round_id": record_id, "subject": body.subject.model_dump(), "rating": body.rating}
 
 
-@appraisal_rounds.get("/{record_id}/results", response_model=RoundResults)
+@appraisal_rounds.get("/{record_id}/results", response_model=RoundResults, name="read_results", summary="评议结果")
 def round_results(record_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
     basic = c.settings.basic_counts_as_satisfied
     return appraisals.results(uow.session, c.catalog.rating_scale, actor, record_id, basic)

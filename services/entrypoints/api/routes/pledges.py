@@ -29,7 +29,7 @@ def tagged(response: Response, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@router.post("", status_code=201, response_model=PledgeOut)
+@router.post("", status_code=201, response_model=PledgeOut, name="create", summary="新建公开承诺书")
 def create_pledge(
     body: CreatePledge, c: ContainerDep, uow: WriteUow, actor: CurrentActor, now: Now, response: Response
 ) -> Any:
@@ -37,7 +37,7 @@ def create_pledge(
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id, now))
 
 
-@router.get("", response_model=PledgePage)
+@router.get("", response_model=PledgePage, name="list", summary="公开承诺书列表")
 def list_pledges(
     c: ContainerDep,
     uow: ReadUow,
@@ -55,14 +55,14 @@ def list_pledges(
     return listings.listing(uow.session, c.lifecycles, actor, LIFECYCLE, filters, limit, offset, now)
 
 
-@router.get("/{pledge_id}", response_model=PledgeOut)
+@router.get("/{pledge_id}", response_model=PledgeOut, name="read", summary="公开承诺书")
 def get_pledge(
     pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor, now: Now, response: Response
 ) -> Any:
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id, now))
 
 
-@router.patch("/{pledge_id}", response_model=PledgeOut)
+@router.patch("/{pledge_id}", response_model=PledgeOut, name="edit_items", summary="修改承诺事项")
 def patch_pledge(
     pledge_id: PledgeId,
     body: EditItems,
@@ -77,7 +77,12 @@ def patch_pledge(
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id, now))
 
 
-@router.post("/{pledge_id}/events", response_model=PledgeOut)
+@router.post(
+    "/{pledge_id}/events",
+    response_model=PledgeOut,
+    name="fire_event",
+    summary="执行流程操作（提交、审查、公开、考评等）",
+)
 def fire_event(
     pledge_id: PledgeId,
     body: FireEvent,
@@ -91,21 +96,25 @@ def fire_event(
     return tagged(response, events.fire_event(uow, c.lifecycles, actor, LIFECYCLE, pledge_id, body, version, now))
 
 
-@router.get("/{pledge_id}/history", response_model=list[HistoryOut])
+@router.get("/{pledge_id}/history", response_model=list[HistoryOut], name="history", summary="流程记录")
 def pledge_history(pledge_id: PledgeId, c: ContainerDep, uow: ReadUow, actor: CurrentActor) -> Any:
     return events.record_history(uow.session, c.lifecycles, actor, LIFECYCLE, pledge_id)
 
 
-@router.post("/{pledge_id}/comments", status_code=201, response_model=CommentOut)
+@router.post(
+    "/{pledge_id}/comments", status_code=201, response_model=CommentOut, name="add_comment", summary="领导点评"
+)
 def add_comment(pledge_id: PledgeId, body: AddComment, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
     return pledges.add_comment(uow, actor, pledge_id, body, now)
 
 
-@router.get("/{pledge_id}/comments", response_model=list[CommentOut])
+@router.get("/{pledge_id}/comments", response_model=list[CommentOut], name="list_comments", summary="领导点评列表")
 def list_comments(pledge_id: PledgeId, uow: ReadUow, actor: CurrentActor) -> Any:
     return pledges.comments(uow.session, actor, pledge_id)
 
 
-@router.post("/{pledge_id}/progress", status_code=201, response_model=ProgressOut)
+@router.post(
+    "/{pledge_id}/progress", status_code=201, response_model=ProgressOut, name="add_progress", summary="新增践诺记录"
+)
 def add_progress(pledge_id: PledgeId, body: AddProgress, uow: WriteUow, actor: CurrentActor, now: Now) -> Any:
     return pledges.add_progress(uow, actor, pledge_id, body, now)

@@ -13,6 +13,8 @@ from services.queries import reports
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+"""A file download: bytes of its own media type."""
 
 
 class AppraisalFigures(BaseModel):
@@ -90,7 +92,9 @@ def _file(content: bytes, media_type: str, year: int, extension: str) -> Respons
 @router.get(
     "/{year}/progress.xlsx",
     response_class=Response,
-    responses={200: {"content": {reports.XLSX: {}}, "description": "工作进展（Excel 工作簿）"}},
+    name="progress_xlsx",
+    summary="工作进展（Excel 工作簿）",
+    responses={200: {"content": {reports.XLSX: BINARY}, "description": "工作进展（Excel 工作簿）"}},
 )
 def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
     src = c.report_sources()
@@ -101,7 +105,9 @@ def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: Rea
 @router.get(
     "/{year}/progress.csv",
     response_class=Response,
-    responses={200: {"content": {reports.CSV: {}}, "description": "工作进展（CSV，UTF-8 带 BOM）"}},
+    name="progress_csv",
+    summary="工作进展（CSV）",
+    responses={200: {"content": {reports.CSV: BINARY}, "description": "工作进展（CSV，UTF-8 带 BOM）"}},
 )
 def progress_csv(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
     src = c.report_sources()
@@ -109,6 +115,6 @@ def progress_csv(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: Read
     return _file(reports.to_csv(report, src), reports.CSV, year, "csv")
 
 
-@router.get("/{year}/progress", response_model=ProgressReport)
+@router.get("/{year}/progress", response_model=ProgressReport, name="progress", summary="工作进展")
 def progress(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Any:
     return reports.progress(uow.session, c.report_sources(), actor, year, now)

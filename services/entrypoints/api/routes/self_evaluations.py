@@ -15,12 +15,12 @@ from services.usecases import self_evaluations as se
 from services.usecases.commands import CreateSelfEvaluation, FireEvent, PutScores
 from services.usecases.fields import STATE_CODE
 
-router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
+router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self_evaluations"])
 EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 LIFECYCLE = se.LIFECYCLE
 
 
-@router.post("", status_code=201, response_model=SelfEvaluationOut)
+@router.post("", status_code=201, response_model=SelfEvaluationOut, name="create", summary="新建自查总结评估报告")
 def create(
     body: CreateSelfEvaluation, c: ContainerDep, actor: CurrentActor, uow: WriteUow, now: Now, response: Response
 ) -> Any:
@@ -28,7 +28,7 @@ def create(
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
 
-@router.get("", response_model=SelfEvaluationPage)
+@router.get("", response_model=SelfEvaluationPage, name="list", summary="自查总结评估报告列表")
 def list_evaluations(
     c: ContainerDep,
     actor: CurrentActor,
@@ -44,14 +44,19 @@ def list_evaluations(
     return listings.listing(uow.session, c.lifecycles, actor, LIFECYCLE, filters, limit, offset, now)
 
 
-@router.get("/{evaluation_id}", response_model=SelfEvaluationOut)
+@router.get("/{evaluation_id}", response_model=SelfEvaluationOut, name="read", summary="自查总结评估报告")
 def get(
     evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
 ) -> Any:
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
 
-@router.post("/{evaluation_id}/events", response_model=SelfEvaluationOut)
+@router.post(
+    "/{evaluation_id}/events",
+    response_model=SelfEvaluationOut,
+    name="fire_event",
+    summary="执行流程操作（开始、上报、受理、评定等）",
+)
 def fire_event(
     evaluation_id: EvaluationId,
     body: FireEvent,
@@ -66,7 +71,9 @@ def fire_event(
     return tagged(response, answer)
 
 
-@router.put("/{evaluation_id}/scores", response_model=SelfEvaluationOut)
+@router.put(
+    "/{evaluation_id}/scores", response_model=SelfEvaluationOut, name="put_scores", summary="填写自评分或考核评分"
+)
 def put_scores(
     evaluation_id: EvaluationId,
     body: PutScores,
@@ -80,6 +87,6 @@ def put_scores(
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
 
-@router.get("/{evaluation_id}/history", response_model=list[HistoryOut])
+@router.get("/{evaluation_id}/history", response_model=list[HistoryOut], name="history", summary="流程记录")
 def history(evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
     return events.record_history(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id)
