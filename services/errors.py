@@ -18,7 +18,6 @@ from workflow import GuardRejected, RoleForbidden, TransitionNotAllowed, Workflo
 
 class ServiceError(Exception):
     slug = "error"
-    title = "Error"
 
     def __init__(self, detail: str, **extra: object):
         self.detail, self.extra = detail, extra
@@ -26,25 +25,25 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
-    slug, title = "not-found", "Not Found"
+    slug = "not-found"
 
 
 class PreconditionFailed(ServiceError):
-    slug, title = "precondition-failed", "Precondition Failed"
+    slug = "precondition-failed"
 
 
 class Conflict(ServiceError):
-    slug, title = "conflict", "Conflict"
+    slug = "conflict"
 
 
 class Forbidden(ServiceError):
-    slug, title = "forbidden", "Forbidden"
+    slug = "forbidden"
 
 
 class Invalid(ServiceError):
     """Fields that refuse: each with its code (for programs) and a Chinese message naming it by its label."""
 
-    slug, title = "validation-error", "Unprocessable Content"
+    slug = "validation-error"
 
     def __init__(self, field: str, detail: str, errors: list[dict[str, str]] | None = None):
         self.errors = errors or [{"field": field, "message": detail}]

@@ -24,18 +24,9 @@ class GuardContext:
 Guard = Callable[[GuardContext], str | None]
 """A guard returns None to allow, or a Chinese message saying what is missing."""
 
-GUARDS: dict[str, Guard] = {}
 
 MIN_ITEM_CONTENT = 10
 MIN_REPORT_CHARS = 200
-
-
-def guard(name: str) -> Callable[[Guard], Guard]:
-    def register(fn: Guard) -> Guard:
-        GUARDS[name] = fn
-        return fn
-
-    return register
 
 
 def evaluate(names: Sequence[str], ctx: GuardContext) -> list[GuardFailure]:
@@ -73,17 +64,14 @@ def _proposed_items(ctx: GuardContext) -> list[Mapping[str, Any]]:
     return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
 
 
-@guard("reason_given")
 def reason_given(ctx: GuardContext) -> str | None:
     return None if _text(ctx.reason) else "请填写理由"
 
 
-@guard("has_items")
 def has_items(ctx: GuardContext) -> str | None:
     return None if _proposed_items(ctx) else "承诺书至少要有一项承诺事项"
 
 
-@guard("items_specific")
 def items_specific(ctx: GuardContext) -> str | None:
     problems = []
     for n, item in enumerate(_proposed_items(ctx), start=1):
@@ -94,7 +82,6 @@ def items_specific(ctx: GuardContext) -> str | None:
     return "承诺事项不够明确、具体：" + "；".join(problems) if problems else None
 
 
-@guard("meeting_recorded")
 def meeting_recorded(ctx: GuardContext) -> str | None:
     if ctx.record.get("kind") != "org":
         return None
@@ -107,17 +94,14 @@ def meeting_recorded(ctx: GuardContext) -> str | None:
     return None
 
 
-@guard("channel_valid")
 def channel_valid(ctx: GuardContext) -> str | None:
     return None if _one_of(ctx.data.get("channel"), Channel) else f"请选择公开方式：{Channel.listed()}"
 
 
-@guard("published_on_given")
 def published_on_given(ctx: GuardContext) -> str | None:
     return None if _is_date(ctx.data.get("published_on")) else "请填写公开日期"
 
 
-@guard("items_changed")
 def items_changed(ctx: GuardContext) -> str | None:
     def key(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
         return [(_text(i.get("content")), _text(i.get("measure")), str(i.get("due_date") or "")) for i in items]
@@ -132,22 +116,18 @@ def items_changed(ctx: GuardContext) -> str | None:
     )
 
 
-@guard("has_progress")
 def has_progress(ctx: GuardContext) -> str | None:
     return None if ctx.record.get("progress_count", 0) > 0 else "申请考评前至少要有一条践诺记录"
 
 
-@guard("grade_valid")
 def grade_valid(ctx: GuardContext) -> str | None:
     return None if _one_of(ctx.data.get("grade"), Grade) else f"请选择考评等次：{Grade.listed()}"
 
 
-@guard("has_leader_comment")
 def has_leader_comment(ctx: GuardContext) -> str | None:
     return None if ctx.record.get("comment_count", 0) > 0 else "考评前须有至少一条领导点评"
 
 
-@guard("outcomes_complete")
 def outcomes_complete(ctx: GuardContext) -> str | None:
     given = {o.get("item"): o for o in ctx.data.get("outcomes", []) or [] if isinstance(o, Mapping)}
     problems = []
@@ -163,32 +143,27 @@ def outcomes_complete(ctx: GuardContext) -> str | None:
     return "；".join(problems) if problems else None
 
 
-@guard("report_long_enough")
 def report_long_enough(ctx: GuardContext) -> str | None:
     n = len(_text(ctx.data.get("report")))
     return None if n >= MIN_REPORT_CHARS else f"自查总结报告不少于{MIN_REPORT_CHARS}字（现为{n}字）"
 
 
-@guard("meeting_held")
 def meeting_held(ctx: GuardContext) -> str | None:
     return None if _is_date(ctx.data.get("meeting_held_on")) else "请填写民主生活会召开日期"
 
 
-@guard("questionnaires_given")
 def questionnaires_given(ctx: GuardContext) -> str | None:
     n = ctx.data.get("questionnaires")
     ok = isinstance(n, int) and not isinstance(n, bool) and n >= 1
     return None if ok else "请填写问卷测评份数（至少1份）"
 
 
-@guard("self_scores_complete")
 def self_scores_complete(ctx: GuardContext) -> str | None:
     scores = ctx.record.get("self_scores", {})
     missing = [label for code, label in ctx.record.get("score_items", []) if code not in scores]
     return "以下考核项目尚未自评打分：" + "、".join(missing) if missing else None
 
 
-@guard("assessed_scores_complete")
 def assessed_scores_complete(ctx: GuardContext) -> str | None:
     scores = ctx.record.get("assessed_scores", {})
     missing = [label for code, label in ctx.record.get("score_items", []) if code not in scores]
@@ -201,24 +176,20 @@ def assessed_scores_complete(ctx: GuardContext) -> str | None:
     return "；".join(problems) if problems else None
 
 
-@guard("due_date_given")
 def due_date_given(ctx: GuardContext) -> str | None:
     return None if _is_date(ctx.data.get("due_date")) else "请填写整改期限"
 
 
-@guard("evaluation_methods_valid")
 def evaluation_methods_valid(ctx: GuardContext) -> str | None:
     methods = ctx.data.get("methods")
     ok = isinstance(methods, list) and methods and all(_one_of(m, SiteMethod) for m in methods)
     return None if ok else f"请注明评估方式（可多选）：{SiteMethod.listed()}"
 
 
-@guard("rectification_report_given")
 def rectification_report_given(ctx: GuardContext) -> str | None:
     return None if _text(ctx.data.get("report")) else "请填写整改情况报告"
 
 
-@guard("criteria_ratings_valid")
 def criteria_ratings_valid(ctx: GuardContext) -> str | None:
     """Optional 五个好/五带头 ratings on appraise: known criteria, known levels."""
     ratings = ctx.data.get("ratings")
@@ -235,3 +206,31 @@ def criteria_ratings_valid(ctx: GuardContext) -> str | None:
     if bad:
         problems.append(f"评价等次应为：{'、'.join(levels.values())}")
     return "；".join(problems) if problems else None
+
+
+GUARDS: Mapping[str, Guard] = {
+    fn.__name__: fn
+    for fn in (
+        reason_given,
+        has_items,
+        items_specific,
+        meeting_recorded,
+        channel_valid,
+        published_on_given,
+        items_changed,
+        has_progress,
+        grade_valid,
+        has_leader_comment,
+        outcomes_complete,
+        report_long_enough,
+        meeting_held,
+        questionnaires_given,
+        self_scores_complete,
+        assessed_scores_complete,
+        due_date_given,
+        evaluation_methods_valid,
+        rectification_report_given,
+        criteria_ratings_valid,
+    )
+}
+"""Every guard by the name a definition gives it (definitions/guards.yaml declares the same names)."""
