@@ -54,7 +54,7 @@ def check(catalog: Catalog, kinds: Mapping[str, Kind], payloads: Mapping[str, Ma
         if name not in kinds:
             problems.append(f"lifecycle '{name}' ({where}) has no hooks (no Kind in services/usecases/kinds.py)")
         else:
-            for event in sorted(set(kinds[name].on) - events):
+            for event in sorted((set(kinds[name].on) | set(kinds[name].tells)) - events):
                 problems.append(f"hooks of '{name}' name event '{event}', which {where} does not have")
         declared = payloads.get(name)
         if declared is None:

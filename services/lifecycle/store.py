@@ -104,6 +104,8 @@ class Kind:
     on: Mapping[str, Callable[[Any], dict[str, Any]]] = field(default_factory=dict)
     """event → what its data records: related rows written in the transaction, the record's changed columns returned."""
     views: Callable[..., list[dict[str, Any]]] | None = None
+    tells: Mapping[str, str] = field(default_factory=dict)
+    """event → who is told that it happened (`owner`, `secretary`, `voters`), by an event notice."""
     """The API's view of a page of records, in a fixed number of queries."""
 
     @cached_property

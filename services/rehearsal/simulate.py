@@ -418,9 +418,14 @@ def _act(r: Rehearsal, track: Track, k: int, uow: UnitOfWork, at: dt.datetime, c
 
 
 def _print_notices(c: Container, names: dict[int, str], now: dt.datetime, last: int, out: TextIO) -> int:
+    """The deadline notices (reminders, overdue notices, escalations) published since `last`: the
+    timeline; event notices (returned, approved, …) are counted, not printed."""
     with UnitOfWork(c.db, write=False) as uow:
         new = uow.session.exec(select(Notice).where(col(Notice.id) > last).order_by(col(Notice.id))).all()
     for n in new:
+        last = n.id or last
+        if n.kind not in DEADLINE_NOTICES:
+            continue
         who = "、".join(names.get(u, str(u)) for u in n.recipients) or "（无收件人）"
         print(
             f"{now.astimezone(ZoneInfo(c.settings.timezone)):%Y-%m-%d %H:%M} "

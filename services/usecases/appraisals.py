@@ -32,6 +32,7 @@ KIND = Kind(
     label_zh="党员群众评议",
     table=AppraisalRound.__table__,  # type: ignore[attr-defined]
     voters_read=True,
+    tells={"open": "voters"},
 )
 CREATORS = frozenset({"secretary", "office"})
 

@@ -30,6 +30,7 @@ KIND = Kind(
     table=DemoSite.__table__,  # type: ignore[attr-defined]
     own=TYPICALS,
     on={"evaluate": _evaluated},
+    tells={event: "secretary" for event in ("select_for_focus", "recommend", "reject")},
 )
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from sqlmodel import Session
 
 from services.access import Actor
+from services.enforcement import event_notices
 from services.lifecycle import deadlines, history, store
 from services.lifecycle.deadlines import Deadlines
-from services.lifecycle.fire import Event, check_version, fire
+from services.lifecycle.fire import Event, Moved, check_version, fire
 from services.lifecycle.registry import Lifecycles
 from services.lifecycle.store import Loaded
 from services.persistence.uow import UnitOfWork
@@ -34,6 +35,8 @@ def fire_event(
     check_version(loaded.record, if_match)
     event = Event(cmd.event, cmd.reason, cmd.effective_on, lambda: event_data.read(lifecycle, cmd.event, cmd.data))
     moved = fire(s, lc.engine(lifecycle), kind, loaded, event, actor, now, lc)
+    if moved.transitioned.event in kind.tells:
+        _announce(s, lc, loaded, moved, cmd.reason, now)
     # The answer is read in the same transaction (no second one just to show what was written).
     answer = views(s, lc, [loaded.moved_to(moved.record, kind, actor)], now, {record_id: moved.deadlines})[0]
     uow.commit()
@@ -98,3 +101,22 @@ def record_history(
 ) -> list[dict[str, Any]]:
     store.load(session, lc.kinds[lifecycle], actor, record_id)
     return history.history_view(history.history_of(session, lifecycle, record_id), lc.engine(lifecycle).lifecycle)
+
+
+def subject_name(loaded: Loaded) -> str:
+    """Whose record it is, as a notice names it: the member for a member's pledge, else the org."""
+    return loaded.person.name if loaded.person else loaded.org.name
+
+
+def _announce(s: Session, lc: Lifecycles, loaded: Loaded, moved: Moved, reason: str | None, now: dt.datetime) -> None:
+    kind, lifecycle = lc.kinds[loaded.record.lifecycle], lc.engine(loaded.record.lifecycle).lifecycle
+    event = lifecycle.event(moved.transitioned.event)
+    assert event is not None and loaded.history_head is not None
+    title = f"【{event.label_zh}】{subject_name(loaded)}的{lifecycle.label_zh}"
+    body = f"{title}。当前环节：{lifecycle.state(moved.record.state).label_zh}。" + (
+        f"理由：{reason}" if reason else ""
+    )
+    step = str(loaded.history_head[0] + 1)
+    happened = event_notices.Happened(lifecycle.name, moved.record.id, step, title, body)
+    who = kind.tells[event.name]
+    event_notices.tell(s, happened, who, moved.record.org_id, moved.record.own.get("person_id"), now)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.access import Actor, pledge_roles
+from services.enforcement import event_notices
 from services.errors import Conflict, Forbidden, Invalid
 from services.lifecycle import deadlines, fire, history, store
 from services.lifecycle.calendar import Firing, campaign_for
@@ -133,6 +134,7 @@ KIND = Kind(
     facts=_facts,
     on={"submit": _submitted, "amend": _amended, "publish": _published, "appraise": _appraised},
     views=views,
+    tells={event: "owner" for event in ("return", "approve", "publish", "appraise", "withdraw")},
 )
 
 _ORG_OF_PERSON = sa.select(PERSON.c.org_id).where(PERSON.c.id == sa.bindparam("id"))
@@ -230,6 +232,11 @@ def add_comment(uow: UnitOfWork, actor: Actor, pledge_id: int, cmd: AddComment, 
         **cmd.model_dump(),
     )
     s.add(comment)
+    s.flush()
+    title = f"【领导点评】{loaded.person.name if loaded.person else loaded.org.name}的公开承诺"
+    body = f"{title}。{actor.name}：肯定成绩——{cmd.achievements}；指出问题——{cmd.problems}；努力方向——{cmd.direction}"
+    happened = event_notices.Happened(LIFECYCLE, pledge_id, f"comment-{comment.id}", title, body)
+    event_notices.tell(s, happened, "owner", loaded.org.id, loaded.record.own["person_id"], now)
     uow.commit()
     return comment
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from services.access import Actor
+from services.enforcement import event_notices
 from services.errors import Invalid
 from services.lifecycle.calendar import campaign_for
 from services.lifecycle.fire import Step
@@ -34,6 +35,7 @@ KIND = Kind(
     table=Rectification.__table__,  # type: ignore[attr-defined]
     own=("problems", "due_date", "evaluation_id"),
     on={"report": _reported},
+    tells={event: "secretary" for event in ("verify", "reject_report")},
 )
 
 
@@ -59,4 +61,11 @@ def add(
     if due <= now:
         raise Invalid("due_date", "整改期限须晚于今天")
     values = {**cmd.model_dump(), "evaluation_id": evaluation_id}
-    return org_records.start(session, lc, LIFECYCLE, CREATORS, actor, values, now, {"rectification_reported": due})
+    order_id = org_records.start(session, lc, LIFECYCLE, CREATORS, actor, values, now, {"rectification_reported": due})
+    if evaluation_id is None:  # an order from an assessment is told by its own event
+        org = org_records.org_row(session, cmd.org_id)
+        title = f"【限期整改】{org.name}"
+        body = f"{title}：{cmd.problems}。整改期限：{cmd.due_date.isoformat()}。"
+        happened = event_notices.Happened(LIFECYCLE, order_id, "1", title, body)
+        event_notices.tell(session, happened, "secretary", cmd.org_id, None, now)
+    return order_id

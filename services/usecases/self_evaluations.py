@@ -129,6 +129,7 @@ KIND = Kind(
     facts=_facts,
     on={"submit": _submitted, "order_rectification": _rectification_ordered},
     views=views,
+    tells={event: "secretary" for event in ("return", "assess", "order_rectification", "verify_rectification")},
 )
 
 

@@ -55,7 +55,9 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(db_url: str, tmp_path: Pat
         admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
         deadline = time.monotonic() + 20
         c = build_county(admin, url, deadlines={"pledge_published": ahead(20)})
-        c.as_("office").post("/api/v1/webhooks", json={"url": hook.url, "secret": SECRET})
+        c.as_("office").post(
+            "/api/v1/webhooks", json={"url": hook.url, "secret": SECRET, "kinds": ["reminder", "overdue", "escalation"]}
+        )
         people = [
             c.post("/api/v1/people", {"name": f"教师{i}", "org_id": c.orgs["a"], "status": "full"})["id"]
             for i in range(400)

@@ -66,7 +66,15 @@ def test_two_replicas_send_each_notice_once(pg_url: str, tmp_path: Path) -> None
     ):
         admin = httpx.Client(base_url=a, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
         c = build_county(admin, a, deadlines={"pledge_published": ahead(6)})
-        assert c.as_("office").post("/api/v1/webhooks", json={"url": hook.url, "secret": SECRET}).status_code == 201
+        assert (
+            c.as_("office")
+            .post(
+                "/api/v1/webhooks",
+                json={"url": hook.url, "secret": SECRET, "kinds": ["reminder", "overdue", "escalation"]},
+            )
+            .status_code
+            == 201
+        )
         for who in ("m1", "m2"):
             body = {"year": YEAR, "person_id": c.people[who], "items": GOOD_ITEMS}
             assert c.as_(who).post("/api/v1/pledges", json=body).status_code == 201

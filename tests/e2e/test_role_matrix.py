@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from notifications.outbox import NoticeDraft, publish
-from notifications.tables import InboxEntry
+from notifications.tables import InboxEntry, Notice
 from services.persistence.uow import UnitOfWork
 from tests.conftest import Served
 from tests.county import GOOD_ITEMS, YEAR, County, build_county
@@ -311,7 +311,8 @@ def _inbox_entry_for(served: Served, user_id: int) -> int:
         publish(uow.session, [draft], [], {}, now)
         uow.commit()
     with UnitOfWork(served.container.db, write=False) as uow:
-        return int(uow.session.exec(select(InboxEntry.id)).one())
+        q = select(InboxEntry.id).join(Notice, col(Notice.id) == InboxEntry.notice_id).where(Notice.key == "matrix:1")
+        return int(uow.session.exec(q).one())
 
 
 def test_every_route_has_a_rule(served: Served) -> None:
