@@ -14,7 +14,7 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 REMINDER, OVERDUE, ESCALATION = "reminder", "overdue", "escalation"
 KIND_ZH = {REMINDER: "提醒", OVERDUE: "逾期", ESCALATION: "督办"}
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 WEBHOOK, EMAIL = "webhook", "email"
 
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     """How long a dispatcher owns a delivery it is sending; a crashed dispatcher's claim lapses after it."""
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 2.0
+    webhook_allow_private: bool = False
+    """Let webhooks reach loopback, private, link-local and metadata addresses (receivers on the intranet)."""
     sql_echo: bool = False
     max_body_bytes: int = 1024 * 1024
     """Request bodies larger than this are refused with 413 before anything reads them."""

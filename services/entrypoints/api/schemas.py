@@ -385,6 +385,10 @@ class WebhookIn(In):
     kinds: Annotated[list[Literal["reminder", "overdue", "escalation"]], Field(max_length=3)] = []
 
 
+class WebhookPatch(In):
+    active: bool
+
+
 class WebhookOut(BaseModel):
     id: int
     url: str
@@ -396,10 +400,12 @@ class WebhookOut(BaseModel):
 class DeliveryOut(BaseModel):
     delivery_id: str
     notice_id: int
-    status: str
+    status: Literal["pending", "delivered", "failed", "cancelled"]
     attempts: int
     last_status: int | None
-    last_error: str | None
+    """The receiver's HTTP status code, when it answered."""
+    last_error: Literal["blocked", "unreachable", "http_error"] | None
+    """Why the last attempt failed: the address rule refused it, no HTTP answer, or a non-2xx answer."""
     next_attempt_at: dt.datetime
     delivered_at: dt.datetime | None
     created_at: dt.datetime
