@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from services.config import Settings
 from services.container import build_container, utc_now
-from services.entrypoints.api import problems
+from services.entrypoints.api import access_log, problems
 from services.entrypoints.api.idempotency import IdempotencyMiddleware
 from services.entrypoints.api.limits import BodyLimitMiddleware
 from services.entrypoints.api.routes import (
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         lifespan=lifespan,
     )
     app.state.container = container
+    access_log.install()
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
