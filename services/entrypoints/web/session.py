@@ -22,7 +22,7 @@ from services.access import Actor, actor_for_user, admin_actor, hash_token
 from services.config import Settings
 from services.container import Container
 from services.entrypoints.deps import ContainerDep
-from services.errors import Conflict, Invalid, NotFound, ServiceError
+from services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, ServiceError
 from services.persistence.keys import kept_secret
 from services.persistence.tables import User
 from services.persistence.uow import UnitOfWork
@@ -126,6 +126,21 @@ def flash(request: Request, form_id: str, text: str, ok: bool = True, field: str
     request.session["flash"] = {"form": form_id, "ok": ok, "messages": [text] if ok else [], "field": field}
 
 
+def refusal_status(exc: Exception) -> int:
+    """The status a page answers a refused GET with, as the API would: 404, 403, 409, 412 or 422."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Forbidden | RoleForbidden):
+        return 403
+    if isinstance(exc, Conflict | TransitionNotAllowed):
+        return 409
+    if isinstance(exc, PreconditionFailed):
+        return 412
+    if isinstance(exc, Invalid | GuardRejected):
+        return 422
+    return 400
+
+
 class WebRoute(APIRoute):
     """Pages: not signed in → /login; a refused POST → back to its page, messages beside its form."""
 
@@ -145,9 +160,7 @@ class WebRoute(APIRoute):
             except (ServiceError, WorkflowError) as exc:
                 if request.method != "POST":
                     text = messages(exc)[0]
-                    return HTMLResponse(
-                        f"<p lang='zh-CN'>{html.escape(text)}</p>", 404 if isinstance(exc, NotFound) else 400
-                    )
+                    return HTMLResponse(f"<p lang='zh-CN'>{html.escape(text)}</p>", refusal_status(exc))
                 form = await request.form()
                 request.session["flash"] = {
                     "form": str(form.get("form", "")),
