@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from notifications.channels import EmailChannel, Result, WebhookChannel
 from notifications.outbox import DELIVERY
-from notifications.tables import DELIVERED, EMAIL, FAILED, PENDING, WEBHOOK, Delivery, Notice, Webhook
+from notifications.tables import CANCELLED, DELIVERED, EMAIL, FAILED, PENDING, WEBHOOK, Delivery, Notice, Webhook
 
 CLAIM = dt.timedelta(seconds=60)
 ROUND = 4
@@ -30,14 +30,21 @@ MAX_DELAY_SECONDS = 86_400.0
 
 @dataclass(frozen=True)
 class Stats:
-    """What one dispatch run did: delivered, scheduled for another attempt, given up."""
+    """What one dispatch run did: delivered, scheduled for another attempt, given up, cancelled (its webhook
+    deleted or switched off)."""
 
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    cancelled: int = 0
 
     def __add__(self, other: Stats) -> Stats:
-        return Stats(self.sent + other.sent, self.retried + other.retried, self.failed + other.failed)
+        return Stats(
+            self.sent + other.sent,
+            self.retried + other.retried,
+            self.failed + other.failed,
+            self.cancelled + other.cancelled,
+        )
 
 
 @dataclass(frozen=True)
@@ -160,9 +167,8 @@ def _send(job: Job, webhooks: WebhookChannel, email: EmailChannel | None) -> Res
 
 
 def _record(conn: Connection, delivery: Delivery, result: Result | None, now: dt.datetime, retry: Retry) -> Stats:
-    if result is None:
-        recorded = _update_claimed(conn, delivery, {"status": FAILED, "last_error": "webhook removed or inactive"})
-        return Stats(failed=1) if recorded else Stats()
+    if result is None:  # its webhook was deleted or switched off after the delivery was claimed
+        return Stats(cancelled=1) if _update_claimed(conn, delivery, {"status": CANCELLED}) else Stats()
     attempts = delivery.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_status": result.status, "last_error": result.error}
     if result.ok:
@@ -185,6 +191,18 @@ def _update_claimed(conn: Connection, delivery: Delivery, values: dict[str, Any]
         .values(**values)
     )
     return conn.execute(stmt).rowcount == 1
+
+
+def cancel_pending(session: Session, webhook_id: int) -> int:
+    """Cancel a webhook's deliveries not yet made (it is being deleted or switched off): none will be sent.
+    One already claimed and being sent may still go out; its outcome is then not recorded over this."""
+    stmt = (
+        sa.update(DELIVERY)
+        .where(DELIVERY.c.channel == WEBHOOK, DELIVERY.c.target_id == webhook_id, DELIVERY.c.status == PENDING)
+        .values(status=CANCELLED)
+    )
+    result: Any = session.execute(stmt)
+    return int(result.rowcount)
 
 
 def deliveries_for_webhook(session: Session, webhook_id: int, limit: int, offset: int) -> list[Delivery]:

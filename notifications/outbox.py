@@ -262,6 +262,8 @@ def encode(data: Mapping[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The X-Pledgeflow-Signature value: HMAC-SHA256 of the raw body, keyed by the webhook secret."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The X-Pledgeflow-Signature value: HMAC-SHA256, keyed by the webhook secret, of `<timestamp>.<raw body>`
+    (the X-Pledgeflow-Timestamp value, a dot, the body's bytes), so a receiver can refuse an old one replayed."""
+    message = str(timestamp).encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()

@@ -8,11 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from notifications.types import UTCDateTime
+from notifications.types import SQLITE_AUTOINCREMENT, UTCDateTime
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 WEBHOOK, EMAIL = "webhook", "email"
 
 
@@ -27,6 +27,7 @@ def _time(nullable: bool = False, index: bool = False) -> Any:
 class Notice(SQLModel, table=True):
     """One (subject, deadline, kind, offset): the unique `key` makes it exist at most once."""
 
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=20)
@@ -46,6 +47,7 @@ class InboxEntry(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("notice_id", "user_id"),
         sa.Index("ix_inbox_user_created", "user_id", "id"),
+        SQLITE_AUTOINCREMENT,
     )
     id: int | None = _pk()
     notice_id: int = Field(sa_column=sa.Column(ID, sa.ForeignKey("notice.id"), nullable=False))
@@ -55,6 +57,7 @@ class InboxEntry(SQLModel, table=True):
 
 
 class Webhook(SQLModel, table=True):
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     url: str = Field(max_length=500)
     secret: str = Field(max_length=200)
@@ -70,6 +73,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("notice_id", "channel", "target_id"),
         sa.Index("ix_delivery_due", "status", "next_attempt_at", "id"),  # the claim's order: no sort
+        SQLITE_AUTOINCREMENT,
     )
     id: int | None = _pk()
     delivery_id: str = Field(max_length=40, unique=True)

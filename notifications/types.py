@@ -1,4 +1,4 @@
-"""Column types shared by every table: aware UTC datetimes on SQLite and PostgreSQL alike."""
+"""Column types and table options shared by every table: aware UTC datetimes, ids never reused."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+
+SQLITE_AUTOINCREMENT: dict[str, Any] = {"sqlite_autoincrement": True}
+"""`__table_args__` of every table with an integer id: SQLite then never hands out a deleted row's id again
+(without it, the newest row's id comes back after a delete — a new webhook would inherit the deliveries of the
+one just deleted). PostgreSQL's sequences never go back anyway."""
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):

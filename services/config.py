@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import ipaddress
+from typing import Annotated, Any
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -23,8 +26,24 @@ class Settings(BaseSettings):
     """How long a dispatcher owns a delivery it is sending; a crashed dispatcher's claim lapses after it."""
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 2.0
+    webhook_allow_private: bool = False
+    """Let webhooks reach loopback, private, link-local and metadata addresses (receivers on the intranet)."""
     sql_echo: bool = False
     max_body_bytes: int = 1024 * 1024
     """Request bodies larger than this are refused with 413 before anything reads them."""
     session_secret: SecretStr | None = None
     """Signs the web pages' session cookie; when unset, a secret made once and kept in the database."""
+    https: bool = False
+    """Served over HTTPS (TLS ends at a proxy in front): cookies are marked `Secure`."""
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    """Addresses or networks (comma-separated) whose `X-Forwarded-Proto: https` is believed; none by default."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(part, strict=False)) for part in value]

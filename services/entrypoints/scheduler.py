@@ -11,11 +11,11 @@ import logging
 import threading
 from zoneinfo import ZoneInfo
 
-import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from notifications.channels import EmailChannel, WebhookChannel
-from notifications.dispatcher import dispatch_due
+from notifications.dispatcher import Stats, dispatch_due
+from notifications.transport import webhook_client
 from services.container import Container
 from services.enforcement.lease import EnforcerLease
 from services.enforcement.sweep import SweepResult, next_wake, sweep
@@ -32,7 +32,7 @@ class Enforcer:
         s = container.settings
         self.c = container
         self.lease = EnforcerLease(container.db, dt.timedelta(seconds=3 * s.sweep_interval))
-        self.http = httpx.Client(timeout=10)
+        self.http = webhook_client(allow_private=s.webhook_allow_private, timeout=10)
         self.webhooks = WebhookChannel(self.http)
         self.email = EmailChannel(s.smtp_url) if s.smtp_url else None
         self.scheduler = BackgroundScheduler(timezone=ZoneInfo(s.timezone), job_defaults=JOB_DEFAULTS)
@@ -65,8 +65,14 @@ class Enforcer:
             backoff_seconds=s.webhook_backoff_seconds,
             claim=dt.timedelta(seconds=s.dispatch_claim_seconds),
         )
-        if stats.sent or stats.retried or stats.failed:
-            log.info("dispatch: %d sent, %d retried, %d failed", stats.sent, stats.retried, stats.failed)
+        if stats != Stats():
+            log.info(
+                "dispatch: %d sent, %d retried, %d failed, %d cancelled",
+                stats.sent,
+                stats.retried,
+                stats.failed,
+                stats.cancelled,
+            )
 
     def _schedule_wake(self) -> None:
         """Wake exactly when the next deadline or notice falls due, not only at the next interval."""

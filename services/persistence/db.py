@@ -99,9 +99,22 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
     # Several workers or replicas may start at once: one migrates, the others wait for it and then
     # find nothing to do (PostgreSQL: an advisory lock; SQLite: the write lock taken up front).
-    with engine.connect() as plain, plain.execution_options(pledgeflow_write=True).begin() as tx:
-        connection = tx.connection
-        if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7076001)"))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as plain:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # a migration that rebuilds a table drops the one referenced (see versions/0004)
+            _sqlite_foreign_keys(plain, on=False)
+        try:
+            with plain.execution_options(pledgeflow_write=True).begin() as tx:
+                connection = tx.connection
+                if not sqlite:
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(7076001)"))
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(plain, on=True)
+
+
+def _sqlite_foreign_keys(conn: sa.Connection, on: bool) -> None:
+    """PRAGMA foreign_keys is a no-op inside a transaction: set it on the driver's connection, outside one."""
+    conn.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")  # type: ignore[union-attr]

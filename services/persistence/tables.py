@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from notifications.types import UTCDateTime
+from notifications.types import SQLITE_AUTOINCREMENT, UTCDateTime
 
 
 def _time(**kw: Any) -> Any:
@@ -40,6 +40,7 @@ def _version() -> Any:
 
 
 class Org(SQLModel, table=True):
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     name: str = Field(max_length=100)
     kind: str = Field(max_length=20)
@@ -49,6 +50,7 @@ class Org(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     name: str = Field(max_length=50)
     org_id: int = _fk("org.id")
@@ -57,6 +59,7 @@ class Person(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     name: str = Field(max_length=50)
     person_id: int | None = _fk("person.id", nullable=True)
@@ -67,6 +70,7 @@ class User(SQLModel, table=True):
 
 class RoleGrant(SQLModel, table=True):
     __tablename__ = "role_grant"
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     user_id: int = _fk("user.id")
     role: str = Field(max_length=20)
@@ -74,6 +78,7 @@ class RoleGrant(SQLModel, table=True):
 
 
 class Campaign(SQLModel, table=True):
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     year: int = Field(unique=True)
     timezone: str = Field(max_length=50)
@@ -102,6 +107,7 @@ class Pledge(SQLModel, table=True):
             sqlite_where=sa.text("state <> 'withdrawn'"),
             postgresql_where=sa.text("state <> 'withdrawn'"),
         ),
+        SQLITE_AUTOINCREMENT,
     )
     id: int | None = _pk()
     year: int = Field(index=True)
@@ -120,6 +126,7 @@ class Pledge(SQLModel, table=True):
 
 class PledgeItem(SQLModel, table=True):
     __tablename__ = "pledge_item"
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     pledge_id: int = _fk("pledge.id")
     position: int
@@ -132,6 +139,7 @@ class PledgeItem(SQLModel, table=True):
 
 class ProgressRecord(SQLModel, table=True):
     __tablename__ = "progress_record"
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     pledge_id: int = _fk("pledge.id")
     item_id: int = _fk("pledge_item.id")
@@ -143,6 +151,7 @@ class ProgressRecord(SQLModel, table=True):
 
 class LeaderComment(SQLModel, table=True):
     __tablename__ = "leader_comment"
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     pledge_id: int = _fk("pledge.id")
     achievements: str = Field(max_length=2000)
@@ -156,7 +165,7 @@ class LeaderComment(SQLModel, table=True):
 
 class SelfEvaluation(SQLModel, table=True):
     __tablename__ = "self_evaluation"
-    __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
+    __table_args__ = (sa.UniqueConstraint("year", "org_id"), SQLITE_AUTOINCREMENT)
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
@@ -169,7 +178,7 @@ class SelfEvaluation(SQLModel, table=True):
 
 class ScoreEntry(SQLModel, table=True):
     __tablename__ = "score_entry"
-    __table_args__ = (sa.UniqueConstraint("evaluation_id", "kind", "item_code"),)
+    __table_args__ = (sa.UniqueConstraint("evaluation_id", "kind", "item_code"), SQLITE_AUTOINCREMENT)
     id: int | None = _pk()
     evaluation_id: int = _fk("self_evaluation.id")
     kind: str = Field(max_length=10)
@@ -182,7 +191,7 @@ class ScoreEntry(SQLModel, table=True):
 class History(SQLModel, table=True):
     """Append-only: one row per state change or edit of a record, `seq` from 1 per record."""
 
-    __table_args__ = (sa.UniqueConstraint("subject_type", "subject_id", "seq"),)
+    __table_args__ = (sa.UniqueConstraint("subject_type", "subject_id", "seq"), SQLITE_AUTOINCREMENT)
     id: int | None = _pk()
     subject_type: str = Field(max_length=30)
     subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
@@ -211,6 +220,7 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("subject_type", "subject_id", "name"),
         sa.Index("ix_deadline_status_due", "status", "due_at"),
+        SQLITE_AUTOINCREMENT,
     )
     id: int | None = _pk()
     year: int
@@ -227,7 +237,7 @@ class Deadline(SQLModel, table=True):
 
 class AppraisalRound(SQLModel, table=True):
     __tablename__ = "appraisal_round"
-    __table_args__ = (sa.UniqueConstraint("year", "org_id"),)
+    __table_args__ = (sa.UniqueConstraint("year", "org_id"), SQLITE_AUTOINCREMENT)
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
@@ -241,7 +251,7 @@ class AppraisalRound(SQLModel, table=True):
 class Ballot(SQLModel, table=True):
     """One rating. The voter is kept only as a keyed hash, enough to refuse a second ballot."""
 
-    __table_args__ = (sa.UniqueConstraint("round_id", "subject_type", "subject_id", "voter_hash"),)
+    __table_args__ = (sa.UniqueConstraint("round_id", "subject_type", "subject_id", "voter_hash"), SQLITE_AUTOINCREMENT)
     id: int | None = _pk()
     round_id: int = _fk("appraisal_round.id")
     subject_type: str = Field(max_length=10)
@@ -252,6 +262,7 @@ class Ballot(SQLModel, table=True):
 
 class DemoSite(SQLModel, table=True):
     __tablename__ = "demo_site"
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
@@ -266,6 +277,7 @@ class DemoSite(SQLModel, table=True):
 
 
 class Rectification(SQLModel, table=True):
+    __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
     year: int = Field(index=True)
     org_id: int = _fk("org.id")
@@ -291,7 +303,7 @@ class IdempotencyKey(SQLModel, table=True):
     """A state-changing POST's answer, kept 24 h so a retry with the same key replays it."""
 
     __tablename__ = "idempotency_key"
-    __table_args__ = (sa.UniqueConstraint("caller", "route", "key"),)
+    __table_args__ = (sa.UniqueConstraint("caller", "route", "key"), SQLITE_AUTOINCREMENT)
     id: int | None = _pk()
     caller: str = Field(max_length=64)
     """sha256 of the caller's token: the key is scoped to who sent it."""

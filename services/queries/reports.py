@@ -389,9 +389,23 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
+FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (or, for tab and CR, hide one behind them)."""
+
+
+def _text_cell(value: Any) -> Any:
+    """Text as an export may carry it: one starting like a formula (an org named `=cmd|' /C calc'!A0`) gets a
+    leading single quote, so Excel, LibreOffice and WPS show it as text and never run it (OWASP's advice for
+    CSV injection; the same in the workbook, whichever program later opens or re-saves it). Numbers stay
+    numbers: a negative count is not text."""
+    if isinstance(value, str) and value.startswith(FORMULA_FIRST):
+        return "'" + value
+    return value
+
+
 def _sheet_value(value: Any) -> Any:
-    """Stored text as a sheet can hold it: without the control characters a cell refuses."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    """Stored text as a sheet can hold it: without the control characters a cell refuses, escaped as above."""
+    return _text_cell(ILLEGAL_CHARACTERS_RE.sub("", value)) if isinstance(value, str) else value
 
 
 def to_xlsx(report: dict[str, Any], src: Sources) -> bytes:
@@ -431,5 +445,5 @@ def to_csv(report: dict[str, Any], src: Sources) -> bytes:
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([c.header for c in cols])
     for row in [*report["orgs"], _total_row(report)]:
-        writer.writerow(["" if (v := c.value(row)) is None else v for c in cols])
+        writer.writerow(["" if (v := c.value(row)) is None else _text_cell(v) for c in cols])
     return text.getvalue().encode("utf-8-sig")

@@ -8,11 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from notifications.dispatcher import deliveries_for_webhook
+from notifications.addresses import AddressRefused, Resolver, refuse_internal_url, system_resolver
+from notifications.dispatcher import cancel_pending, deliveries_for_webhook
 from notifications.tables import InboxEntry, Notice, Webhook
 from services.access import Actor
-from services.errors import Forbidden, NotFound
+from services.errors import Forbidden, Invalid, NotFound
 from services.persistence.uow import UnitOfWork
+
+INTERNAL_URL = "不能指向本机、内部网络或云平台元数据服务（回环、私有、链路本地、组播或保留地址）"
 
 
 def inbox(session: Session, actor: Actor, unread: bool | None, limit: int, offset: int) -> dict[str, Any]:
@@ -53,12 +56,54 @@ def mark_read(uow: UnitOfWork, actor: Actor, entry_id: int, now: dt.datetime) ->
     return _entry(entry, notice)
 
 
-def create_webhook(uow: UnitOfWork, actor: Actor, url: str, secret: str, kinds: list[str], now: dt.datetime) -> Webhook:
+def create_webhook(
+    uow: UnitOfWork,
+    actor: Actor,
+    url: str,
+    secret: str,
+    kinds: list[str],
+    now: dt.datetime,
+    allow_private: bool = False,
+    resolve: Resolver = system_resolver,
+) -> Webhook:
+    """Register a webhook; a URL that is, or resolves to, an internal address is refused (422 on `url`)."""
     if not actor.is_office:
         raise Forbidden("只有创先争优活动办公室可以登记 Webhook")
+    try:
+        refuse_internal_url(url, allow_private, resolve)
+    except AddressRefused:
+        raise Invalid("url", INTERNAL_URL) from None
     hook = Webhook(url=url, secret=secret, kinds=kinds, created_at=now)
     uow.session.add(hook)
     uow.commit()
+    return hook
+
+
+def set_webhook_active(uow: UnitOfWork, actor: Actor, webhook_id: int, active: bool) -> Webhook:
+    """Switch a webhook on or off; switched off, it gets no new deliveries and its pending ones are cancelled."""
+    hook = _office_hook(uow.session, actor, webhook_id, "只有创先争优活动办公室可以停用或启用 Webhook")
+    hook.active = active
+    uow.session.add(hook)
+    if not active:
+        cancel_pending(uow.session, webhook_id)
+    uow.commit()
+    return hook
+
+
+def delete_webhook(uow: UnitOfWork, actor: Actor, webhook_id: int) -> None:
+    """Delete a webhook and its secret; its pending deliveries are cancelled, the ones made are kept."""
+    hook = _office_hook(uow.session, actor, webhook_id, "只有创先争优活动办公室可以删除 Webhook")
+    cancel_pending(uow.session, webhook_id)
+    uow.session.delete(hook)
+    uow.commit()
+
+
+def _office_hook(session: Session, actor: Actor, webhook_id: int, refusal: str) -> Webhook:
+    if not actor.is_office:
+        raise Forbidden(refusal)
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise NotFound(f"Webhook {webhook_id} 不存在")
     return hook
 
 

@@ -57,6 +57,13 @@ def shoot(page: Page, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
+def csp_violations(page: Page) -> list[str]:
+    """What the browser refuses under the page's Content-Security-Policy, as it reports it on the console."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    return refused
+
+
 def sign_in(page: Page, url: str, token: str) -> None:
     page.goto(f"{url}/login")
     page.get_by_label("登录令牌").fill(token)
@@ -84,6 +91,7 @@ def test_a_year_through_the_pages(served: Served, browser: Browser) -> None:
     page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    refused = csp_violations(page)
 
     page.goto(served.url)
     expect(page).to_have_url(f"{served.url}/login")
@@ -171,6 +179,22 @@ def test_a_year_through_the_pages(served: Served, browser: Browser) -> None:
 
     context.close()
     assert requested and all(u.startswith(served.url + "/") for u in requested), sorted(set(requested))
+    assert refused == [], "every page works under its Content-Security-Policy"
     forged = httpx.post(f"{served.url}/login", data={"token": c.tokens["office"]})  # no session, no CSRF token
     assert forged.status_code == 403 and "pledgeflow_session" not in forged.cookies
     c.close()
+
+
+def test_the_api_docs_work_from_the_app_alone(served: Served, browser: Browser) -> None:
+    """Swagger UI from the app's own files, started by a script file: it lists the API under the CSP."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    refused = csp_violations(page)
+    page.goto(f"{served.url}/docs")
+    expect(page.locator(".opblock-tag").first).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/webhooks/{webhook_id}").first).to_be_visible()
+    context.close()
+    assert requested and all(u.startswith(served.url + "/") for u in requested), sorted(set(requested))
+    assert refused == [], refused

@@ -30,6 +30,7 @@ def start(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "PLEDGEFLOW_SWEEP_INTERVAL": "0.5",
         "PLEDGEFLOW_DISPATCH_INTERVAL": "0.2",
         "PLEDGEFLOW_DISPATCH_CLAIM_SECONDS": "2",
+        "PLEDGEFLOW_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on 127.0.0.1
     }
     with log.open("a") as out:
         proc = subprocess.Popen([str(PLEDGEFLOW), "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
@@ -49,7 +50,7 @@ def start(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
 @pytest.mark.slow
 def test_sigkill_mid_burst_loses_nothing_acknowledged(db_url: str, tmp_path: Path) -> None:
     port, log = free_port(), tmp_path / "serve.log"
-    with receiver() as hook:
+    with receiver(secret=SECRET) as hook:
         proc = start(db_url, port, log)
         url = f"http://127.0.0.1:{port}"
         admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)

@@ -28,6 +28,7 @@ def fast(db_url: str, **extra: Any) -> Settings:
         "dispatch_interval": 0.3,
         "webhook_backoff_seconds": 0.3,
         "webhook_max_attempts": 3,
+        "webhook_allow_private": True,  # the receivers below listen on 127.0.0.1
     }
     return Settings(**(values | extra))
 
@@ -107,8 +108,10 @@ def test_deadline_passes_with_the_real_scheduler(db_url: str, clock: Clock) -> N
 
         assert len(hook.received) == 1
         got = hook.received[0]
-        expected = "sha256=" + hmac.new(SECRET.encode(), got.raw, hashlib.sha256).hexdigest()
-        assert got.headers["x-pledgeflow-signature"] == expected
+        stamp = got.headers["x-pledgeflow-timestamp"]
+        assert abs(int(stamp) - time.time()) < 60, "signed with the time of sending, not the simulated clock"
+        expected = "sha256=" + hmac.new(SECRET.encode(), f"{stamp}.".encode() + got.raw, hashlib.sha256).hexdigest()
+        assert got.headers["x-pledgeflow-signature"] == expected and got.signed_by(SECRET)
         assert got.body["kind"] == "overdue" and got.body["subject"] == {"type": "pledge", "id": late_id}
         assert sorted(got.body["recipients"]) == sorted([c.user_ids["m1"], c.user_ids["sec_a"]])
 

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from services.persistence.tables import IdempotencyKey
+from services.persistence.uow import UnitOfWork
+from tests.conftest import Served
 from tests.county import GOOD_ITEMS, YEAR, County
 
 
@@ -44,3 +54,26 @@ def test_a_refused_answer_is_not_kept(county: County) -> None:
     assert m1.patch(f"/api/v1/pledges/{pid}", json={"items": GOOD_ITEMS}).status_code == 200
     retried = m1.post(f"/api/v1/pledges/{pid}/events", json={"event": "submit"}, headers={"Idempotency-Key": "s"})
     assert retried.status_code == 200 and "idempotent-replayed" not in retried.headers
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic b2ZmaWNlOg==", "Bearer"])
+def test_a_caller_without_a_valid_token_writes_nothing_before_its_401(
+    served: Served, county: County, authorization: str | None
+) -> None:
+    """Authentication comes first: no Idempotency-Key row is claimed (nor its write lock taken) for a stranger."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    headers = {"Idempotency-Key": "stranger-1"} | ({"Authorization": authorization} if authorization else {})
+    sa.event.listen(served.container.db, "before_cursor_execute", seen)
+    try:
+        r = httpx.post(f"{served.url}/api/v1/orgs", json={"name": "某支部", "kind": "branch"}, headers=headers)
+    finally:
+        sa.event.remove(served.container.db, "before_cursor_execute", seen)
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    written = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert written == [], written
+    with UnitOfWork(served.container.db, write=False) as uow:
+        assert uow.session.exec(select(sa.func.count()).select_from(IdempotencyKey)).one() == 0

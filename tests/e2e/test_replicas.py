@@ -31,6 +31,7 @@ def serve_process(db_url: str, log: Path, *args: str) -> Iterator[str]:
         "PLEDGEFLOW_ADMIN_TOKEN": ADMIN,
         "PLEDGEFLOW_SWEEP_INTERVAL": "1",
         "PLEDGEFLOW_DISPATCH_INTERVAL": "0.3",
+        "PLEDGEFLOW_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on 127.0.0.1
     }
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -60,7 +61,7 @@ def _healthy(url: str) -> bool:
 def test_two_replicas_send_each_notice_once(pg_url: str, tmp_path: Path) -> None:
     db_url = pg_url
     with (
-        receiver() as hook,
+        receiver(secret=SECRET) as hook,
         serve_process(db_url, tmp_path / "a.log") as a,
         serve_process(db_url, tmp_path / "b.log", "--workers", "2") as b,
     ):
@@ -81,7 +82,7 @@ def test_two_replicas_send_each_notice_once(pg_url: str, tmp_path: Path) -> None
 
         wait_for(lambda: len(hook.received) >= 2, timeout=30)
         time.sleep(3)  # several more sweeps and dispatches in both processes
-        assert len(hook.received) == 2, hook.deliveries()
+        assert len(hook.received) == 2 and hook.refused == [], hook.deliveries()
         assert len(set(hook.deliveries())) == 2
         assert sorted(r.body["subject"]["id"] for r in hook.received) == sorted(
             p["id"] for p in c.as_("office").get("/api/v1/pledges").json()["items"]

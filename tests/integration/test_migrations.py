@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -12,6 +14,8 @@ from sqlmodel import SQLModel
 from services.entrypoints.cli import main
 from services.persistence.db import make_engine, migrate
 
+HEAD = "0005"
+
 
 def test_an_empty_database_migrates_to_the_models(db_url: str) -> None:
     engine = make_engine(db_url)
@@ -21,7 +25,59 @@ def test_an_empty_database_migrates_to_the_models(db_url: str) -> None:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
+    finally:
+        engine.dispose()
+
+
+def test_every_table_with_an_id_never_hands_a_deleted_id_out_again(db_url: str) -> None:
+    """Models and migrations alike: SQLite tables carry AUTOINCREMENT (compare_metadata does not look)."""
+    with_ids = [t for t in SQLModel.metadata.sorted_tables if "id" in t.c and t.c.id.primary_key]
+    assert len(with_ids) >= 20 and all(t.dialect_options["sqlite"]["autoincrement"] for t in with_ids)
+    engine = make_engine(db_url)
+    try:
+        migrate(engine)
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                ddl = dict(conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+            assert [t.name for t in with_ids if "AUTOINCREMENT" not in ddl[t.name]] == []
+        insert = sa.text("INSERT INTO org (name, kind, path) VALUES ('工委', 'committee', '')")
+        with engine.begin() as conn:
+            conn.execute(insert)
+            first = conn.execute(sa.text("SELECT max(id) FROM org")).scalar_one()
+            conn.execute(sa.text("DELETE FROM org"))
+            conn.execute(insert)
+            assert conn.execute(sa.text("SELECT max(id) FROM org")).scalar_one() > first
+    finally:
+        engine.dispose()
+
+
+def test_a_database_with_rows_keeps_them_and_its_links_through_the_rebuild(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    try:
+        migrate(engine, "0003")
+        with engine.begin() as conn:
+            orgs = [(1, "工委", "committee", None), (2, "一支部", "branch", 1), (3, "二支部", "branch", 1)]
+            for oid, name, kind, parent in orgs:
+                row = {"id": oid, "name": name, "kind": kind, "parent": parent}
+                conn.execute(sa.text("INSERT INTO org VALUES (:id, :name, :kind, :parent, '')"), row)
+            conn.execute(sa.text("INSERT INTO person (id, name, org_id, status) VALUES (1, '王老师', 2, 'full')"))
+            conn.execute(sa.text("DELETE FROM org WHERE id = 3"))  # the newest org: its id came back before
+        migrate(engine)
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT id, name, parent_id FROM org ORDER BY id")).all() == [
+                (1, "工委", None),
+                (2, "一支部", 1),
+            ]
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1, "switched back on after the rebuild"
+            assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+            conn.execute(sa.text("INSERT INTO org (name, kind, parent_id, path) VALUES ('三支部', 'branch', 1, '')"))
+            assert conn.execute(sa.text("SELECT max(id) FROM org")).scalar_one() == 3  # after the highest kept
+            with pytest.raises(sa.exc.IntegrityError):
+                conn.execute(sa.text("INSERT INTO person (name, org_id, status) VALUES ('李老师', 99, 'full')"))
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, SQLModel.metadata) == []
     finally:
         engine.dispose()
 

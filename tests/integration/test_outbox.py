@@ -14,9 +14,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from notifications import tables  # noqa: F401  (registers the outbox tables)
 from notifications.channels import EmailChannel, WebhookChannel
-from notifications.dispatcher import Stats, deliveries_for_webhook, dispatch_due
+from notifications.dispatcher import Stats, cancel_pending, deliveries_for_webhook, dispatch_due
 from notifications.outbox import NoticeDraft, publish
-from notifications.tables import DELIVERED, EMAIL, FAILED, PENDING, Delivery, InboxEntry, Notice
+from notifications.tables import CANCELLED, DELIVERED, EMAIL, FAILED, PENDING, Delivery, InboxEntry, Notice
 from notifications.tables import Webhook as Hook
 from services.persistence.db import make_engine
 from tests.conftest import Mailbox
@@ -148,7 +148,7 @@ def test_a_receiver_that_always_fails_ends_failed_after_max_attempts(engine: Eng
     runs = [receiver.dispatch(engine, NOW + dt.timedelta(hours=h), max_attempts=3) for h in range(5)]
     assert runs == [Stats(retried=1), Stats(retried=1), Stats(failed=1), Stats(), Stats()]
     (failed,) = _deliveries(engine)
-    assert (failed.status, failed.attempts, failed.last_error) == (FAILED, 3, "HTTP 503")
+    assert (failed.status, failed.attempts, failed.last_status, failed.last_error) == (FAILED, 3, 503, "http_error")
     assert len(receiver.requests) == 3
 
 
@@ -175,7 +175,7 @@ def test_a_claim_left_by_a_crashed_dispatcher_runs_out(engine: Engine) -> None:
     assert Receiver().dispatch(engine, NOW + dt.timedelta(seconds=61)) == Stats(sent=1)
 
 
-def test_a_delivery_to_a_switched_off_webhook_is_given_up(engine: Engine) -> None:
+def test_a_delivery_whose_webhook_was_switched_off_behind_its_back_is_cancelled(engine: Engine) -> None:
     hook = _hook(engine)
     _publish(engine, [_draft(1)], [hook], {})
     with Session(engine) as session:
@@ -184,8 +184,28 @@ def test_a_delivery_to_a_switched_off_webhook_is_given_up(engine: Engine) -> Non
         stored.active = False
         session.commit()
     receiver = Receiver()
-    assert receiver.dispatch(engine, NOW) == Stats(failed=1)
-    assert receiver.requests == [] and _deliveries(engine)[0].last_error == "webhook removed or inactive"
+    assert receiver.dispatch(engine, NOW) == Stats(cancelled=1)
+    (cancelled,) = _deliveries(engine)
+    assert receiver.requests == [] and (cancelled.status, cancelled.attempts) == (CANCELLED, 0)
+
+
+def test_cancelling_a_webhooks_pending_deliveries_leaves_the_others(engine: Engine) -> None:
+    hook, other = _hook(engine), _hook(engine)
+    _publish(engine, [_draft(1)], [hook, other], {})
+    assert Receiver().dispatch(engine, NOW, batch=1) == Stats(sent=1)  # the first hook's delivery is made
+    _publish(engine, [_draft(2)], [hook, other], {})
+    assert hook.id is not None
+    with Session(engine) as session:
+        assert cancel_pending(session, hook.id) == 1
+        session.commit()
+    receiver = Receiver()
+    assert receiver.dispatch(engine, NOW) == Stats(sent=2)
+    assert {(d.target_id, d.notice_id, d.status) for d in _deliveries(engine)} == {
+        (hook.id, 1, DELIVERED),
+        (hook.id, 2, CANCELLED),
+        (other.id, 1, DELIVERED),
+        (other.id, 2, DELIVERED),
+    }
 
 
 def test_deliveries_are_listed_per_webhook_newest_first(engine: Engine) -> None:

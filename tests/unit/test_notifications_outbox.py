@@ -49,10 +49,12 @@ def test_the_encoding_is_compact_utf8_json() -> None:
     assert encode({"title": "提醒", "ids": [1, 2]}) == '{"title":"提醒","ids":[1,2]}'.encode()
 
 
-def test_the_signature_is_the_hex_hmac_sha256_of_the_body() -> None:
+def test_the_signature_is_the_hex_hmac_sha256_of_the_timestamp_a_dot_and_the_body() -> None:
     body = encode(payload(_notice()))
-    assert sign(body, "k") == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
-    assert sign(body, "k") != sign(body + b" ", "k")
+    expected = hmac.new(b"k", b"1288540800." + body, hashlib.sha256).hexdigest()
+    assert sign(body, "k", 1288540800) == f"sha256={expected}"
+    assert sign(body, "k", 1288540800) != sign(body + b" ", "k", 1288540800)
+    assert sign(body, "k", 1288540800) != sign(body, "k", 1288540801), "a replay with a new time needs the secret"
 
 
 def test_the_backoff_doubles_and_is_capped_at_a_day() -> None:

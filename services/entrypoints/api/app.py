@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from definitions import Catalog
 from services.config import Settings
 from services.container import build_container, utc_now
-from services.entrypoints.api import event_schemas, openapi, problems
+from services.entrypoints.api import access_log, docs, event_schemas, openapi, problems
 from services.entrypoints.api.idempotency import IdempotencyMiddleware
 from services.entrypoints.api.limits import BodyLimitMiddleware
 from services.entrypoints.api.routes import (
@@ -29,6 +29,7 @@ from services.entrypoints.api.routes import (
     self_evaluations,
 )
 from services.entrypoints.api.schemas import Health
+from services.entrypoints.api.security_headers import SecurityHeadersMiddleware
 from services.entrypoints.scheduler import Enforcer
 from services.entrypoints.web import render as web_render
 from services.entrypoints.web import routes as web_routes
@@ -56,15 +57,21 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         openapi_tags=openapi.TAGS,
         generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.container = container
+    s = container.settings
+    access_log.install()
     app.state.templates = web_render.templates(container.settings.timezone)
     app.add_middleware(IdempotencyMiddleware, container=container)
-    app.add_middleware(SessionMiddleware, **session_options(container.settings, container.db))  # the pages' cookie
-    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)  # outermost
+    app.add_middleware(SessionMiddleware, **session_options(s, container.db))  # the pages' cookie
+    app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
     problems.install(app)
     openapi.install(app)
     _describe_events(app, container.catalog)
+    docs.install(app)
     for module in (
         directory,
         campaigns,

@@ -2,7 +2,9 @@
 
 Scoped to the caller (a hash of their token) and the route. A pending row is claimed before the
 work starts, so a concurrent duplicate gets 409 instead of doing the work twice; rows live in the
-database, so this holds across replicas and restarts.
+database, so this holds across replicas and restarts. Only a caller whose token is valid gets a row:
+anyone else's request goes straight on to its 401, having written nothing (otherwise anyone, without
+an account, could make the server write, and on SQLite take the one write lock, at will).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.access import hash_token
 from services.container import Container
+from services.entrypoints.deps import caller
 from services.persistence.idempotency import TTL
 from services.persistence.tables import IdempotencyKey
 from services.persistence.uow import UnitOfWork
@@ -40,6 +44,9 @@ class IdempotencyMiddleware:
         if len(key) > 200 or "\x00" in key:
             await _problem(send, 422, "Idempotency-Key 过长（最多200个字符）")
             return
+        if not await self._known_caller(token):
+            await self.app(scope, receive, send)  # the route answers 401 itself
+            return
         body = await _read_body(receive)
         claim = (hashlib.sha256(token).hexdigest(), scope["path"], key, hashlib.sha256(body).hexdigest())
         outcome, row = await anyio.to_thread.run_sync(self._claim, *claim)
@@ -51,6 +58,15 @@ class IdempotencyMiddleware:
             await _problem(send, 409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
         else:
             await self._first(scope, body, send, row)
+
+    async def _known_caller(self, authorization: bytes) -> bool:
+        """Whether the bearer token names a caller: the caller cache first, else a short read in a thread."""
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return False
+        key = hash_token(token)
+        return self.c.actors.get(key) is not None or await anyio.to_thread.run_sync(caller, self.c, key) is not None
 
     def _claim(self, caller: str, route: str, key: str, body_hash: str) -> tuple[str, Any]:
         now = self.c.clock()

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints
 from pydantic_core import PydanticCustomError
 
+from definitions.vocabulary import NoticeKind
 from services.usecases.fields import Clean, Command
 
 
@@ -252,11 +253,15 @@ WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=WEBHOOK_URL_MAX), A
 
 
 class WebhookIn(Command):
-    url: WebhookUrl
-    secret: Annotated[Clean, Field(min_length=8, max_length=200)]
-    kinds: Annotated[list[Literal["reminder", "overdue", "escalation"]], Field(max_length=3)] = Field(
+    url: Annotated[WebhookUrl, Field(title="接收地址")]
+    secret: Annotated[Clean, Field(min_length=8, max_length=200, title="签名密钥")]
+    kinds: Annotated[list[NoticeKind], Field(max_length=5, title="推送的通知类别（空：全部）")] = Field(
         default_factory=list
     )
+
+
+class WebhookPatch(Command):
+    active: bool
 
 
 class WebhookOut(BaseModel):
@@ -270,10 +275,12 @@ class WebhookOut(BaseModel):
 class DeliveryOut(BaseModel):
     delivery_id: str
     notice_id: int
-    status: str
+    status: Literal["pending", "delivered", "failed", "cancelled"]
     attempts: int
     last_status: int | None
-    last_error: str | None
+    """The receiver's HTTP status code, when it answered."""
+    last_error: Literal["blocked", "unreachable", "http_error"] | None
+    """Why the last attempt failed: the address rule refused it, no HTTP answer, or a non-2xx answer."""
     next_attempt_at: dt.datetime
     delivered_at: dt.datetime | None
     created_at: dt.datetime

@@ -19,7 +19,7 @@ from services.access import Actor, hash_token
 from services.config import Settings
 from services.container import Container
 from services.entrypoints.deps import ContainerDep, caller
-from services.errors import Conflict, Invalid, NotFound, ServiceError, problem_of
+from services.errors import Conflict, Invalid, ServiceError, problem_of
 from services.persistence.keys import kept_secret
 from services.persistence.uow import UnitOfWork
 from workflow import WorkflowError
@@ -126,9 +126,7 @@ class WebRoute(APIRoute):
             except (ServiceError, WorkflowError) as exc:
                 if request.method != "POST":
                     text = messages(exc)[0]
-                    return HTMLResponse(
-                        f"<p lang='zh-CN'>{html.escape(text)}</p>", 404 if isinstance(exc, NotFound) else 400
-                    )
+                    return HTMLResponse(f"<p lang='zh-CN'>{html.escape(text)}</p>", problem_of(exc).status)
                 form = await request.form()
                 request.session["flash"] = {
                     "form": str(form.get("form", "")),

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from services.entrypoints.api.schemas import DeliveryOut, InboxEntryOut, InboxPage, WebhookIn, WebhookOut
-from services.entrypoints.deps import CurrentActor, Now, ReadUow, WriteUow
+from services.entrypoints.api.schemas import (
+    DeliveryOut,
+    InboxEntryOut,
+    InboxPage,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+)
+from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import inbox
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
@@ -31,13 +38,27 @@ def mark_read(entry_id: EntryId, actor: CurrentActor, uow: WriteUow, now: Now) -
 
 
 @router.post("/webhooks", status_code=201, response_model=WebhookOut, name="create_webhook", summary="新建 Webhook")
-def create_webhook(body: WebhookIn, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
-    return inbox.create_webhook(uow, actor, str(body.url), body.secret, list(body.kinds), now)
+def create_webhook(body: WebhookIn, actor: CurrentActor, uow: WriteUow, now: Now, c: ContainerDep) -> Any:
+    allow_private = c.settings.webhook_allow_private
+    return inbox.create_webhook(uow, actor, str(body.url), body.secret, list(body.kinds), now, allow_private)
 
 
 @router.get("/webhooks", response_model=list[WebhookOut], name="list_webhooks", summary="Webhook 列表")
 def list_webhooks(actor: CurrentActor, uow: ReadUow) -> Any:
     return inbox.webhooks(uow.session, actor)
+
+
+@router.patch("/webhooks/{webhook_id}", response_model=WebhookOut, name="update_webhook", summary="启用或停用 Webhook")
+def update_webhook(webhook_id: EntryId, body: WebhookPatch, actor: CurrentActor, uow: WriteUow) -> Any:
+    return inbox.set_webhook_active(uow, actor, webhook_id, body.active)
+
+
+@router.delete(
+    "/webhooks/{webhook_id}", status_code=204, response_class=Response, name="delete_webhook", summary="删除 Webhook"
+)
+def delete_webhook(webhook_id: EntryId, actor: CurrentActor, uow: WriteUow) -> Response:
+    inbox.delete_webhook(uow, actor, webhook_id)
+    return Response(status_code=204)
 
 
 @router.get(
