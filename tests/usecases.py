@@ -18,6 +18,12 @@ def do(c: Container, fn: Any, *args: Any) -> Any:
         return fn(uow, *args)
 
 
+def read(c: Container, fn: Any, *args: Any) -> Any:
+    """A query in a read-only unit of work: `fn(session, *args)`."""
+    with UnitOfWork(c.db, write=False) as uow:
+        return fn(uow.session, *args)
+
+
 def org(c: Container, name: str, kind: str = "branch", parent_id: int | None = None) -> Any:
     return do(
         c,

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,7 +21,6 @@ from services.config import Settings
 from services.container import Container, build_container
 from services.enforcement.sweep import SweepResult, sweep
 from services.entrypoints.scheduler import Enforcer
-from services.persistence.uow import UnitOfWork
 from services.usecases import events, inbox
 from tests import usecases as uc
 from tests.conftest import Clock, Mailbox
@@ -56,19 +55,14 @@ def county(c: Container, emails: dict[str, str] | None = None) -> uc.Roster:
     return r
 
 
-def read(c: Container, fn: Callable[..., Any], *args: Any) -> Any:
-    with UnitOfWork(c.db, write=False) as uow:
-        return fn(uow.session, *args)
-
-
 def inbox_of(c: Container, r: uc.Roster, who: str) -> list[dict[str, Any]]:
     """The deadline notices in a person's inbox (what happens to records is told besides: kind `event`)."""
-    entries = read(c, inbox.inbox, r.actors[who], None, 50, 0)["items"]
+    entries = uc.read(c, inbox.inbox, r.actors[who], None, 50, 0)["items"]
     return [e for e in entries if e["kind"] in DEADLINE_KINDS]
 
 
 def pledge_of(c: Container, r: uc.Roster, who: str, pid: int) -> dict[str, Any]:
-    return dict(read(c, events.get, c.lifecycles, r.actors[who], "pledge", pid, c.clock()))
+    return dict(uc.read(c, events.get, c.lifecycles, r.actors[who], "pledge", pid, c.clock()))
 
 
 def fire(c: Container, r: uc.Roster, who: str, pid: int, event: str, **body: Any) -> dict[str, Any]:
@@ -158,7 +152,7 @@ def test_a_passed_deadline_sends_one_overdue_notice_to_the_inbox_and_the_webhook
     done = fire(c, r, "sec_a", late_id, "publish", data=PUBLISH)
     assert statuses(done)["pledge_published"] == "late"
     assert done["overdue"] is False
-    history = read(c, events.record_history, c.lifecycles, r.actors["m1"], "pledge", late_id)
+    history = uc.read(c, events.record_history, c.lifecycles, r.actors["m1"], "pledge", late_id)
     assert [h["late"] for h in history] == [False, True, True, True]
 
 
@@ -180,7 +174,7 @@ def test_an_overdue_notice_is_mailed_once_to_a_recipient_with_an_address(
 
 
 def deliveries(c: Container, r: uc.Roster, hook_id: int) -> list[Any]:
-    return list(read(c, inbox.deliveries, r.actors["office"], hook_id, 100, 0))
+    return list(uc.read(c, inbox.deliveries, r.actors["office"], hook_id, 100, 0))
 
 
 @pytest.mark.parametrize("answers", [[500], [500, 500, 500, 500]])
