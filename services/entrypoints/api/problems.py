@@ -99,6 +99,14 @@ def _body_model(request: Request) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+def _param_title(request: Request, part: str, name: Any) -> str | None:
+    """A query, path or header parameter's Chinese title, as the route declares it."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    params = getattr(dependant, f"{part}_params", []) if dependant is not None else []
+    found = next((p for p in params if p.name == name or p.alias == name), None)
+    return found.field_info.title if found is not None else None
+
+
 def _located(err: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """Where FastAPI found the error: `body`, `query`, `path` or `header`, and the field within it."""
     loc = tuple(err["loc"])
@@ -132,7 +140,11 @@ def install(app: FastAPI) -> None:
             elif part == "body":
                 errors.append({"field": fields.dotted(loc), "message": fields.message_of(model, e, loc)})
             else:
-                errors.append({"field": fields.dotted(loc), "message": fields.message_of(None, e, loc)})
+                title = _param_title(request, part, loc[0]) if loc else None
+                message = fields.message_of(None, e, loc)
+                if title and message.startswith(f"{loc[0]}："):
+                    message = title + message[len(str(loc[0])) :]
+                errors.append({"field": fields.dotted(loc), "message": message})
         return problem(422, "validation-error", "；".join(e["message"] for e in errors), request, errors=errors)
 
     @app.exception_handler(HTTPException)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from services.entrypoints.api.definition_schemas import ScorecardOut
+from services.entrypoints.api.params import YearPath
 from services.entrypoints.api.schemas import CampaignOut
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import campaigns
 from services.usecases.commands import CreateCampaign
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
-YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
 
 @router.post("", status_code=201, response_model=CampaignOut, name="create", summary="新建年度活动")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
+from services.entrypoints.api.params import YearFilter
 from services.entrypoints.api.schemas import ContactPointOut
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow
 from services.queries import contact_points
@@ -19,6 +20,6 @@ def list_contact_points(
     actor: CurrentActor,
     uow: ReadUow,
     now: Now,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: YearFilter = None,
 ) -> list[dict[str, Any]]:
     return contact_points.contact_points(uow.session, c.engines["pledge"], actor, year, now)

@@ -45,8 +45,8 @@ def get_definition(name: str, c: ContainerDep) -> dict[str, Any]:
 def diagram(
     name: str,
     c: ContainerDep,
-    format: Annotated[Literal["svg", "mermaid"], Query()] = "svg",
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    format: Annotated[Literal["svg", "mermaid"], Query(title="图的格式")] = "svg",
+    state: Annotated[str | None, Query(max_length=30, title="标出的环节")] = None,
 ) -> Response:
     lc = _lifecycle(c, name)
     if state is not None and state not in {st.code for st in lc.states}:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Response
 
+from services.entrypoints.api.params import Limit, Offset, RecordId
 from services.entrypoints.api.schemas import (
     DeliveryOut,
     InboxEntryOut,
@@ -18,7 +19,6 @@ from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow, 
 from services.usecases import inbox
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
-EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/notifications", response_model=InboxPage, name="list", summary="我的消息")
@@ -26,14 +26,14 @@ def list_notifications(
     actor: CurrentActor,
     uow: ReadUow,
     unread: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Any:
     return inbox.inbox(uow.session, actor, unread, limit, offset)
 
 
 @router.post("/notifications/{entry_id}/read", response_model=InboxEntryOut, name="mark_read", summary="标记为已读")
-def mark_read(entry_id: EntryId, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
+def mark_read(entry_id: RecordId, actor: CurrentActor, uow: WriteUow, now: Now) -> Any:
     return inbox.mark_read(uow, actor, entry_id, now)
 
 
@@ -49,14 +49,14 @@ def list_webhooks(actor: CurrentActor, uow: ReadUow) -> Any:
 
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookOut, name="update_webhook", summary="启用或停用 Webhook")
-def update_webhook(webhook_id: EntryId, body: WebhookPatch, actor: CurrentActor, uow: WriteUow) -> Any:
+def update_webhook(webhook_id: RecordId, body: WebhookPatch, actor: CurrentActor, uow: WriteUow) -> Any:
     return inbox.set_webhook_active(uow, actor, webhook_id, body.active)
 
 
 @router.delete(
     "/webhooks/{webhook_id}", status_code=204, response_class=Response, name="delete_webhook", summary="删除 Webhook"
 )
-def delete_webhook(webhook_id: EntryId, actor: CurrentActor, uow: WriteUow) -> Response:
+def delete_webhook(webhook_id: RecordId, actor: CurrentActor, uow: WriteUow) -> Response:
     inbox.delete_webhook(uow, actor, webhook_id)
     return Response(status_code=204)
 
@@ -68,10 +68,10 @@ def delete_webhook(webhook_id: EntryId, actor: CurrentActor, uow: WriteUow) -> R
     summary="Webhook 推送记录",
 )
 def deliveries(
-    webhook_id: EntryId,
+    webhook_id: RecordId,
     actor: CurrentActor,
     uow: ReadUow,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
     return inbox.deliveries(uow.session, actor, webhook_id, limit, offset)

@@ -2,11 +2,12 @@
 
 # No `from __future__ import annotations` here: FastAPI must see each router's own body class.
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from services.entrypoints.api.params import Limit, Offset, OrgFilter, RecordId, StateFilter, YearFilter
 from services.entrypoints.api.routes.pledges import tagged
 from services.entrypoints.api.schemas import (
     BallotOut,
@@ -19,9 +20,7 @@ from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, 
 from services.queries import listings
 from services.usecases import appraisals, demo_sites, events, rectifications
 from services.usecases.commands import CastBallot, CreateRound, FireEvent, IssueRectification, NominateSite
-from services.usecases.fields import STATE_CODE
 
-RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Creator = Callable[..., int]
 
 
@@ -47,11 +46,11 @@ def build(lifecycle: str, label: str, path: str, body_type: type[BaseModel], cre
         actor: CurrentActor,
         uow: ReadUow,
         now: Now,
-        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-        org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-        state: Annotated[str | None, Query(max_length=30, pattern=STATE_CODE)] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+        year: YearFilter = None,
+        org_id: OrgFilter = None,
+        state: StateFilter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Any:
         filters = listings.Filters(year=year, org_id=org_id, state=state)
         return listings.listing(uow.session, c.lifecycles, actor, lifecycle, filters, limit, offset, now)

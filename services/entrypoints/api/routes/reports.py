@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from services.entrypoints.api.params import YearPath
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow
 from services.queries import reports
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-YearPath = Annotated[int, Path(ge=2000, le=2100)]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 """A file download: bytes of its own media type."""
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Response
 
+from services.entrypoints.api.params import Limit, Offset, OrgFilter, RecordId, StateFilter, YearFilter
 from services.entrypoints.api.routes.pledges import tagged
 from services.entrypoints.api.schemas import HistoryOut, SelfEvaluationOut, SelfEvaluationPage
 from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
@@ -13,10 +14,8 @@ from services.queries import listings
 from services.usecases import events
 from services.usecases import self_evaluations as se
 from services.usecases.commands import CreateSelfEvaluation, FireEvent, PutScores
-from services.usecases.fields import STATE_CODE
 
 router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self_evaluations"])
-EvaluationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 LIFECYCLE = se.LIFECYCLE
 
 
@@ -34,11 +33,11 @@ def list_evaluations(
     actor: CurrentActor,
     uow: ReadUow,
     now: Now,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    state: Annotated[str | None, Query(max_length=30, pattern=STATE_CODE)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    year: YearFilter = None,
+    org_id: OrgFilter = None,
+    state: StateFilter = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Any:
     filters = listings.Filters(year=year, org_id=org_id, state=state)
     return listings.listing(uow.session, c.lifecycles, actor, LIFECYCLE, filters, limit, offset, now)
@@ -46,7 +45,7 @@ def list_evaluations(
 
 @router.get("/{evaluation_id}", response_model=SelfEvaluationOut, name="read", summary="自查总结评估报告")
 def get(
-    evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
+    evaluation_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now, response: Response
 ) -> Any:
     return tagged(response, events.get(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id, now))
 
@@ -58,7 +57,7 @@ def get(
     summary="执行流程操作（开始、上报、受理、评定等）",
 )
 def fire_event(
-    evaluation_id: EvaluationId,
+    evaluation_id: RecordId,
     body: FireEvent,
     c: ContainerDep,
     actor: CurrentActor,
@@ -75,7 +74,7 @@ def fire_event(
     "/{evaluation_id}/scores", response_model=SelfEvaluationOut, name="put_scores", summary="填写自评分或考核评分"
 )
 def put_scores(
-    evaluation_id: EvaluationId,
+    evaluation_id: RecordId,
     body: PutScores,
     c: ContainerDep,
     actor: CurrentActor,
@@ -88,5 +87,5 @@ def put_scores(
 
 
 @router.get("/{evaluation_id}/history", response_model=list[HistoryOut], name="history", summary="流程记录")
-def history(evaluation_id: EvaluationId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
+def history(evaluation_id: RecordId, c: ContainerDep, actor: CurrentActor, uow: ReadUow) -> Any:
     return events.record_history(uow.session, c.lifecycles, actor, LIFECYCLE, evaluation_id)
