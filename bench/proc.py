@@ -1,8 +1,11 @@
-"""CPU time of processes and process trees, read from /proc (Linux): what the benchmarks charge to a server."""
+"""Processes from /proc (Linux): CPU time of process trees, what the benchmarks charge to a server, and a free port."""
 
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,6 +43,29 @@ def tree_seconds(root: int) -> float:
     return sum(tree_ticks(root).values()) / TICKS
 
 
+def system_busy_seconds() -> float:
+    """CPU time all CPUs spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+@contextmanager
+def cpu_spent(roots: dict[str, int | None]) -> Iterator[dict[str, float]]:
+    """CPU seconds spent during the block by each named process tree (a process started meanwhile counts whole),
+    by this process ("self") and by the whole machine ("system")."""
+    before = {name: tree_ticks(pid) for name, pid in roots.items() if pid}
+    own, system = sum(os.times()[:2]), system_busy_seconds()
+    spent: dict[str, float] = {}
+    try:
+        yield spent
+    finally:
+        for name, ticks in before.items():
+            spent[name] = sum(t - ticks.get(pid, 0) for pid, t in tree_ticks(roots[name] or 0).items()) / TICKS
+        spent["self"] = sum(os.times()[:2]) - own
+        spent["system"] = system_busy_seconds() - system
+
+
 def postmaster_pid(db: sa.Engine) -> int | None:
     """The PostgreSQL postmaster: the parent of any backend (here, ours); None on other databases."""
     if db.dialect.name != "postgresql":
@@ -48,3 +74,9 @@ def postmaster_pid(db: sa.Engine) -> int | None:
         backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
     stat = read_stat(backend)
     return stat[0] if stat else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
