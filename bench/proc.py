@@ -1,12 +1,16 @@
-"""Processes from /proc (Linux): CPU time of process trees, what the benchmarks charge to a server, and a free port."""
+"""Processes: CPU time of process trees from /proc (Linux), what the benchmarks charge to a server; servers run."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
-from collections.abc import Iterator
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -66,6 +70,18 @@ def cpu_spent(roots: dict[str, int | None]) -> Iterator[dict[str, float]]:
         spent["system"] = system_busy_seconds() - system
 
 
+def status_kb(field: str, pid: int | str = "self") -> int | None:
+    """A `VmRSS:`-style field of /proc/<pid>/status, in kB."""
+    try:
+        return next(
+            int(ln.split()[1])
+            for ln in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if ln.startswith(f"{field}:")
+        )
+    except (OSError, StopIteration):
+        return None
+
+
 def postmaster_pid(db: sa.Engine) -> int | None:
     """The PostgreSQL postmaster: the parent of any backend (here, ours); None on other databases."""
     if db.dialect.name != "postgresql":
@@ -80,3 +96,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def running(args: list[str], log: Path, ready: Callable[[], bool], timeout: float, **env: Any) -> Iterator[Any]:
+    """A child process (output to `log`, `env` over ours) once `ready()` holds; SIGTERM when the block ends, as a
+    service manager stops it (SIGKILL after 60 s). Its exit status is `.returncode` afterwards."""
+    with log.open("w") as out:
+        child = subprocess.Popen(
+            args, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(args[:2])} did not get ready:\n{log.read_text()[-3000:]}")
+            time.sleep(0.05)
+        yield child
+    finally:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def wait_idle(pid: int, quiet_s: float, timeout: float = 30.0) -> None:
+    """Until the process tree has used no CPU for `quiet_s` (read every 0.1 s), or `timeout` passed."""
+    deadline, last, since = time.monotonic() + timeout, -1.0, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet_s:
+        time.sleep(0.1)
+        if (now := tree_seconds(pid)) != last:
+            last, since = now, time.monotonic()
