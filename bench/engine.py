@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import importlib.metadata
-import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -32,26 +32,26 @@ from workflow import GuardContext
 from workflow.guards import evaluate
 
 REPEATS = 5
-TARGET_FIRE_US = 10.0
-TARGET_FLOOR_RATIO = 50.0
+TARGET_FIRE_US, TARGET_FLOOR_RATIO = 10.0, 50.0
 TARGET_BYTES_PER_RECORD = 1.0
 """`~0 bytes per record`: less than one byte per record over the whole run counts as met."""
-SIZES = {
-    "quick": {"floor_ops": 20_000, "fire_ops": 2_000, "machine_time_records": 200, "machine_memory_records": 400},
-    "full": {"floor_ops": 200_000, "fire_ops": 20_000, "machine_time_records": 2_000, "machine_memory_records": 4_000},
+SIZES = {"quick": {"floor_ops": 20_000, "fire_ops": 2_000, "machine_time_records": 200, "machine_memory_records": 400}}
+SIZES["full"] = {
+    "floor_ops": 200_000,
+    "fire_ops": 20_000,
+    "machine_time_records": 2_000,
+    "machine_memory_records": 4000,
 }
 SIZES["quick"] |= {"engine_memory_records": 10_000, "rss_records": 5_000}
 SIZES["full"] |= {"engine_memory_records": 100_000, "rss_records": 100_000}
-
 NOW = dt.datetime(2030, 9, 21, 10, 0, tzinfo=dt.UTC)
 ITEM_ROWS = [
     (1, "每周为学困生开展一次课后辅导", "每周三下午第三节课后在本班教室", dt.date(2030, 12, 31)),
     (2, "每学期家访不少于十户学生家庭", "", dt.date(2031, 1, 15)),
 ]
 Table = dict[tuple[str, str], tuple[str, frozenset[str]]]
-
-
-# --- the GuardContext a service builds per event (usecases.pledges._facts / fire_event) -------------------------
+Prepare = Callable[[int], Callable[[], object]]
+"""For the memory figures: `prepare(n)` allocates n records, the callable it returns builds or fires for them all."""
 
 
 def _item_view(row: tuple[int, str, str, dt.date]) -> dict[str, Any]:
@@ -66,6 +66,7 @@ def _item_view(row: tuple[int, str, str, dt.date]) -> dict[str, Any]:
 
 
 def _facts() -> dict[str, Any]:
+    """The record facts `usecases.pledges` builds per event (two items)."""
     return {"kind": "org", "items": [_item_view(r) for r in ITEM_ROWS], "progress_count": 0, "comment_count": 0}
 
 
@@ -102,9 +103,6 @@ CASES = [
 ]
 
 
-# --- timed loops (the garbage collector off, as `timeit` runs them) ----------------------------------------------
-
-
 @contextmanager
 def collector(enabled: bool) -> Iterator[None]:
     was = gc.isenabled()
@@ -121,6 +119,7 @@ def median_of(run: Callable[[], float]) -> dict[str, Any]:
 
 
 def per_op_ns(loop: Callable[[int], int], n: int) -> float:
+    """A timed loop's ns per operation, the garbage collector off (as `timeit` runs it)."""
     gc.collect()
     with collector(False):
         return loop(n) / n
@@ -153,18 +152,6 @@ def call_loop(step: Callable[..., object], case: Case) -> Callable[[int], int]:
     return loop
 
 
-def checker(lifecycle: definitions.Lifecycle) -> Callable[..., None]:
-    """What the machine's `prepare` callback (`Engine._permit`) checks: fire() minus the machine."""
-
-    def check(state: str, event: str, roles: frozenset[str], ctx: GuardContext) -> None:
-        ev = lifecycle.event(event)
-        assert ev is not None
-        if roles.isdisjoint(ev.roles) or evaluate(ev.guards, ctx):
-            raise AssertionError(f"{event} refused in {state}")
-
-    return check
-
-
 def ctx_loop(case: Case) -> Callable[[int], int]:
     make_ctx = case.make_ctx
 
@@ -177,11 +164,20 @@ def ctx_loop(case: Case) -> Callable[[int], int]:
     return loop
 
 
-# --- one machine per record (the anti-pattern) ---------------------------------------------------------------------
+def checker(lifecycle: definitions.Lifecycle) -> Callable[..., None]:
+    """What the machine's `prepare` callback (`Engine._permit`) checks: fire() minus the machine."""
+
+    def check(state: str, event: str, roles: frozenset[str], ctx: GuardContext) -> None:
+        ev = lifecycle.event(event)
+        assert ev is not None
+        if roles.isdisjoint(ev.roles) or evaluate(ev.guards, ctx):
+            raise AssertionError(f"{event} refused in {state}")
+
+    return check
 
 
 class Record:
-    """A stand-in for a stored row that carries its own machine."""
+    """A stand-in for a stored row that carries its own machine (the anti-pattern)."""
 
     def __init__(self) -> None:
         self.state = "proposing"
@@ -194,38 +190,34 @@ class PerRecord:
     fire: Callable[[Record], object]
 
 
-def transitions_per_record(lifecycle: definitions.Lifecycle, auto: bool) -> PerRecord:
+def per_record_variants(lifecycle: definitions.Lifecycle) -> dict[str, PerRecord]:
+    """One machine per record: a `transitions.Machine` with auto_transitions off and on, and a python-statemachine
+    `StateMachine` class built from the same loaded definition (a `State` per state, `source.to(dest)` per source)."""
     states = [s.code for s in lifecycle.states]
     trans = [{"trigger": e.name, "source": lifecycle.sources(e), "dest": e.dest} for e in lifecycle.events]
 
-    def build(record: Record) -> None:  # binds `trigger` onto the record, which keeps the machine alive
-        Machine(model=record, states=states, transitions=trans, initial=record.state, auto_transitions=auto)
+    def machine(auto: bool) -> PerRecord:
+        def build(record: Record) -> None:  # binds `trigger` onto the record, which keeps the machine alive
+            Machine(model=record, states=states, transitions=trans, initial=record.state, auto_transitions=auto)
 
-    def fire(record: Record) -> None:
-        record.trigger("submit")  # type: ignore[attr-defined]
+        return PerRecord(f"one `Machine` per record, auto_transitions={auto}", build, lambda r: r.trigger("submit"))  # type: ignore[attr-defined]
 
-    return PerRecord(f"one `Machine` per record, auto_transitions={auto}", build, fire)
-
-
-def statemachine_per_record(lifecycle: definitions.Lifecycle) -> PerRecord:
-    states = {s.code: State(s.label_en, initial=s.code == lifecycle.initial, final=s.final) for s in lifecycle.states}
+    sm = {s.code: State(s.label_en, initial=s.code == lifecycle.initial, final=s.final) for s in lifecycle.states}
     events: dict[str, Any] = {}
     for ev in lifecycle.events:
         for source in lifecycle.sources(ev):
-            move = states[source].to(states[ev.dest], event=ev.name)
+            move = sm[source].to(sm[ev.dest], event=ev.name)
             events[ev.name] = events[ev.name] | move if ev.name in events else move
-    attrs = {**states, **events}
-    machine_class = types.new_class(
-        f"{lifecycle.name.title()}Machine", (StateMachine,), exec_body=lambda ns: ns.update(attrs)
-    )
+    attrs = {**sm, **events}
+    cls = types.new_class(f"{lifecycle.name.title()}Machine", (StateMachine,), exec_body=lambda ns: ns.update(attrs))
 
     def build(record: Record) -> None:  # kept on the record, as python-statemachine's `MachineMixin` does
-        record.machine = machine_class(model=record)  # type: ignore[attr-defined]
+        record.machine = cls(model=record)  # type: ignore[attr-defined]
 
-    def fire(record: Record) -> None:
-        record.machine.send("submit")  # type: ignore[attr-defined]
-
-    return PerRecord("one python-statemachine `StateMachine` per record", build, fire)
+    label = "one python-statemachine `StateMachine` per record"
+    statemachine = PerRecord(label, build, lambda r: r.machine.send("submit"))  # type: ignore[attr-defined]
+    variants = {f"auto_transitions={auto}": machine(auto) for auto in (False, True)}
+    return variants | {"python-statemachine": statemachine}
 
 
 def build_and_fire(records: list[Record], variant: PerRecord) -> list[Record]:
@@ -257,9 +249,8 @@ def per_record_us(variant: PerRecord, n: int, collect: bool, prebuilt: bool = Fa
     return elapsed / n / 1000
 
 
-def prepared(make: Callable[[int], Any], act: Callable[[Any], object]) -> Callable[[int], Callable[[], object]]:
-    """`prepare(n)` for the memory measurements: allocates the records with `make(n)` at once, and returns what
-    builds or fires for them all (`act(records)`) when called."""
+def prepared(make: Callable[[int], Any], act: Callable[[Any], object]) -> Prepare:
+    """A `Prepare` that allocates with `make(n)` at once and acts on what it made when called."""
 
     def prepare(n: int) -> Callable[[], object]:
         records = make(n)
@@ -268,7 +259,7 @@ def prepared(make: Callable[[int], Any], act: Callable[[Any], object]) -> Callab
     return prepare
 
 
-def traced_growth(prepare: Callable[[int], Callable[[], object]], n: int) -> float:
+def traced_growth(prepare: Prepare, n: int) -> float:
     """Python-heap growth per record (tracemalloc, after a collection) of what `prepare(n)` builds."""
     run = prepare(n)
     gc.collect()
@@ -286,13 +277,33 @@ def traced_growth(prepare: Callable[[int], Callable[[], object]], n: int) -> flo
     return grown / n
 
 
-def floor_states(table: Table, ids: list[int]) -> dict[int, str]:
-    """The floor's storage: one dict holding each record's state, every record moved once by the table."""
-    states: dict[int, str] = {}
-    for record_id in ids:
-        states[record_id] = "proposing"
-        states[record_id] = table[(states[record_id], "submit")][0]
-    return states
+def _grow(prepare: Prepare, n: int, answer: Any) -> None:
+    """In the forked child: resident-memory growth (/proc/self/statm) and time per record, the collector off."""
+    try:
+        gc.disable()
+        run, page = prepare(n), os.sysconf("SC_PAGE_SIZE")
+        before, t0 = int(Path("/proc/self/statm").read_text().split()[1]) * page, time.perf_counter_ns()
+        held = run()
+        elapsed = time.perf_counter_ns() - t0
+        grown = int(Path("/proc/self/statm").read_text().split()[1]) * page - before  # no collection: freed blocks stay
+        del held
+        answer.put({"bytes": grown / n, "us": elapsed / n / 1000, "records": n})
+    except Exception as exc:
+        answer.put({"error": repr(exc)})
+
+
+def rss_per_record(prepare: Prepare, n: int) -> dict[str, Any]:
+    """In a forked child, so that every variant starts from the same heap and its memory goes back whole."""
+    gc.collect()
+    ctx = multiprocessing.get_context("fork")
+    answer = ctx.Queue()
+    child = ctx.Process(target=_grow, args=(prepare, n, answer))
+    child.start()
+    result: dict[str, Any] = answer.get()
+    child.join()
+    if "error" in result:
+        raise RuntimeError(f"child measuring resident memory failed: {result['error']}")
+    return result
 
 
 def stored_records(n: int) -> list[dict[str, Any]]:
@@ -323,71 +334,26 @@ def engine_bytes_per_record(engine: workflow.Engine, n: int) -> dict[str, float]
         finally:
             tracemalloc.stop()
     assert all(r["state"] != s for r, s in zip(records, start_states, strict=True))
-    in_engine = sum(
-        d.size_diff
-        for d in after_snap.compare_to(before_snap, "filename")
-        if d.traceback and any(f in Path(d.traceback[0].filename).as_posix() for f in ("/workflow/", "/transitions/"))
+    diffs = after_snap.compare_to(before_snap, "filename")
+    ours = ("/workflow/", "/transitions/")
+    kept = sum(
+        d.size_diff for d in diffs if d.traceback and any(f in Path(d.traceback[0].filename).as_posix() for f in ours)
     )
-    return {"total": grown / n, "engine": in_engine / n}
-
-
-def rss_per_record(prepare: Callable[[int], Callable[[], object]], n: int) -> dict[str, Any]:
-    """In a forked child, so that every variant starts from the same heap: `prepare(n)` allocates the records, the
-    callable it returns builds (and fires) for all of them. The child's resident-memory growth and time per record."""
-    read_end, write_end = os.pipe()
-    gc.collect()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read_end)
-            try:
-                gc.disable()
-                run, page = prepare(n), os.sysconf("SC_PAGE_SIZE")
-                with open("/proc/self/statm") as f:
-                    before = int(f.read().split()[1]) * page
-                t0 = time.perf_counter_ns()
-                held = run()
-                elapsed = time.perf_counter_ns() - t0
-                with open("/proc/self/statm") as f:  # no collection first: freed blocks would not lower RSS
-                    grown = int(f.read().split()[1]) * page - before
-                del held
-                out: dict[str, Any] = {"bytes": grown / n, "us": elapsed / n / 1000, "records": n}
-            except Exception as exc:
-                out = {"error": repr(exc)}
-            with os.fdopen(write_end, "w", encoding="utf-8") as f:
-                json.dump(out, f)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, encoding="utf-8") as f:
-        text = f.read()
-    os.waitpid(pid, 0)
-    result: dict[str, Any] = json.loads(text) if text else {"error": "no answer"}
-    if "error" in result:
-        raise RuntimeError(f"child measuring resident memory failed: {result['error']}")
-    return result
-
-
-# --- the run -----------------------------------------------------------------------------------------------------
+    return {"total": grown / n, "engine": kept / n}
 
 
 def measure(args: Any) -> report.Results:
     sizes = SIZES["quick" if args.quick else "full"]
-    catalog = definitions.load_catalog(known_guards=workflow.known_guards())
-    engine = workflow.Engines(catalog)["pledge"]
+    engine = workflow.Engines(definitions.load_catalog(known_guards=workflow.known_guards()))["pledge"]
     lifecycle = engine.lifecycle
     table = {(s, ev.name): (ev.dest, frozenset(ev.roles)) for ev in lifecycle.events for s in lifecycle.sources(ev)}
     for case in CASES:  # the floor and the engine agree on every case, and it passes its guards
         ev = lifecycle.event(case.event)
         assert ev is not None and len(ev.guards) == case.guards, case
         assert engine.fire(case.state, case.event, case.roles, case.make_ctx()).dest == table[(case.state, ev.name)][0]
-    variants = {
-        "auto_transitions=False": transitions_per_record(lifecycle, auto=False),
-        "auto_transitions=True": transitions_per_record(lifecycle, auto=True),
-        "python-statemachine": statemachine_per_record(lifecycle),
-    }
+    variants = per_record_variants(lifecycle)
 
-    def machines(v: PerRecord) -> Callable[[int], Callable[[], object]]:
+    def machines(v: PerRecord) -> Prepare:
         return prepared(lambda n: [Record() for _ in range(n)], lambda records: build_and_fire(records, v))
 
     floor_dict = prepared(lambda n: list(range(n)), lambda ids: floor_states(table, ids))
@@ -399,20 +365,18 @@ def measure(args: Any) -> report.Results:
     report.progress("resident bytes per record: " + ", ".join(f"{k} {v['bytes']:,.0f}" for k, v in rss.items()))
 
     events: dict[str, Any] = {}
-    check = checker(lifecycle)
+    check, n_fire = checker(lifecycle), sizes["fire_ops"]
     for case in CASES:
         loops = {
             "floor_ns": (floor_loop(table, case), sizes["floor_ops"]),
-            "fire_ns": (call_loop(engine.fire, case), sizes["fire_ops"]),
-            "check_ns": (call_loop(check, case), sizes["fire_ops"]),
-            "ctx_ns": (ctx_loop(case), sizes["fire_ops"]),
+            "fire_ns": (call_loop(engine.fire, case), n_fire),
         }
+        loops |= {"check_ns": (call_loop(check, case), n_fire), "ctx_ns": (ctx_loop(case), n_fire)}
         row: dict[str, Any] = {"state": case.state, "guards": case.guards}
         for key, (loop, n) in loops.items():
             loop(max(n // 10, 100))  # warm up
             row[key] = median_of(lambda loop=loop, n=n: per_op_ns(loop, n))
-        row["ratio"] = row["fire_ns"]["median"] / row["floor_ns"]["median"]
-        events[case.event] = row
+        events[case.event] = row | {"ratio": row["fire_ns"]["median"] / row["floor_ns"]["median"]}
         report.progress(f"{case.event}: fire {row['fire_ns']['median'] / 1000:.2f} µs")
     mean = {
         k: statistics.fmean(e[k]["median"] for e in events.values())
@@ -420,46 +384,43 @@ def measure(args: Any) -> report.Results:
     }
     mean["ratio"] = mean["fire_ns"] / mean["floor_ns"]
 
-    per_record = {}
-    n_time, n_mem = sizes["machine_time_records"], sizes["machine_memory_records"]
+    per_record, n_time, n_mem = {}, sizes["machine_time_records"], sizes["machine_memory_records"]
     for key, v in variants.items():
         per_record_us(v, max(n_time // 10, 20), collect=False)  # warm up
-        p: dict[str, Any] = {
-            "label": v.label,
-            "us": median_of(lambda v=v: per_record_us(v, n_time, collect=False)),
-            "us_gc_on": median_of(lambda v=v: per_record_us(v, n_time, collect=True)),
-            "fire_us": median_of(lambda v=v: per_record_us(v, n_time, collect=False, prebuilt=True)),
-            "bytes": median_of(lambda v=v: traced_growth(machines(v), n_mem)),
-        }
-        p["ratio"] = p["us"]["median"] * 1000 / mean["floor_ns"]
-        p["fire_ratio"] = p["fire_us"]["median"] * 1000 / mean["floor_ns"]
+        p: dict[str, Any] = {"label": v.label, "us": median_of(lambda v=v: per_record_us(v, n_time, collect=False))}
+        p["us_gc_on"] = median_of(lambda v=v: per_record_us(v, n_time, collect=True))
+        p["fire_us"] = median_of(lambda v=v: per_record_us(v, n_time, collect=False, prebuilt=True))
+        p["bytes"] = median_of(lambda v=v: traced_growth(machines(v), n_mem))
+        p["ratio"], p["fire_ratio"] = (p[k]["median"] * 1000 / mean["floor_ns"] for k in ("us", "fire_us"))
         per_record[key] = p
         report.progress(f"{v.label}: {p['us']['median']:.1f} µs, fire alone {p['fire_us']['median']:.1f} µs")
 
     n_engine = sizes["engine_memory_records"]
-    held_runs = [engine_bytes_per_record(engine, n_engine) for _ in range(REPEATS)]
+    runs = [engine_bytes_per_record(engine, n_engine) for _ in range(REPEATS)]
     held = {
-        k: {"median": statistics.median(r[k] for r in held_runs), "runs": [r[k] for r in held_runs]}
-        for k in ("total", "engine")
+        k: {"median": statistics.median(r[k] for r in runs), "runs": [r[k] for r in runs]} for k in ("total", "engine")
     }
-    floor = median_of(lambda: traced_growth(floor_dict, n_engine))
-    results: report.Results = {
-        "repeats": REPEATS,
-        "sizes": sizes,
-        "events": events,
-        "mean": mean,
-        "engine_size_bytes": round(traced_growth(prepared(lambda _: None, lambda _: workflow.Engine(lifecycle)), 1)),
-        "machine_per_record": per_record,
-        "engine_bytes_per_record": held,
-        "floor_bytes_per_record": floor,
-        "rss_bytes_per_record": rss,
-    }
+    results: report.Results = {"repeats": REPEATS, "sizes": sizes, "events": events, "mean": mean}
+    results["floor_bytes_per_record"] = median_of(lambda: traced_growth(floor_dict, n_engine))
+    engine_once = prepared(lambda _: None, lambda _: workflow.Engine(lifecycle))  # kept for the life of the process
+    results["engine_size_bytes"] = round(traced_growth(engine_once, 1))
+    results |= {"machine_per_record": per_record, "engine_bytes_per_record": held, "rss_bytes_per_record": rss}
     return results | {"targets": targets(results)}
 
 
+def floor_states(table: Table, ids: list[int]) -> dict[int, str]:
+    """The floor's storage: one dict holding each record's state, every record moved once by the table."""
+    states: dict[int, str] = {}
+    for record_id in ids:
+        states[record_id] = "proposing"
+        states[record_id] = table[(states[record_id], "submit")][0]
+    return states
+
+
 def targets(r: report.Results) -> list[dict[str, Any]]:
-    m, held, s = r["mean"], r["engine_bytes_per_record"], r["sizes"]
-    fire_us, kept = m["fire_ns"] / 1000, max(held["engine"]["median"], 0.0)
+    m, s = r["mean"], r["sizes"]
+    fire_us, kept = m["fire_ns"] / 1000, max(r["engine_bytes_per_record"]["engine"]["median"], 0.0)
+    grew = f"{r['rss_bytes_per_record']['engine']['bytes']:.1f} B per record over {s['rss_records']:,} records"
     return [
         report.target(
             f"≤ {TARGET_FIRE_US:g} µs per event through `workflow.fire()`",
@@ -474,14 +435,10 @@ def targets(r: report.Results) -> list[dict[str, Any]]:
         report.target(
             f"~0 bytes per stored record held by the engine (< {TARGET_BYTES_PER_RECORD:g} B)",
             f"{kept:.3f} B per record left in `workflow/` and `transitions/` after firing for "
-            f"{s['engine_memory_records']:,} records (tracemalloc); the whole process's resident memory grew "
-            f"{r['rss_bytes_per_record']['engine']['bytes']:.1f} B per record over {s['rss_records']:,} records",
+            f"{s['engine_memory_records']:,} records (tracemalloc); the whole process's resident memory grew {grew}",
             kept < TARGET_BYTES_PER_RECORD,
         ),
     ]
-
-
-# --- the section ---------------------------------------------------------------------------------------------------
 
 
 def _us(ns: float) -> str:
@@ -497,59 +454,39 @@ def split(e: dict[str, Any]) -> str:
     return f"context {_us(ctx)} µs, roles+guards {_us(check - ctx)} µs, machine {_us(fire - check)} µs"
 
 
-def rows(r: report.Results) -> list[list[str]]:
+def render(r: report.Results) -> str:
     m, rss, s, h = r["mean"], r["rss_bytes_per_record"], r["sizes"], r["engine_bytes_per_record"]
-    out = []
+    rows: list[list[str]] = []
     for name, e in r["events"].items():
         what = f"`fire()` {name} ({e['state']}, {e['guards']} guard{'' if e['guards'] == 1 else 's'})"
         note = f"floor {e['floor_ns']['median']:.0f} ns; {split(e)}"
-        out.append([what, _us(e["fire_ns"]["median"]), f"{e['ratio']:.0f}×", "–", "–", note])
-    out.append(
-        ["**`fire()`, mean of the four**", f"**{_us(m['fire_ns'])}**", f"**{m['ratio']:.0f}×**", "–", "–", split(m)]
-    )
+        rows.append([what, _us(e["fire_ns"]["median"]), f"{e['ratio']:.0f}×", "–", "–", note])
+    mean = ["**`fire()`, mean of the four**", f"**{_us(m['fire_ns'])}**", f"**{m['ratio']:.0f}×**", "–", "–"]
+    rows.append([*mean, split(m)])
     floor, floor_bytes = m["floor_ns"], _bytes(r["floor_bytes_per_record"]["median"])
     note = f"{floor:.0f} ns; bytes: one dict `{{record id: state}}` for all records"
-    out.append(
-        [
-            "floor: `table[(state, event)]` + role set check",
-            _us(floor),
-            "1×",
-            _bytes(rss["floor"]["bytes"]),
-            floor_bytes,
-            note,
-        ]
-    )
+    what = "floor: `table[(state, event)]` + role set check"
+    rows.append([what, _us(floor), "1×", _bytes(rss["floor"]["bytes"]), floor_bytes, note])
     n = s["machine_time_records"]
     for key, p in r["machine_per_record"].items():
         note = f"{p['us_gc_on']['median']:.1f} µs with the garbage collector on, {n:,} records held; "
         note += f"{rss[key]['us']:.1f} µs while building {rss[key]['records']:,}"
         us, traced = f"{p['us']['median']:.1f}", _bytes(p["bytes"]["median"])
-        out.append([f"{p['label']} (build + fire)", us, f"{p['ratio']:.0f}×", _bytes(rss[key]["bytes"]), traced, note])
+        rows.append([f"{p['label']} (build + fire)", us, f"{p['ratio']:.0f}×", _bytes(rss[key]["bytes"]), traced, note])
         note = f"`submit` once on each of {n:,} machines built beforehand"
-        out.append(
-            [f"{p['label']}, fire alone", f"{p['fire_us']['median']:.1f}", f"{p['fire_ratio']:.0f}×", "–", "–", note]
-        )
+        alone = [f"{p['label']}, fire alone", f"{p['fire_us']['median']:.1f}", f"{p['fire_ratio']:.0f}×"]
+        rows.append([*alone, "–", "–", note])
     what = f"shared engine, kept per stored record ({s['engine_memory_records']:,} records fired)"
     note = f"tracemalloc counts only `workflow/` and `transitions/`; whole process: {h['total']['median']:.3f} "
     note += f"B/record; the engine itself: {r['engine_size_bytes']:,} B once"
-    out.append([what, "–", "–", _bytes(rss["engine"]["bytes"]), f"{h['engine']['median']:.3f}", note])
-    return out
-
-
-def render(r: report.Results) -> str:
-    s, m = r["sizes"], r["mean"]
-    heads = [
-        "measurement",
-        "µs per event / record",
-        "× floor",
-        f"bytes per record, resident, at {s['rss_records']:,} records",
-    ]
-    heads += ["bytes per record, tracemalloc", "notes"]
+    rows.append([what, "–", "–", _bytes(rss["engine"]["bytes"]), f"{h['engine']['median']:.3f}", note])
+    heads = ["measurement", "µs per event / record", "× floor", f"bytes per record, resident, at {s['rss_records']:,}"]
+    heads[-1] += " records"
     machine = m["fire_ns"] - m["check_ns"]
     return "\n".join(
         [
             *report.header(r, f"medians of {r['repeats']} runs"),
-            *report.table(heads, rows(r), notes=True),
+            *report.table([*heads, "bytes per record, tracemalloc", "notes"], rows, notes=True),
             *report.target_lines(r["targets"]),
             "",
             f"Sizes: timed loops of {s['fire_ops']:,} events ({s['floor_ops']:,} for the floor); "

@@ -1,7 +1,7 @@
 """Every call the benchmarks make into the service layer, so that a use case's new signature is mended here alone.
 
 bench/profile.py also imports this module in a child whose `services` is a baseline commit from before services/
-was split into layers; the calls that child makes resolve against either layout.
+was split into layers: the calls that child makes (container to fire) resolve against either layout.
 """
 
 from __future__ import annotations
@@ -16,16 +16,26 @@ from typing import Any, TextIO
 from unittest import mock
 
 import sqlalchemy as sa
+from sqlmodel import Session, select
 
 import services
+from notifications.types import UTCDateTime
 from services.access import Actor, admin_actor
 from services.config import Settings
 from services.container import Container, build_container
 
 LAYERED = (Path(services.__file__).parent / "usecases").is_dir()
 if LAYERED:
+    from notifications.dispatcher import dispatch_due
+    from notifications.tables import Webhook
+    from services.enforcement import sweep as sweeping
+    from services.enforcement.recipients import load_directory
+    from services.lifecycle.records import campaign_stages
+    from services.persistence.db import _sqlite_pragmas
+    from services.persistence.tables import Campaign
     from services.persistence.uow import UnitOfWork
-    from services.rehearsal import demo
+    from services.rehearsal import county, demo
+    from services.rehearsal import simulate as rehearsal
     from services.usecases import campaigns, directory, pledges
 else:  # the flat layout of bench/profile.py's baseline
     from services.uow import UnitOfWork  # type: ignore[no-redef]
@@ -34,12 +44,6 @@ else:  # the flat layout of bench/profile.py's baseline
 
 ITEMS = demo.ITEMS
 SWEEP_PARTS = ("mark_missed", "_due_rows", "_emit", "publish")
-
-
-def serve_command() -> list[str]:
-    """`pledgeflow serve` of the tree `services` comes from (the console script may belong to another tree)."""
-    cli = "services.entrypoints.cli" if LAYERED else "services.cli"
-    return [sys.executable, "-c", f"from {cli} import main; main()", "serve"]
 
 
 def do(c: Container, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -52,6 +56,16 @@ def container(url: str, clock: Callable[[], dt.datetime] | None = None) -> Conta
     """The service's container on `url` (schema migrated), the scheduler off."""
     settings = Settings(database_url=url, scheduler=False)
     return build_container(settings, clock) if clock else build_container(settings)
+
+
+def serve_command() -> list[str]:
+    """`pledgeflow serve` of the tree `services` comes from (the console script may belong to another tree)."""
+    return [
+        sys.executable,
+        "-c",
+        f"from {'services.entrypoints.cli' if LAYERED else 'services.cli'} import main; main()",
+        "serve",
+    ]
 
 
 def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pledges: bool = False) -> Any:
@@ -73,10 +87,13 @@ def user(c: Container, name: str, person_id: int | None, grants: list[dict[str, 
 
 def member(c: Container, name: str, org_id: int, now: dt.datetime) -> tuple[int, Actor, str]:
     """A new full member of the branch `org_id` with an account: (person id, actor, token)."""
-    body = {"name": name, "org_id": org_id, "status": "full", "position": "教师"}
-    person = do(c, directory.create_person, admin_actor(), body)
-    actor, token = user(c, name, person.id, [{"role": "member"}], now)
-    return int(person.id), actor, token
+    person = do(
+        c,
+        directory.create_person,
+        admin_actor(),
+        {"name": name, "org_id": org_id, "status": "full", "position": "教师"},
+    )
+    return int(person.id), *user(c, name, person.id, [{"role": "member"}], now)
 
 
 def open_campaign(c: Container, year: int, now: dt.datetime) -> None:
@@ -85,8 +102,9 @@ def open_campaign(c: Container, year: int, now: dt.datetime) -> None:
 
 def create_pledge(c: Container, owner: Actor, year: int, person_id: int, now: dt.datetime) -> int:
     """A member's pledge of the demo's three items, created by `owner`."""
-    body = {"year": year, "person_id": person_id, "items": ITEMS}
-    return int(do(c, pledges.create, c.engines["pledge"], owner, body, now))
+    return int(
+        do(c, pledges.create, c.engines["pledge"], owner, {"year": year, "person_id": person_id, "items": ITEMS}, now)
+    )
 
 
 def fire(c: Container, actor: Actor, pid: int, event: str, now: dt.datetime, data: Any = None, **more: Any) -> Any:
@@ -108,37 +126,24 @@ def progress(c: Container, actor: Actor, pledge_id: int, body: dict[str, Any], n
 def query(db: sa.Engine, sql: str, **params: Any) -> list[Any]:
     """Rows of a read-only statement; a list parameter is expanded (`id IN :ids`), a datetime bound as the
     tables store it."""
-    from notifications.types import UTCDateTime
-
     binds = [sa.bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list)]
     binds += [sa.bindparam(k, type_=UTCDateTime()) for k, v in params.items() if isinstance(v, dt.datetime)]
-    stmt = sa.text(sql).bindparams(*binds)
     with db.connect() as conn:
-        return list(conn.execute(stmt, params).all())
+        return list(conn.execute(sa.text(sql).bindparams(*binds), params).all())
 
 
 def scalar(db: sa.Engine, sql: str, **params: Any) -> Any:
     return query(db, sql, **params)[0][0]
 
 
-# --- deadlines, notices and rehearsals ----------------------------------------------------------------------------
-
-
 def campaign(c: Container, year: int) -> tuple[Any, list[Any]]:
     """The campaign of `year` and its notice stages."""
-    from sqlmodel import select
-
-    from services.lifecycle.records import campaign_stages
-    from services.persistence.tables import Campaign
-
     with UnitOfWork(c.db, write=False) as uow:
         row = uow.session.exec(select(Campaign).where(Campaign.year == year)).one()
     return row, campaign_stages(row)
 
 
 def add_webhook(c: Container, url: str, secret: str, now: dt.datetime) -> None:
-    from notifications.tables import Webhook
-
     with UnitOfWork(c.db) as uow:
         uow.session.add(Webhook(url=url, secret=secret, kinds=[], active=True, created_at=now))
         uow.commit()
@@ -146,22 +151,16 @@ def add_webhook(c: Container, url: str, secret: str, now: dt.datetime) -> None:
 
 def sweep(c: Container, now: dt.datetime) -> Any:
     """The deadline sweep as the scheduler runs it: `.missed`, `.notices`, `.deadlines`."""
-    from services.enforcement import sweep as module
-
-    return module.sweep(c.db, c.catalog, now)
+    return sweeping.sweep(c.db, c.catalog, now)
 
 
 def sweep_chunk() -> int:
-    from services.enforcement import sweep as module
-
-    return module.CHUNK
+    return int(sweeping.CHUNK)
 
 
 @contextmanager
 def sweep_parts() -> Iterator[dict[str, float]]:
     """Seconds spent in the sweep's steps (SWEEP_PARTS), by wrapping the module's functions (a few dozen calls)."""
-    from services.enforcement import sweep as module
-
     spent = dict.fromkeys(SWEEP_PARTS, 0.0)
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -176,38 +175,27 @@ def sweep_parts() -> Iterator[dict[str, float]]:
 
     with ExitStack() as stack:
         for name in SWEEP_PARTS:
-            stack.enter_context(mock.patch.object(module, name, wrap(name, getattr(module, name))))
+            stack.enter_context(mock.patch.object(sweeping, name, wrap(name, getattr(sweeping, name))))
         yield spent
 
 
 def dispatch(db: sa.Engine, now: dt.datetime, channel: Any, **batch: int) -> Any:
     """One run of the outbox dispatcher as the scheduler calls it (webhooks only): its `Stats`."""
-    from notifications.dispatcher import dispatch_due
-
     return dispatch_due(db, now, channel, None, **batch)
 
 
 def recipient_directory(db: sa.Engine) -> Any:
     """What a sweep loads once (`enforcement.recipients.load_directory`): orgs and staff."""
-    from sqlmodel import Session
-
-    from services.enforcement.recipients import load_directory
-
     with Session(db) as session:
         return load_directory(session)
 
 
 def sqlite_pragmas(conn: Any) -> None:
     """Pledgeflow's own SQLite settings (WAL, synchronous=NORMAL, …) on a raw `sqlite3` connection."""
-    from services.persistence.db import _sqlite_pragmas
-
     _sqlite_pragmas(conn, None)
 
 
 def simulate(year: int, factor: float, url: str | None, out: TextIO) -> tuple[Any, Any]:
     """`pledgeflow simulate` on a generated county of `factor` × the 2010 district: (its outcome, the shape)."""
-    from services.rehearsal.county import DISTRICT
-    from services.rehearsal.simulate import simulate
-
-    shape = DISTRICT.scaled(factor)
-    return simulate(year, out, shape, url), shape
+    shape = county.DISTRICT.scaled(factor)
+    return rehearsal.simulate(year, out, shape, url), shape

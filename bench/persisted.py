@@ -78,9 +78,6 @@ def event_data(step: Step, year: int, items: list[int]) -> dict[str, Any]:
     return {}
 
 
-# --- Pledgeflow: the real service layer ----------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Member:
     person_id: int
@@ -145,10 +142,8 @@ def walk_ours(
             for pid, m, items in walk:
                 ours.progress(c, m.owner, pid, {"item": items[0], "note": "按计划推进", "happened_on": now.date()}, now)
         now = at(year, step.day)
-        jobs = [
-            (m.owner if step.actor == "owner" else m.secretary, pid, event_data(step, year, items))
-            for pid, m, items in walk
-        ]
+        owner = step.actor == "owner"
+        jobs = [(m.owner if owner else m.secretary, pid, event_data(step, year, items)) for pid, m, items in walk]
         gc.collect()
         with around(step.event):
             t0 = time.perf_counter()
@@ -162,8 +157,6 @@ def walk_ours(
     assert states == {"closed": len(ids)} and rows == len(ids) * (len(STEPS) + 1), (year, states, rows)
     return {"seconds": seconds, "notices_written": ours.scalar(c.db, "SELECT count(*) FROM notice") - notices_before}
 
-
-# --- SpiffWorkflow: the same process as BPMN, its JSON kept in SQLite ----------------------------------------------
 
 SPIFF_SCHEMA = [
     "CREATE TABLE spiff_workflow (id INTEGER PRIMARY KEY, year INTEGER NOT NULL, state TEXT NOT NULL,"
@@ -271,13 +264,7 @@ class SpiffStore:
 def sqlite_settings(conn: Any) -> dict[str, Any]:
     names = ["journal_mode", "synchronous", "foreign_keys", "busy_timeout", "wal_autocheckpoint"]
     found = {n: conn.execute(f"PRAGMA {n}").fetchone()[0] for n in names}
-    found["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-        found["synchronous"], found["synchronous"]
-    )
-    return found
-
-
-# --- the run -------------------------------------------------------------------------------------------------------
+    return found | {"synchronous": ["OFF", "NORMAL", "FULL", "EXTRA"][found["synchronous"]]}
 
 
 def summarize(seconds: dict[str, float], n: int) -> dict[str, Any]:
@@ -325,9 +312,7 @@ def measure(args: Any) -> report.Results:
         stack.callback(store.conn.close)
         store.check_return()
         setup_s = time.perf_counter() - t0
-        report.progress(
-            f"set-up: {', '.join(counties)} counties of {n} pledgers and the Spiff store in {setup_s:.1f} s"
-        )
+        report.progress(f"set-up: {', '.join(counties)} counties of {n} pledgers, the Spiff store: {setup_s:.1f} s")
         sides: dict[str, Callable[[int, int], dict[str, Any]]] = {
             name: (lambda year, k, county=county: walk_ours(county, year, k)) for name, county in counties.items()
         }
@@ -349,32 +334,20 @@ def measure(args: Any) -> report.Results:
         pg = None
         if "postgresql" in counties:
             with counties["postgresql"].c.db.connect() as conn:
-                show = {
-                    k: conn.execute(sa.text(f"SHOW {k}")).scalar()
-                    for k in ("server_version", "fsync", "synchronous_commit")
-                }
+                show = {k: conn.exec_driver_sql(f"SHOW {k}").scalar() for k in ("server_version", "fsync")}
+                show["synchronous_commit"] = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
             pg = {"version": show.pop("server_version"), **show}
         with counties["sqlite"].c.db.connect() as conn:
             ours_settings = sqlite_settings(conn.connection.dbapi_connection)
-        results = {
-            "sizes": size,
-            "setup_s": round(setup_s, 1),
-            "sqlite_settings": {"pledgeflow": ours_settings, "spiff": sqlite_settings(store.conn)},
-            "postgresql": pg,
-            "spiff_json_bytes": store.json_bytes,
-            "rounds": rounds,
-            "medians": med,
-            "profile": profile,
-        }
+        settings = {"pledgeflow": ours_settings, "spiff": sqlite_settings(store.conn)}
+        results = {"sizes": size, "setup_s": round(setup_s, 1), "sqlite_settings": settings, "postgresql": pg}
+        results |= {"spiff_json_bytes": store.json_bytes, "rounds": rounds, "medians": med, "profile": profile}
     spiff = med["spiff"]["per_s"]
     measured = f"{med['ratio']:.2f}× ({med['sqlite']['per_s']:,.0f}/s vs {spiff:,.0f}/s; "
     five = TARGET_RATIO * spiff
     measured += f"{TARGET_RATIO:g}× would be {five:,.0f}/s, {1000 / five:.2f} ms per transition)"
     target = f"SQLite transitions/s ≥ {TARGET_RATIO:g}× SpiffWorkflow's persisted steps/s (same SQLite)"
     return results | {"targets": [report.target(target, measured, met)]}
-
-
-# --- profile -------------------------------------------------------------------------------------------------------
 
 
 def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
@@ -394,15 +367,13 @@ def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
     session = profiler.last_session
     assert session is not None
     by_frame, by_package, inclusive, total = report.profile_counters(session, OURS)
-    return {
-        "transitions": n * len(STEPS),
-        "statements_per_event": count_statements(county, year + 1, n),
-        "samples": len(session.frame_records),
-        "sampled_s": round(total, 3),
-        "self_time_by_frame": report.shares(by_frame, 12, total),
-        "self_time_by_layer": report.shares(layers(by_package), 8, total),
-        "self_time_by_package": report.shares(by_package, 10, total),
-        "inclusive_ours": report.shares(inclusive, 16, total),
+    out = {"transitions": n * len(STEPS), "statements_per_event": count_statements(county, year + 1, n)}
+    out |= {"samples": len(session.frame_records), "sampled_s": round(total, 3)}
+    out |= {"self_time_by_frame": report.shares(by_frame, 12, total)}
+    out |= {"self_time_by_layer": report.shares(layers(by_package), 8, total)}
+    return out | {
+        k: report.shares(c, m, total)
+        for k, c, m in (("self_time_by_package", by_package, 10), ("inclusive_ours", inclusive, 16))
     }
 
 
@@ -450,9 +421,6 @@ def layers(by_package: Counter[str]) -> Counter[str]:
     return out
 
 
-# --- the section ---------------------------------------------------------------------------------------------------
-
-
 def statements(verbs: dict[str, float]) -> str:
     listed = ", ".join(f"{k:g} {verb}" for verb, k in sorted(verbs.items(), key=lambda kv: -kv[1]))
     return f"{sum(verbs.values()):g} ({listed})"
@@ -461,10 +429,8 @@ def statements(verbs: dict[str, float]) -> str:
 def render(r: report.Results) -> str:
     med, runs, size, pg, n = r["medians"], r["rounds"], r["sizes"], r["postgresql"], r["sizes"]["pledges"]
     labels = {"sqlite": "Pledgeflow `fire_event`, SQLite", "postgresql": "Pledgeflow `fire_event`, PostgreSQL"}
-    rows = []
-    for name, label in (
-        labels | {"spiff": f"SpiffWorkflow {r['machine']['spiffworkflow']} + JSON row, SQLite"}
-    ).items():
+    labels["spiff"], rows = f"SpiffWorkflow {r['machine']['spiffworkflow']} + JSON row, SQLite", []
+    for name, label in labels.items():
         if name in med:
             m, each = med[name], " / ".join(f"{x[name]['per_s']:,.0f}" for x in runs)
             ratio = "–" if name == "spiff" else f"{m['per_s'] / med['spiff']['per_s']:.2f}×"
@@ -474,11 +440,8 @@ def render(r: report.Results) -> str:
     per_round = " / ".join(f"{x['ratio']:.2f}×" for x in runs)
     notices = sum(x["sqlite"]["notices_written"] for x in runs)
     sqlite = ", ".join(f"{k}={v}" for k, v in r["sqlite_settings"]["pledgeflow"].items())
-    pg_line = (
-        f" PostgreSQL {pg['version']} (fsync={pg['fsync']}, synchronous_commit={pg['synchronous_commit']})."
-        if pg
-        else ""
-    )
+    pg_line = f" PostgreSQL {pg['version']} (fsync={pg['fsync']}, synchronous_commit={pg['synchronous_commit']})."
+    pg_line = pg_line if pg else ""
     json_bytes = f"{min(r['spiff_json_bytes'].values()):,}–{max(r['spiff_json_bytes'].values()):,}"
     runs_line = f"medians of {len(runs)} rounds, each {n} pledges × {len(STEPS)} events = {n * len(STEPS):,} per side"
     lines = [
@@ -509,9 +472,6 @@ def render(r: report.Results) -> str:
 if __name__ == "__main__":
     parser = report.parser(__doc__, pg=True)
     parser.add_argument("--profile", action="store_true", help="profile our transitions even when the target is met")
-    versions = {
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-        "spiffworkflow": importlib.metadata.version("SpiffWorkflow"),
-    }
+    versions = {"sqlite": sqlite3.sqlite_version, "sqlalchemy": sa.__version__}
+    versions["spiffworkflow"] = importlib.metadata.version("SpiffWorkflow")
     sys.exit(report.run(parser.parse_args(), "persisted", "Persisted transitions", measure, render, versions))

@@ -31,9 +31,6 @@ BURSTS = {"event": 6, "healthz": 2000}
 """Per burst: submit/return cycles over every pledge (12 events per pledge), or healthz requests."""
 
 
-# --- the measuring child (runs against whichever tree is first on sys.path) -------------------------------------
-
-
 def child(cycles: int, profile: bool) -> dict[str, Any]:
     import services
 
@@ -130,9 +127,6 @@ def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait()
-
-
-# --- the parent: worktree, rounds, report ------------------------------------------------------------------------
 
 
 def run_child(tree: Path, cycles: int, profile: bool) -> dict[str, Any]:

@@ -38,9 +38,6 @@ def progress(message: str) -> None:
     print(f"  [{time.perf_counter() - _T0:7.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-# --- the command line and the run ----------------------------------------------------------------------------------
-
-
 def parser(doc: str | None, pg: bool = False) -> argparse.ArgumentParser:
     """The flags every script takes: --quick, --report-only, --no-write, and --pg-url where PostgreSQL runs."""
     p = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
@@ -146,9 +143,6 @@ def command() -> str:
     return f"bash scripts/with-postgres.sh {line}" if os.environ.get("PLEDGEFLOW_TEST_PG_URL") else line
 
 
-# --- databases -----------------------------------------------------------------------------------------------------
-
-
 @contextmanager
 def pg_schema_url(base: str) -> Iterator[str]:
     """A fresh schema on the PostgreSQL server at `base` (the URL to use it), dropped afterwards."""
@@ -177,9 +171,6 @@ def server_version(db: sa.Engine) -> str:
         if db.dialect.name == "sqlite":
             return "SQLite " + str(conn.exec_driver_sql("SELECT sqlite_version()").scalar_one())
         return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar_one()).split()[0]
-
-
-# --- the section ---------------------------------------------------------------------------------------------------
 
 
 def header(r: Results, runs: str, also: str = "", note: str = "") -> list[str]:
@@ -224,9 +215,6 @@ def shares(counter: Counter[str], k: int, total: float | None = None) -> list[li
 
 def listing(pairs: list[list[Any]], k: int, floor: float = 0.0) -> str:
     return "; ".join(f"`{name}` {share:.0%}" for name, share in pairs[:k] if share >= floor)
-
-
-# --- pyinstrument ---------------------------------------------------------------------------------------------------
 
 
 def package_of(function: str, path: str) -> str:

@@ -36,13 +36,13 @@ NAMES = report.NAMES
 
 def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
     """Play one year at `factor` × the district and return its figures (in a child process of its own)."""
-    out, profiler = io.StringIO(), None
+    text, profiler = io.StringIO(), None
     if profile:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.002)
         profiler.start()
-    o, shape = ours.simulate(YEAR, factor, url, out)
+    o, shape = ours.simulate(YEAR, factor, url, text)
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True), file=sys.stderr)
@@ -51,33 +51,16 @@ def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
         kind: {"calls": n, "seconds": o.spent[kind], "ms_per_call": 1000 * o.spent[kind] / n}
         for kind, n in sorted(o.calls.items(), key=lambda kv: -o.spent[kv[0]])
     }
-    return {
-        "factor": factor,
-        "orgs": shape.orgs,
-        "branches": shape.branches,
-        "members": shape.members,
-        "dialect": o.dialect,
-        "seconds": o.seconds,
-        "calls": calls,
-        "transitions": o.transitions,
-        "transitions_per_s": o.transitions / total,
-        "calls_per_s": calls / total,
-        "cpu_ms_per_call": 1000 * o.seconds["cpu"] / calls,
-        "db_bytes": o.db_bytes,
-        "notices": sum(f["notices"].values()),
-        "notices_by_kind": f["notices"],
-        "inbox_entries": f["inbox_entries"],
-        "pledges": f["pledges"],
-        "deadlines": {"/".join(k): v for k, v in f["deadlines"].items()},
-        "ballots": sum(f["ballots"].values()),
-        "late_transitions": f["late_transitions"],
-        "refused": len(o.refused),
-        "refused_examples": o.refused[:5],
-        "busiest_step": {"calls": o.busiest[0], "ending": o.busiest[1].isoformat()},
-        "by_call": by_call,
-        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "summary": out.getvalue(),
-    }
+    out = {"factor": factor, "orgs": shape.orgs, "branches": shape.branches, "members": shape.members}
+    out |= {"dialect": o.dialect, "seconds": o.seconds, "calls": calls, "transitions": o.transitions}
+    out |= {"transitions_per_s": o.transitions / total, "calls_per_s": calls / total}
+    out |= {"cpu_ms_per_call": 1000 * o.seconds["cpu"] / calls, "db_bytes": o.db_bytes}
+    out |= {"notices": sum(f["notices"].values()), "notices_by_kind": f["notices"], "inbox_entries": f["inbox_entries"]}
+    out |= {"pledges": f["pledges"], "deadlines": {"/".join(k): v for k, v in f["deadlines"].items()}}
+    out |= {"ballots": sum(f["ballots"].values()), "late_transitions": f["late_transitions"]}
+    out |= {"refused": len(o.refused), "refused_examples": o.refused[:5], "by_call": by_call}
+    out["busiest_step"] = {"calls": o.busiest[0], "ending": o.busiest[1].isoformat()}
+    return out | {"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "summary": text.getvalue()}
 
 
 def run_child(factor: float, url: str | None, label: str, profile: bool = False) -> dict[str, Any]:
@@ -94,9 +77,6 @@ def run_child(factor: float, url: str | None, label: str, profile: bool = False)
     assert r["refused"] == 0, r["refused_examples"]
     assert set(r["pledges"]) == {"closed"}, r["pledges"]
     return r
-
-
-# --- fitting and projecting ---------------------------------------------------------------------------------------
 
 
 def fit(xs: list[float], ys: list[float]) -> dict[str, float]:
@@ -177,19 +157,14 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ]
     else:
         s = run["seconds"]
-        out = [
-            report.target(
-                target, f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process", s["total"] < TARGET_S
-            )
-        ]
+        measured = f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process"
+        out = [report.target(target, measured, s["total"] < TARGET_S)]
     if big := district_run(r, "postgresql", 10.0):
         target = "10× the district (6,530 organisations, 236,250 members) on PostgreSQL, nothing refused"
         measured = f"{big['seconds']['total'] / 60:.1f} min, {big['refused']} refused"
         out.append(report.target(target, measured, big["refused"] == 0))
     return out
 
-
-# --- the section ----------------------------------------------------------------------------------------------------
 
 HEADS = ["database", "× district", "orgs", "members", "use-case calls", "transitions", "total", "CPU"]
 HEADS += ["transitions/s", "calls/s", "DB size", "notices", "peak RSS"]

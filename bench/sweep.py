@@ -12,11 +12,8 @@ import gc
 import hmac
 import json
 import multiprocessing
-import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +32,7 @@ import ours
 import proc
 import report
 import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from notifications.channels import WebhookChannel
 from notifications.dispatcher import Stats
@@ -62,25 +60,12 @@ LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 NAMES = report.NAMES
 
 
-@dataclass(frozen=True)
-class Sizes:
-    pledges: int
-    steps: tuple[int, ...]
-    floor_posts: int
-    """Bare signed POSTs to the receiver, timed as the dispatch's baseline."""
-    scheduler_due: int
-    """Pledges falling due with each growth step of the scheduler's store."""
-
-    @property
-    def due(self) -> int:
-        return self.pledges // 10
-
-
-QUICK = Sizes(pledges=100_000, steps=(10_000, 30_000, 100_000), floor_posts=1_000, scheduler_due=1_000)
-FULL = Sizes(pledges=1_000_000, steps=(100_000, 300_000, 1_000_000), floor_posts=5_000, scheduler_due=10_000)
-
-
-# --- the webhook receiver, in a process of its own (its work does not share this process's GIL) ---------------------
+SIZES = {  # floor_posts: bare signed POSTs timed as the dispatch's floor; scheduler_due: due at each scheduler start
+    "quick": {"pledges": 100_000, "due": 10_000, "steps": [10_000, 30_000, 100_000], "floor_posts": 1_000},
+    "full": {"pledges": 1_000_000, "due": 100_000, "steps": [100_000, 300_000, 1_000_000], "floor_posts": 5_000},
+}
+SIZES["quick"]["scheduler_due"], SIZES["full"]["scheduler_due"] = 1_000, 10_000
+Sizes = dict[str, Any]
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -90,33 +75,28 @@ class _Receiver(BaseHTTPRequestHandler):
     lock: ClassVar[threading.Lock] = threading.Lock()
     deliveries: ClassVar[Counter[str]] = Counter()
     notices: ClassVar[set[int]] = set()
-    bad_signatures: ClassVar[int] = 0
+    bad: ClassVar[list[int]] = [0]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         good = hmac.compare_digest(self.headers.get("X-Pledgeflow-Signature", ""), sign(body, SECRET))
-        with _Receiver.lock:
-            _Receiver.deliveries[self.headers.get("X-Pledgeflow-Delivery", "")] += 1
-            _Receiver.notices.add(json.loads(body)["id"])
-            _Receiver.bad_signatures += not good
+        with self.lock:
+            self.deliveries[self.headers.get("X-Pledgeflow-Delivery", "")] += 1
+            self.notices.add(json.loads(body)["id"])
+            self.bad[0] += not good
         self._answer(200, b"")
 
     def do_GET(self) -> None:
-        with _Receiver.lock:
-            counts = {
-                "received": sum(_Receiver.deliveries.values()),
-                "deliveries": len(_Receiver.deliveries),
-                "received_twice": sum(1 for n in _Receiver.deliveries.values() if n > 1),
-                "notices": len(_Receiver.notices),
-                "bad_signatures": _Receiver.bad_signatures,
-            }
+        with self.lock:
+            d = self.deliveries
+            counts = {"received": sum(d.values()), "deliveries": len(d), "notices": len(self.notices)}
+            counts |= {"received_twice": sum(1 for n in d.values() if n > 1), "bad_signatures": self.bad[0]}
         self._answer(200, json.dumps(counts).encode())
 
     def do_DELETE(self) -> None:
-        with _Receiver.lock:
-            _Receiver.deliveries.clear()
-            _Receiver.notices.clear()
-            _Receiver.bad_signatures = 0
+        with self.lock:
+            self.deliveries.clear(), self.notices.clear()
+            self.bad[0] = 0
         self._answer(204, b"")
 
     def _answer(self, status: int, body: bytes) -> None:
@@ -127,13 +107,6 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-def _serve(port: Any) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    server.daemon_threads = True
-    port.put(server.server_address[1])
-    server.serve_forever()
 
 
 @dataclass(frozen=True)
@@ -148,48 +121,26 @@ class Receiver:
         httpx.delete(self.url, timeout=30).raise_for_status()
 
 
+def _serve(port: Any) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.daemon_threads = True
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
 @contextmanager
 def receiver() -> Iterator[Receiver]:
-    """Started first, before this process opens databases or threads, so the fork copies neither."""
+    """In a process of its own (its work does not share our GIL), started before this process opens databases or
+    threads, so the fork copies neither."""
     ctx = multiprocessing.get_context("fork")
     port = ctx.Queue()
     child = ctx.Process(target=_serve, args=(port,), daemon=True, name="webhook-receiver")
     child.start()
     try:
-        assert child.pid is not None
-        yield Receiver(f"http://127.0.0.1:{port.get(timeout=30)}/hook", child.pid)
+        yield Receiver(f"http://127.0.0.1:{port.get(timeout=30)}/hook", child.pid or 0)
     finally:
         child.terminate()
         child.join(timeout=10)
-
-
-# --- this process's memory -------------------------------------------------------------------------------------------
-
-
-def status_kb(field: str, pid: int | str = "self") -> int | None:
-    with suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return None
-
-
-def reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux: `5` into clear_refs)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def trim() -> None:
-    gc.collect()
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-# --- building the store ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -291,43 +242,56 @@ def grow_statements(dialect: str, layout: str, accounts: bool) -> list[sa.TextCl
 
 
 @dataclass
-class Grower:
-    db: sa.Engine
+class Store:
+    """A database with the demo county, its campaign and one active webhook, grown by `grow`; `bases` are the
+    largest ids before the bench's rows."""
+
+    c: Any
     plan: Plan
     bases: dict[str, int]
-    """person_base, pledge_base, deadline_base, user_base: the largest ids before the bench's rows."""
     layout: str
     overdue: int
-    accounts: bool = False
+    accounts: bool
     size: int = 0
 
     def grow(self, to: int) -> float:
         """Seconds to insert pledges up to `to`."""
-        p, n = self.plan, to - self.size
+        p, db, started = self.plan, self.c.db, time.perf_counter()
         params = self.bases | {"lo": self.size + 1, "hi": to, "year": YEAR, "no": False, "data": {}}
         params |= {"created": p.created, "name0": p.names[0], "name1": p.names[1], "overdue": self.overdue}
-        params["every"] = max(1, n // self.overdue)
-        started = time.perf_counter()
-        with self.db.begin() as conn:
-            for stmt in grow_statements(self.db.dialect.name, self.layout, self.accounts):
+        params["every"] = max(1, (to - self.size) // self.overdue)
+        with db.begin() as conn:
+            for stmt in grow_statements(db.dialect.name, self.layout, self.accounts):
                 names = set(stmt.compile().params)
                 conn.execute(stmt, {k: v for k, v in params.items() if k in names})
         self.size = to
         return time.perf_counter() - started
 
+    def settle(self) -> float:
+        """After bulk loading: checkpoint SQLite's WAL; on PostgreSQL, what autovacuum would soon do (VACUUM
+        ANALYZE)."""
+        db, started = self.c.db, time.perf_counter()
+        if db.dialect.name == "sqlite":
+            with db.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for t in ("person", "pledge", "deadline"):
+                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), max(id)) FROM {t}")
+                conn.exec_driver_sql("VACUUM ANALYZE person, pledge, deadline")
+        return time.perf_counter() - started
 
-def settle(db: sa.Engine) -> float:
-    """After bulk loading: checkpoint SQLite's WAL; on PostgreSQL, what autovacuum would soon do (VACUUM ANALYZE)."""
-    started = time.perf_counter()
-    if db.dialect.name == "sqlite":
-        with db.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    else:
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("person", "pledge", "deadline"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
-            conn.exec_driver_sql("VACUUM ANALYZE person, pledge, deadline")
-    return time.perf_counter() - started
+    def checked(self, sizes: Sizes) -> dict[str, int]:
+        """The stored rows, as many as planned (the variant table dropped first)."""
+        db, now = self.c.db, self.plan.now
+        with db.begin() as conn:
+            VARIANT.drop(conn)
+        pledges, rows = count(db, "pledge", "state = 'proposing'"), count(db, "deadline")
+        due_missing = count(db, "deadline", "status = :s AND due_at <= :now", s=dl.PENDING, now=now)
+        due_notices = count(db, "deadline", "next_notice_at <= :now", now=now)
+        assert pledges == sizes["pledges"] and rows == 2 * sizes["pledges"], (pledges, rows)
+        assert due_missing == due_notices == sizes["due"], (due_missing, due_notices)
+        return {"pledges": pledges, "people": count(db, "person"), "deadline_rows": rows, "due": due_notices}
 
 
 def count(db: sa.Engine, table: str, where: str = "1 = 1", **params: Any) -> int:
@@ -343,8 +307,7 @@ def db_bytes(db: sa.Engine, url: str) -> int:
 
 
 @contextmanager
-def database(url: str, hook: str, layout: str, sizes: Sizes, real_clock: bool = False, accounts: bool = False) -> Any:
-    """The real schema, the demo county and its campaign, one active webhook, and a grower for the pledges."""
+def store(url: str, hook: str, layout: str, sizes: Sizes, real_clock: bool = False, accounts: bool = False) -> Any:
     c = ours.container(url)
     try:
         seeded = ours.seed(c, dt.datetime(YEAR, 9, 1, 2, 0, tzinfo=dt.UTC))
@@ -354,27 +317,10 @@ def database(url: str, hook: str, layout: str, sizes: Sizes, real_clock: bool = 
         with c.db.begin() as conn:
             conn.execute(VARIANT.insert(), variants(plan))
         tables = {"person": "person", "pledge": "pledge", "deadline": "deadline", "user": '"user"'}
-        bases = {
-            f"{k}_base": int(ours.scalar(c.db, f"SELECT coalesce(max(id), 0) FROM {t}")) for k, t in tables.items()
-        }
-        overdue = sizes.scheduler_due if layout == "per_step" else sizes.due
-        yield c, plan, Grower(c.db, plan, bases, layout, overdue, accounts)
+        bases = {f"{k}_base": ours.scalar(c.db, f"SELECT coalesce(max(id), 0) FROM {t}") for k, t in tables.items()}
+        yield Store(c, plan, bases, layout, sizes["scheduler_due" if layout == "per_step" else "due"], accounts)
     finally:
         c.db.dispose()
-
-
-def check_stored(db: sa.Engine, plan: Plan, sizes: Sizes) -> dict[str, int]:
-    with db.begin() as conn:
-        VARIANT.drop(conn)
-    pledges, rows = count(db, "pledge", "state = 'proposing'"), count(db, "deadline")
-    due_missing = count(db, "deadline", "status = :s AND due_at <= :now", s=dl.PENDING, now=plan.now)
-    due_notices = count(db, "deadline", "next_notice_at <= :now", now=plan.now)
-    assert pledges == sizes.pledges and rows == 2 * sizes.pledges, (pledges, rows)
-    assert due_missing == due_notices == sizes.due, (due_missing, due_notices)
-    return {"pledges": pledges, "people": count(db, "person"), "deadline_rows": rows, "due": due_notices}
-
-
-# --- sweeping and dispatching ----------------------------------------------------------------------------------------
 
 
 def timed_sweep(c: Any, now: dt.datetime) -> tuple[float, Any, dict[str, float]]:
@@ -403,52 +349,50 @@ def outbox_counts(db: sa.Engine) -> dict[str, int]:
     return {"missed": count(db, "deadline", "status = :s", s=dl.MISSED)} | {k: count(db, t) for k, t in tables.items()}
 
 
+def trimmed_rss() -> int | None:
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return proc.status_kb("VmRSS")
+
+
 def first_and_second(c: Any, plan: Plan, sizes: Sizes, label: str) -> dict[str, Any]:
-    """The first sweep (timed, its parts, counts asserted), then the same sweep again (must publish nothing)."""
-    trim()
-    rss_before, peak_reset = status_kb("VmRSS"), reset_peak()
+    """The first sweep (timed, its parts, counts asserted; the peak RSS during it from VmHWM, reset just before),
+    then the same sweep again (must publish nothing)."""
+    rss_before, peak_reset = trimmed_rss(), True
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    except OSError:
+        peak_reset = False
     first_s, first, parts = timed_sweep(c, plan.now)
-    peak = status_kb("VmHWM") if peak_reset else None
-    trim()
-    rss_after, counts = status_kb("VmRSS"), outbox_counts(c.db)
+    peak, rss_after, counts = proc.status_kb("VmHWM") if peak_reset else None, trimmed_rss(), outbox_counts(c.db)
     report.progress(f"{label}: first sweep {first_s:.2f} s: {first.missed:,} missed, {counts}")
-    assert first.missed == first.notices == first.deadlines == sizes.due, first
-    assert counts["missed"] == counts["notices"] == counts["deliveries"] == sizes.due <= counts["inbox_entries"], counts
+    assert first.missed == first.notices == first.deadlines == sizes["due"], first
+    assert counts["missed"] == counts["notices"] == counts["deliveries"] == sizes["due"] <= counts["inbox_entries"]
     second_s, second, _ = timed_sweep(c, plan.now)
     assert (second.missed, second.notices, second.deadlines) == (0, 0, 0) and outbox_counts(c.db) == counts, second
-    report.progress(f"{label}: second sweep {second_s * 1000:.1f} ms, {second.notices} notices")
     memory = {"rss_before": rss_before, "peak_during": peak, "rss_after": rss_after}
     memory["peak_growth"] = (peak - rss_before) if peak and rss_before else None
     memory["peak_measured_by"] = "VmHWM reset via /proc/self/clear_refs" if peak_reset else "unavailable"
-    result = {"missed": first.missed, "notices": first.notices, "deadlines": first.deadlines}
-    return {
-        "first": {"seconds": first_s, "result": result, "counts": counts, "parts_s": parts},
-        "second": {"seconds": second_s, "notices": second.notices},
-        "memory_kb": memory,
-    }
+    first_out = {"seconds": first_s, "counts": counts, "parts_s": parts}
+    first_out["result"] = {"missed": first.missed, "notices": first.notices, "deadlines": first.deadlines}
+    return {"first": first_out, "second": {"seconds": second_s, "notices": second.notices}, "memory_kb": memory}
 
 
-def post_floor(db: sa.Engine, hook: Receiver, n: int) -> dict[str, float]:
-    """The least a delivery costs: the same signed POST of a real notice, by the same client, with no database."""
-    from sqlmodel import Session, select
-
+def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: int, sizes: Sizes) -> dict[str, Any]:
+    """Every webhook delivery the first sweep wrote, drained by `dispatch_due` in tenths; the receiver must get each
+    once, signed. Just before, the floor: the same signed POST of a real notice, same client and receiver, no
+    database."""
     with Session(db) as session:
         body = encode(payload(session.exec(select(Notice).limit(1)).one()))
     headers = {"Content-Type": "application/json", "X-Pledgeflow-Signature": sign(body, SECRET)}
     hook.reset()
     with httpx.Client() as client:
-        started = time.perf_counter()
+        started, n = time.perf_counter(), sizes["floor_posts"]
         for i in range(n):
             client.post(hook.url, content=body, headers=headers | {"X-Pledgeflow-Delivery": f"floor-{i}"})
-        seconds = time.perf_counter() - started
+        floor = {"posts": n, "seconds": time.perf_counter() - started}
     assert hook.counts()["deliveries"] == n
-    return {"posts": n, "seconds": seconds, "per_s": n / seconds}
-
-
-def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: int, sizes: Sizes) -> dict[str, Any]:
-    """Every webhook delivery the first sweep wrote, drained by `dispatch_due` in tenths; the receiver must get each
-    once, signed. Beside it, in the same run, bare POSTs of a notice to the same receiver (the floor)."""
-    floor = post_floor(db, hook, sizes.floor_posts)
     hook.reset()
     step, slices, sent = -(-deliveries // DISPATCH_SLICES), [], 0
     with httpx.Client() as client, proc.cpu_spent({"receiver": hook.pid, "database": proc.postmaster_pid(db)}) as cpu:
@@ -463,61 +407,39 @@ def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: in
     got, want = hook.counts(), dict.fromkeys(("received", "deliveries", "notices"), deliveries)
     assert got == want | {"received_twice": 0, "bad_signatures": 0}, got
     assert count(db, "delivery", "status = 'delivered'") == deliveries
-    report.progress(
-        f"{db.dialect.name}: dispatched {deliveries:,} in {seconds:.1f} s; bare POSTs {floor['per_s']:,.0f}/s"
-    )
+    report.progress(f"{db.dialect.name}: dispatched {deliveries:,} in {seconds:.1f} s")
     cpu = {"dispatcher": cpu["self"]} | {k: v for k, v in cpu.items() if k in ("receiver", "database")}
     out = {"deliveries": deliveries, "seconds": seconds, "per_s": deliveries / seconds, "slices": slices}
-    return out | {
-        "received": got,
-        "cpu_ms_per_delivery": {k: v * 1000 / deliveries for k, v in cpu.items()},
-        "floor": floor,
-    }
+    out |= {"received": got, "cpu_ms_per_delivery": {k: v * 1000 / deliveries for k, v in cpu.items()}}
+    return out | {"floor": floor | {"per_s": floor["posts"] / floor["seconds"]}}
 
 
-# --- the scheduler process -------------------------------------------------------------------------------------------
-
-
-def log_time(text: str, needle: str) -> dt.datetime | None:
+def logged(text: str, needle: str) -> dt.datetime | None:
+    """When the scheduler logged the first line holding `needle`."""
     m = LOG_TIME.match(next((line for line in text.splitlines() if needle in line), ""))
     return dt.datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f") if m else None
 
 
 def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
-    """`pledgeflow scheduler` over the database at `url` (sweep and dispatch every hour: only the start-up sweep and
-    its dispatch run while watched): once its log shows them, its memory from /proc; then SIGTERM."""
-    env = os.environ | {"PLEDGEFLOW_DATABASE_URL": url, "PLEDGEFLOW_SWEEP_INTERVAL": "3600"}
-    env["PLEDGEFLOW_DISPATCH_INTERVAL"] = "3600"
-    done = (lambda t: SWEPT.search(t) is not None and "dispatch:" in t) if due else (lambda t: "scheduler started" in t)
-    with log.open("w") as out:
-        started = time.perf_counter()
-        child = subprocess.Popen([str(PLEDGEFLOW), "scheduler"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + (300 if due else 120)
-        while not done(log.read_text(errors="replace")):
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"pledgeflow scheduler: no start-up sweep:\n{log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        last, since = proc.read_stat(child.pid), time.monotonic()
-        while not due and time.monotonic() - since < 1.0:  # nothing to sweep: wait until it has been idle 1 s
-            time.sleep(0.1)
-            if (now := proc.read_stat(child.pid)) != last:
-                last, since = now, time.monotonic()
+    """A real `pledgeflow scheduler` over the database at `url`, sweeping and dispatching every hour (so only the
+    start-up sweep and its dispatch run while watched); its memory once its log shows them; then SIGTERM."""
+    env = {"PLEDGEFLOW_DATABASE_URL": url, "PLEDGEFLOW_SWEEP_INTERVAL": "3600", "PLEDGEFLOW_DISPATCH_INTERVAL": "3600"}
+
+    def ready() -> bool:
+        text = log.read_text(errors="replace")
+        return SWEPT.search(text) is not None and "dispatch:" in text if due else "scheduler started" in text
+
+    started = time.perf_counter()
+    with proc.running([str(PLEDGEFLOW), "scheduler"], log, ready, 300 if due else 120, **env) as child:
+        if not due:  # nothing to sweep: until it has been idle for a second
+            proc.wait_idle(child.pid, 1.0, timeout=120)
         ready_s, cpu = time.perf_counter() - started, proc.read_stat(child.pid)
-        rss, peak = status_kb("VmRSS", child.pid), status_kb("VmHWM", child.pid)
-    finally:
-        child.send_signal(signal.SIGTERM)
-        try:
-            code = child.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            code = child.wait()
+        rss, peak = proc.status_kb("VmRSS", child.pid), proc.status_kb("VmHWM", child.pid)
     text = log.read_text(errors="replace")
-    assert code == 0 and "lease released" in text, f"the scheduler did not stop cleanly ({code}):\n{text[-3000:]}"
-    swept = SWEPT.search(text)
-    missed, notices = (int(swept[1]), int(swept[2])) if swept else (0, 0)
+    assert child.returncode == 0 and "lease released" in text, f"the scheduler did not stop cleanly:\n{text[-3000:]}"
+    missed, notices = map(int, m.groups()) if (m := SWEPT.search(text)) else (0, 0)
     assert missed == notices == due, (missed, notices, due)
-    start, end = log_time(text, "scheduler started"), log_time(text, "sweep at")
+    start, end = (logged(text, needle) for needle in ("scheduler started", "sweep at"))
     sweep_s = (end - start).total_seconds() if start and end else None
     out = {"rss_kb": rss, "peak_kb": peak, "cpu_s": cpu[1] / proc.TICKS if cpu else None, "ready_s": ready_s}
     return out | {"sweep_s": sweep_s, "missed": missed, "notices": notices}
@@ -531,13 +453,11 @@ def directory_profile(db: sa.Engine) -> dict[str, Any]:
     try:
         started = time.perf_counter()
         d = ours.recipient_directory(db)
-        seconds = time.perf_counter() - started
-        kept, peak = tracemalloc.get_traced_memory()
+        seconds, (kept, peak) = time.perf_counter() - started, tracemalloc.get_traced_memory()
         top = tracemalloc.take_snapshot().statistics("lineno")[:4]
     finally:
         tracemalloc.stop()
-    anchors = (Path(sa.__file__).parent.parent, report.ROOT)
-    lines = []
+    anchors, lines = (Path(sa.__file__).parent.parent, report.ROOT), []
     for t in top:
         path = Path(t.traceback[0].filename)
         where = next((str(path.relative_to(a)) for a in anchors if path.is_relative_to(a)), path.name)
@@ -547,66 +467,59 @@ def directory_profile(db: sa.Engine) -> dict[str, Any]:
 
 
 def scheduler_memory(url: str, sizes: Sizes, hook: Receiver, workdir: Path, accounts: bool) -> dict[str, Any]:
-    """A store grown like the first one's, moved to the wall clock: before each start of a real `pledgeflow
-    scheduler` the same number of pledges fall due; first, a start over the county alone. With `accounts`, every
-    pledger has a user account, as members who sign in do."""
+    """A store grown like the first one's, moved to the wall clock: before each start of the scheduler the same
+    number of pledges fall due; first, a start over the county alone. With `accounts`, every pledger has a user
+    account, as members who sign in do."""
     runs: list[dict[str, Any]] = []
-    with database(url, hook.url, "per_step", sizes, real_clock=True, accounts=accounts) as (c, _, grower):
-        label = f"{c.db.dialect.name} scheduler{', accounts' if accounts else ''}"
-        for size in (0, *sizes.steps):
+    with store(url, hook.url, "per_step", sizes, real_clock=True, accounts=accounts) as st:
+        label = f"{st.c.db.dialect.name} scheduler{', accounts' if accounts else ''}"
+        for size in (0, *sizes["steps"]):
             if size:
-                insert_s = grower.grow(size) + settle(c.db)
-                report.progress(f"{label}: → {size:,} pledges in {insert_s:.1f} s")
-            due, log = sizes.scheduler_due if size else 0, workdir / f"{label.replace(' ', '-')}-{size}.log"
+                st.grow(size)
+                st.settle()
+            due, log = sizes["scheduler_due"] if size else 0, workdir / f"{label.replace(' ', '-')}-{size}.log"
             runs.append({"pledges": size, "due": due} | run_scheduler(url, log, due))
-            report.progress(
-                f"{label}: {size:,} pledges: RSS {runs[-1]['rss_kb']:,} kB, peak {runs[-1]['peak_kb']:,} kB"
-            )
-        with c.db.begin() as conn:
+            report.progress(f"{label}: {size:,} pledges: RSS {runs[-1]['rss_kb']:,} kB")
+        with st.c.db.begin() as conn:
             VARIANT.drop(conn)
-        profile = directory_profile(c.db)
+        profile = directory_profile(st.c.db)
     small, large = runs[1], runs[-1]
+    growth = {f"{k}_growth": large[f"{k}_kb"] / small[f"{k}_kb"] - 1 for k in ("peak", "rss")}
     per_pledge = (large["peak_kb"] - small["peak_kb"]) * 1024 / (large["pledges"] - small["pledges"])
-    growth = {
-        "peak_growth": large["peak_kb"] / small["peak_kb"] - 1,
-        "rss_growth": large["rss_kb"] / small["rss_kb"] - 1,
-    }
     return {"runs": runs, "directory": profile, **growth, "bytes_per_stored_pledge": per_pledge}
 
 
 def run_backend(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
     """The main run: overdue rows scattered; growth with no-op sweeps, first and second sweep, dispatch."""
     started = time.perf_counter()
-    with database(url, hook.url, "scattered", sizes) as (c, plan, grower):
+    with store(url, hook.url, "scattered", sizes) as st:
+        c, plan = st.c, st.plan
         out: dict[str, Any] = {"layout": "scattered", "setup_s": time.perf_counter() - started, "build": [], "noop": []}
-        for size in sizes.steps:
-            added, insert_s = size - grower.size, grower.grow(size)
-            out["build"].append({"pledges": size, "added": added, "insert_s": insert_s, "settle_s": settle(c.db)})
+        for size in sizes["steps"]:
+            added, insert_s = size - st.size, st.grow(size)
+            settle_s = st.settle()
+            out["build"].append({"pledges": size, "added": added, "insert_s": insert_s, "settle_s": settle_s})
             out["noop"].append({"pledges": size, "deadline_rows": 2 * size} | noop_sweeps(c, plan.quiet))
             report.progress(f"{c.db.dialect.name}: {size:,} pledges; no-op sweep {out['noop'][-1]['median_s']:.4f} s")
         out["build_s"] = sum(b["insert_s"] + b["settle_s"] for b in out["build"])
-        out["stored"] = check_stored(c.db, plan, sizes)
-        out["db_bytes_before"] = db_bytes(c.db, url)
+        out |= {"stored": st.checked(sizes), "db_bytes_before": db_bytes(c.db, url)}
         out |= first_and_second(c, plan, sizes, c.db.dialect.name)
-        out["noop_after"] = {"pledges": sizes.pledges} | noop_sweeps(c, plan.now)
+        out["noop_after"] = {"pledges": sizes["pledges"]} | noop_sweeps(c, plan.now)
         out["dispatch"] = dispatch_all(c.db, plan.now, hook, out["first"]["counts"]["deliveries"], sizes)
-        out["db_bytes_after"], out["version"] = db_bytes(c.db, url), report.server_version(c.db)
+        out |= {"db_bytes_after": db_bytes(c.db, url), "version": report.server_version(c.db)}
     return out
 
 
 def run_clustered(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
     """The same first and second sweep over a second database whose overdue rows form one contiguous block."""
-    with database(url, hook.url, "clustered", sizes) as (c, plan, grower):
-        out = {"layout": "clustered", "build_s": grower.grow(sizes.pledges) + settle(c.db)}
-        out["stored"] = check_stored(c.db, plan, sizes)
-        return out | first_and_second(c, plan, sizes, f"{c.db.dialect.name} (clustered)")
+    with store(url, hook.url, "clustered", sizes) as st:
+        out = {"layout": "clustered", "build_s": st.grow(sizes["pledges"]) + st.settle(), "stored": st.checked(sizes)}
+        return out | first_and_second(st.c, st.plan, sizes, f"{st.c.db.dialect.name} (clustered)")
 
 
 def measure(args: Any) -> report.Results:
-    sizes, pg_url = QUICK if args.quick else FULL, report.pg_url(args)
-    results: report.Results = {"sizes": {"pledges": sizes.pledges, "due": sizes.due, "steps": list(sizes.steps)}}
-    results["sizes"] |= {"floor_posts": sizes.floor_posts, "scheduler_due": sizes.scheduler_due}
-    results |= {"chunk": ours.sweep_chunk(), "backends": {}, "baseline_s": BASELINE_S}
+    sizes, pg_url = SIZES["quick" if args.quick else "full"], report.pg_url(args)
+    results: report.Results = {"sizes": sizes, "chunk": ours.sweep_chunk(), "backends": {}, "baseline_s": BASELINE_S}
     with receiver() as hook, tempfile.TemporaryDirectory(prefix="pledgeflow-sweep-") as tmp:
         for name in ("sqlite", "postgresql") if pg_url else ("sqlite",):
             fresh = (lambda: report.sqlite_url("sweep")) if name == "sqlite" else (lambda: report.pg_schema_url(pg_url))
@@ -633,76 +546,25 @@ def targets(r: report.Results) -> list[dict[str, Any]]:
     stores = "/".join(f"{n // 1000:,}k" if n < 1_000_000 else f"{n / 1e6:g}M" for n in s["steps"])
 
     def peaks(v: str) -> str:
-        mb = {
-            k: "/".join(f"{run['peak_kb'] / 1024:,.0f}" for run in x[v]["runs"] if run["pledges"]) for k, x in b.items()
-        }
+        mb = {k: "/".join(f"{x['peak_kb'] / 1024:,.0f}" for x in b[k][v]["runs"] if x["pledges"]) for k in b}
         return "; ".join(f"{NAMES[k]} {mb[k]} MB ({_growth(x[v]['peak_growth'])})" for k, x in b.items())
 
     grew = [x[v]["peak_growth"] for x in b.values() for v in ("scheduler", "scheduler_accounts")]
     memory = f"peak RSS over {stores} stored pledges, {s['scheduler_due']:,} due before each start — pledgers without "
     memory += f"accounts: {peaks('scheduler')}; every pledger with an account: {peaks('scheduler_accounts')}"
-    sent, n = (
-        "; ".join(f"{NAMES[k]} {x['dispatch']['per_s']:,.0f}/s" for k, x in b.items()),
+    n, rates = (
         b["sqlite"]["dispatch"]["deliveries"],
+        [f"{NAMES[k]} {x['dispatch']['per_s']:,.0f}/s" for k, x in b.items()],
     )
+    sweep = f"sweep ≤ {TARGET_S:g} s over 1,000,000 pledges with 100,000 due, writing their notices (SQLite)"
+    rss = "scheduler process RSS independent of the number of stored pledges "
+    rss += f"(10× the pledges: < {RSS_GROWTH:.0%} more peak RSS)"
+    sent = f"{n:,} of {n:,} received once with a valid signature (asserted); {'; '.join(rates)}"
     return [
-        report.target(
-            f"sweep ≤ {TARGET_S:g} s over 1,000,000 pledges with 100,000 due, writing their notices (SQLite)",
-            swept,
-            (first <= TARGET_S and clustered <= TARGET_S) if full else None,
-        ),
-        report.target(
-            "scheduler process RSS independent of the number of stored pledges "
-            f"(10× the pledges: < {RSS_GROWTH:.0%} more peak RSS)",
-            memory,
-            all(g < RSS_GROWTH for g in grew),
-        ),
-        report.target(
-            "every notice the sweep wrote dispatched to a local webhook receiver, once, signed",
-            f"{n:,} of {n:,} received once with a valid signature (asserted); {sent}",
-            True,
-        ),
+        report.target(sweep, swept, (first <= TARGET_S and clustered <= TARGET_S) if full else None),
+        report.target(rss, memory, all(g < RSS_GROWTH for g in grew)),
+        report.target("every notice the sweep wrote dispatched to a local webhook receiver, once, signed", sent, True),
     ]
-
-
-# --- the section ---------------------------------------------------------------------------------------------------
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _mb(kb: int | None) -> str:
-    return "–" if kb is None else f"{kb / 1024:,.0f} MB"
-
-
-def _rss(run: dict[str, Any]) -> str:
-    return f"{run['rss_kb'] / 1024:,.0f} ({run['peak_kb'] / 1024:,.0f}) MB"
-
-
-def _sweep_s(run: dict[str, Any]) -> str:
-    return "–" if run["sweep_s"] is None else f"{run['sweep_s']:.2f} s"
-
-
-def _bytes(n: float) -> str:
-    return "±0" if round(n) == 0 else f"{n:+,.0f}"
-
-
-def _tenths(x: dict[str, Any]) -> str:
-    rates = [y["deliveries"] / y["seconds"] for y in x["dispatch"]["slices"]]
-    return f"{min(rates):,.0f}–{max(rates):,.0f}/s"
-
-
-def _cpu(x: dict[str, Any]) -> str:
-    per = x["dispatch"]["cpu_ms_per_delivery"]
-    return " / ".join(f"{per[k]:.2f}" if k in per else "–" for k in ("dispatcher", "receiver", "database")) + " ms"
-
-
-def _directory(x: dict[str, Any]) -> str:
-    d = x["scheduler_accounts"]["directory"]
-    kept, top = f"{d['kept_bytes'] / 2**20:,.0f} MB kept", d["top"][0]
-    most = f"most by `{top['line']}` ({top['bytes'] / 2**20:,.0f} MB)"
-    return f"{d['users']:,} users with a person in {d['seconds']:.2f} s, {kept}, {most}"
 
 
 PARTS = {
@@ -714,10 +576,40 @@ PARTS = {
 }
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _mb(kb: int | None, unit: str = " MB") -> str:
+    return "–" if kb is None else f"{kb / 1024:,.0f}{unit}"
+
+
+def _rss(run: dict[str, Any]) -> str:
+    return f"{_mb(run['rss_kb'], '')} ({_mb(run['peak_kb'], ')')} MB"
+
+
+def _cell(x: dict[str, Any], key: str) -> str:
+    """The figures of one backend that take more than a format: tenths, CPU, directory, bytes per pledge."""
+    d, per = x["dispatch"], x["dispatch"]["cpu_ms_per_delivery"]
+    if key == "tenths":
+        rates = [y["deliveries"] / y["seconds"] for y in d["slices"]]
+        return f"{min(rates):,.0f}–{max(rates):,.0f}/s"
+    if key == "cpu":
+        return " / ".join(f"{per[k]:.2f}" if k in per else "–" for k in ("dispatcher", "receiver", "database")) + " ms"
+    if key == "directory":
+        dd = x["scheduler_accounts"]["directory"]
+        kept, top = (
+            f"{dd['kept_bytes'] / 2**20:,.0f} MB kept",
+            f"`{dd['top'][0]['line']}` ({dd['top'][0]['bytes'] / 2**20:,.0f} MB)",
+        )
+        return f"{dd['users']:,} users with a person in {dd['seconds']:.2f} s, {kept}, most by {top}"
+    per_pledge = [x[v]["bytes_per_stored_pledge"] for v in ("scheduler", "scheduler_accounts")]
+    return " / ".join("±0" if round(n) == 0 else f"{n:+,.0f}" for n in per_pledge) + " B"
+
+
 def rows(r: report.Results) -> list[list[str]]:
     b, s = r["backends"], r["sizes"]
-    order = [k for k in ("sqlite", "postgresql") if k in b]
-    out: list[list[str]] = []
+    order, out = [k for k in ("sqlite", "postgresql") if k in b], []
 
     def row(label: str, cell: Callable[[dict[str, Any]], str], note: str = "") -> None:
         out.append([label, *(cell(b[k]) for k in order), note])
@@ -725,10 +617,10 @@ def rows(r: report.Results) -> list[list[str]]:
     def each(fn: Callable[[dict[str, Any]], str], sep: str = ", ") -> str:
         return sep.join(f"{NAMES[k]} {fn(b[k])}" for k in order)
 
-    def both(key: str, fn: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
-        return lambda x: f"{fn(x[key])} / {fn(x[key + '_accounts'])}"
+    def both(fn: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
+        return lambda x: f"{fn(x['scheduler'])} / {fn(x['scheduler_accounts'])}"
 
-    head = f"{s['pledges']:,} pledges, {s['due']:,} overdue"
+    head, first = f"{s['pledges']:,} pledges, {s['due']:,} overdue", b[order[0]]
     note = "marks them missed, writes their notices, inbox entries and webhook deliveries; overdue = every 10th pledge"
     row(f"**first sweep: {head} (scattered)**", lambda x: f"**{x['first']['seconds']:.2f} s**", note)
     for key, label in PARTS.items():
@@ -736,25 +628,20 @@ def rows(r: report.Results) -> list[list[str]]:
     parts = each(lambda x: ", ".join(f"{v:.2f}" for v in x["clustered"]["first"]["parts_s"].values()), "; ")
     note = f"a second database, the overdue tenth one contiguous block of rows; parts: {parts} s (in the order above)"
     row(f"**first sweep: {head} (clustered)**", lambda x: f"**{x['clustered']['first']['seconds']:.2f} s**", note)
+    written = "{notices:,} / {inbox_entries:,} / {deliveries:,}".format
     note = "notices / inbox entries / deliveries; asserted: notices = overdue deadlines"
-    row(
-        "rows written by the first sweep",
-        lambda x: "{notices:,} / {inbox_entries:,} / {deliveries:,}".format(**x["first"]["counts"]),
-        note,
-    )
+    row("rows written by the first sweep", lambda x: written(**x["first"]["counts"]), note)
     row("second sweep, same `now`", lambda x: _ms(x["second"]["seconds"]), "idempotent: 0 notices (asserted)")
-    for i, step in enumerate(b[order[0]]["noop"]):
+    for i, step in enumerate(first["noop"]):
         label = f"no-op sweep, {step['pledges']:,} pledges ({step['deadline_rows']:,} deadline rows)"
         row(label, lambda x, i=i: _ms(x["noop"][i]["median_s"]), f"median of {NOOP_REPEATS}, nothing due")
     note = f"median of {NOOP_REPEATS}, same `now` as the first sweep"
     row(f"no-op sweep after the first, {s['pledges']:,} pledges", lambda x: _ms(x["noop_after"]["median_s"]), note)
-    took = each(lambda x: f"{x['dispatch']['seconds']:.1f} s")
     note = "`dispatch_due` to a local receiver in another process; each received once with a valid signature "
-    row(
-        f"**dispatch all {b[order[0]]['dispatch']['deliveries']:,} webhook deliveries**",
-        lambda x: f"**{x['dispatch']['per_s']:,.0f} /s**",
-        note + f"(asserted); {took}; slowest–fastest tenth {each(_tenths)}",
-    )
+    took = each(lambda x: f"{x['dispatch']['seconds']:.1f} s")
+    note += f"(asserted); {took}; slowest–fastest tenth "
+    label = f"**dispatch all {first['dispatch']['deliveries']:,} webhook deliveries**"
+    row(label, lambda x: f"**{x['dispatch']['per_s']:,.0f} /s**", note + each(lambda x: _cell(x, "tenths")))
     reach = each(lambda x: f"{x['dispatch']['per_s'] / x['dispatch']['floor']['per_s']:.0%}")
     label = "… floor: the same signed POST of a notice, same client and receiver, no database"
     row(
@@ -763,72 +650,50 @@ def rows(r: report.Results) -> list[list[str]]:
         f"{s['floor_posts']:,} POSTs; dispatch reaches {reach} of it",
     )
     note = "utime + stime from /proc over the whole drain (PostgreSQL: every backend)"
-    row("… CPU per delivery: dispatcher / receiver / PostgreSQL", _cpu, note)
-    m = "memory_kb"
-    row(
-        "RSS before the first sweep → peak during it",
-        lambda x: f"{_mb(x[m]['rss_before'])} → {_mb(x[m]['peak_during'])}",
-        "peak = VmHWM, reset just before the sweep",
-    )
-    row("peak RSS growth during the first sweep", lambda x: _mb(x[m]["peak_growth"]))
-    for i, run in enumerate(b[order[0]]["scheduler"]["runs"]):
+    row("… CPU per delivery: dispatcher / receiver / PostgreSQL", lambda x: _cell(x, "cpu"), note)
+    memory = "memory_kb"
+    label, note = "RSS before the first sweep → peak during it", "peak = VmHWM, reset just before the sweep"
+    row(label, lambda x: f"{_mb(x[memory]['rss_before'])} → {_mb(x[memory]['peak_during'])}", note)
+    row("peak RSS growth during the first sweep", lambda x: _mb(x[memory]["peak_growth"]))
+    for i, run in enumerate(first["scheduler"]["runs"]):
         stored = f"{run['pledges']:,} pledges stored, {run['due']:,} due" if run["pledges"] else "the county alone"
-        label = (
-            f"`pledgeflow scheduler` after its start-up sweep, {stored}: RSS (peak), pledgers without / with accounts"
-        )
-        note = f"start-up sweep {each(both('scheduler', lambda x, i=i: _sweep_s(x['runs'][i])))}"
-        row(
-            label,
-            both("scheduler", lambda x, i=i: _rss(x["runs"][i])),
-            note if run["pledges"] else "imports, settings, engine; nothing to sweep",
-        )
-    per = each(lambda x: both("scheduler", lambda y: _bytes(y["bytes_per_stored_pledge"]))(x) + " B")
-    note = f"{s['steps'][-1] // s['steps'][0]}× the stored pledges; per stored pledge {per}"
-    row(
-        "scheduler peak RSS, largest store against smallest: without / with accounts",
-        both("scheduler", lambda x: _growth(x["peak_growth"])),
-        note,
+        label = f"`pledgeflow scheduler` after its start-up sweep, {stored}: RSS (peak), pledgers without / with "
+        took = each(both(lambda x, i=i: "–" if x["runs"][i]["sweep_s"] is None else f"{x['runs'][i]['sweep_s']:.2f} s"))
+        note = f"start-up sweep {took}" if run["pledges"] else "imports, settings, engine; nothing to sweep"
+        row(label + "accounts", both(lambda x, i=i: _rss(x["runs"][i])), note)
+    note = (
+        f"{s['steps'][-1] // s['steps'][0]}× the stored pledges; per stored pledge {each(lambda x: _cell(x, 'bytes'))}"
     )
+    label = "scheduler peak RSS, largest store against smallest: without / with accounts"
+    row(label, both(lambda x: _growth(x["peak_growth"])), note)
     label = "… the sweep's recipient directory over the largest store with accounts (`load_directory`)"
-    note = f"tracemalloc peak while loading it, in this process; {each(_directory, '; ')}"
+    note = f"tracemalloc peak while loading it, in this process; {each(lambda x: _cell(x, 'directory'), '; ')}"
     row(label, lambda x: f"{x['scheduler_accounts']['directory']['peak_bytes'] / 2**20:,.0f} MB", note)
     note = "`INSERT … SELECT` over a generated series; settle = WAL checkpoint / VACUUM ANALYZE"
     row("build (not measured): insert + settle", lambda x: f"{x['build_s']:.1f} s", note)
-    row(
-        "database size before → after",
-        lambda x: f"{x['db_bytes_before'] / 2**20:,.0f} → {x['db_bytes_after'] / 2**20:,.0f} MB",
-    )
+    size = lambda x: f"{x['db_bytes_before'] / 2**20:,.0f} → {x['db_bytes_after'] / 2**20:,.0f} MB"  # noqa: E731
+    row("database size before → after", size)
     return out
 
 
 def render(r: report.Results) -> str:
-    s, b = r["sizes"], r["backends"]
+    s, b, base = r["sizes"], r["backends"], BASELINE_S
     heads = ["measurement", *(NAMES[k] for k in ("sqlite", "postgresql") if k in b), "notes"]
-    versions, note = "; " + ", ".join(x["version"] for x in b.values()), "" if "postgresql" in b else report.NO_PG
-    lines = [
-        *report.header(r, "one run (the first sweep can run once per database)", versions, note),
-        *report.table(heads, rows(r), notes=True),
-        *report.target_lines(r["targets"]),
-        "",
-        "",
-    ]
-    if r["mode"] == "full":
-        base, first, clustered = (
-            BASELINE_S,
-            b["sqlite"]["first"]["seconds"],
-            b["sqlite"]["clustered"]["first"]["seconds"],
-        )
-        lines[-1] = (
-            f"NOTES.md baseline, the set-based `UPDATE` alone (1 M pledges, 111 k due): {base['sqlite']:g} s SQLite, "
-            f"{base['postgresql']:g} s PostgreSQL — the whole sweep takes {first / base['sqlite']:.1f}× "
-            f"({clustered / base['sqlite']:.1f}× clustered) that on SQLite. "
-        )
+    versions, pg = "; " + ", ".join(x["version"] for x in b.values()), "" if "postgresql" in b else report.NO_PG
+    first, clustered = (x["first"]["seconds"] / base["sqlite"] for x in (b["sqlite"], b["sqlite"]["clustered"]))
     steps = ", ".join(f"{n:,}" for n in s["steps"])
-    lines[-1] += (
-        f"Sizes: {s['pledges']:,} pledges, {s['due']:,} overdue; grown in {len(s['steps'])} steps ({steps}); sweep "
-        f"chunk {r['chunk']:,} rows; {s['floor_posts']:,} bare POSTs for the floor; "
-        f"{s['scheduler_due']:,} pledges fall due "
-        "before each start of the scheduler. Raw figures: `bench/results/sweep.json`."
+    baseline = (
+        f"NOTES.md baseline, the set-based `UPDATE` alone (1 M pledges, 111 k due): {base['sqlite']:g} s SQLite, "
+        f"{base['postgresql']:g} s PostgreSQL — the whole sweep takes {first:.1f}× ({clustered:.1f}× clustered) that "
+        "on SQLite. "
+    )
+    lines = [*report.header(r, "one run (the first sweep can run once per database)", versions, pg)]
+    lines += [*report.table(heads, rows(r), notes=True), *report.target_lines(r["targets"]), ""]
+    lines.append(
+        (baseline if r["mode"] == "full" else "")
+        + f"Sizes: {s['pledges']:,} pledges, {s['due']:,} overdue; grown in {len(s['steps'])} steps ({steps}); sweep "
+        f"chunk {r['chunk']:,} rows; {s['floor_posts']:,} bare POSTs for the floor; {s['scheduler_due']:,} pledges "
+        "fall due before each start of the scheduler. Raw figures: `bench/results/sweep.json`."
     )
     return "\n".join(lines)
 
