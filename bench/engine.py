@@ -505,4 +505,4 @@ if __name__ == "__main__":
         "transitions": transitions.__version__,
         "python-statemachine": importlib.metadata.version("python-statemachine"),
     }
-    sys.exit(report.run(report.parser(__doc__).parse_args(), "engine", "Engine", measure, render, versions))
+    sys.exit(report.run(report.parser(__doc__).parse_args(), "engine", "Engine", measure, render, **versions))

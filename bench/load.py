@@ -52,22 +52,10 @@ RACE_CALLS = [("secretary", {"event": "approve"})] * 12 + [("secretary", {"event
 RACE_CALLS += [("office", {"event": "withdraw", "reason": "重复"})] * 4
 
 
-@dataclass(frozen=True)
-class Sizes:
-    pool: int
-    duration_s: int
-    warmup_s: int
-    race_rounds: int
-    profile_s: int
-    diag_s: int
-    configs: tuple[tuple[str, int], ...] = CONFIGS
-    """`--quick` leaves out 4 workers: `make bench` runs every benchmark in under 5 minutes on 2 CPUs."""
-
-
-def sizes_for(quick: bool, duration: int | None) -> Sizes:
-    if quick:
-        return Sizes(200, duration or 2, warmup_s=1, race_rounds=1, profile_s=2, diag_s=1, configs=CONFIGS[:3])
-    return Sizes(2000, duration or 12, warmup_s=2, race_rounds=5, profile_s=10, diag_s=3)
+SIZES = {"quick": {"pool": 200, "duration_s": 2, "warmup_s": 1, "race_rounds": 1, "profile_s": 2, "diag_s": 1}}
+SIZES["full"] = {"pool": 2000, "duration_s": 12, "warmup_s": 2, "race_rounds": 5, "profile_s": 10, "diag_s": 3}
+SIZES["quick"]["configs"], SIZES["full"]["configs"] = CONFIGS[:3], CONFIGS  # --quick: under 5 minutes on 2 CPUs
+Sizes = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -249,17 +237,17 @@ def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: b
     label = f"{NAMES[b.name]}, {workers} worker{'s' if workers > 1 else ''}"
     out: dict[str, Any] = {"backend": b.name, "workers": workers, "label": label, "version": b.version, "workloads": {}}
     with serve(b.url, b.admin_token, workers, workdir / f"serve-{b.name}-{workers}.log") as server:
-        for workload in ("healthz", "list", "events") if sizes.warmup_s else ():
-            burst(b, server, workload, sizes.warmup_s, workdir, warmup=True)
-        plan = [(w, w, sizes.duration_s, CONNECTIONS) for w in ("healthz", "list", "events")]
-        plan += [("events_1", "events", sizes.duration_s, 1)] if b.name == "sqlite" and workers == 1 else []
-        for key, workload, duration, connections in [*plan, ("healthz_1", "healthz", sizes.diag_s, 1)]:
+        for workload in ("healthz", "list", "events") if sizes["warmup_s"] else ():
+            burst(b, server, workload, sizes["warmup_s"], workdir, warmup=True)
+        plan = [(w, w, sizes["duration_s"], CONNECTIONS) for w in ("healthz", "list", "events")]
+        plan += [("events_1", "events", sizes["duration_s"], 1)] if b.name == "sqlite" and workers == 1 else []
+        for key, workload, duration, connections in [*plan, ("healthz_1", "healthz", sizes["diag_s"], 1)]:
             r = out["workloads"][key] = burst(b, server, workload, duration, workdir, connections)
             report.progress(f"{label}: {key}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']:.1f} ms, non-2xx {r['non_2xx']}")
         healthz = out["workloads"]["healthz"]["server_cpu_ms_per_request"]
         for r in out["workloads"].values():
             r["cpu_vs_healthz"] = r["server_cpu_ms_per_request"] / healthz if healthz else None
-        rounds = [race_round(server.url, b.race.pop(), b.admin_token) for _ in range(sizes.race_rounds)]
+        rounds = [race_round(server.url, b.race.pop(), b.admin_token) for _ in range(sizes["race_rounds"])]
         last = [r["release_to_last_ms"] for r in rounds]
         out["race"] = {"rounds": rounds, "median_ms": statistics.median(last), "max_ms": max(last)}
         out["race"]["all_consistent"] = all(r["consistent"] for r in rounds)
@@ -382,11 +370,11 @@ def profile_events(b: Backend, server: Server, sizes: Sizes, workdir: Path) -> d
         raw_path = workdir / f"profile-{view}.txt"
         args = [str(PY_SPY), "record", "--pid", str(server.pid), "--subprocesses", "--rate", str(PROFILE_RATE)]
         args += ["--gil" if view == "cpu" else "--idle", "--nolineno", "--nonblocking"]
-        args += ["--duration", str(sizes.profile_s + 3), "--format", "raw", "--output", str(raw_path)]
+        args += ["--duration", str(sizes["profile_s"] + 3), "--format", "raw", "--output", str(raw_path)]
         spy = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(1.5)  # py-spy attaches
-        r = burst(b, server, "events", sizes.profile_s, workdir)
-        log, _ = spy.communicate(timeout=sizes.profile_s + 60)
+        r = burst(b, server, "events", sizes["profile_s"], workdir)
+        log, _ = spy.communicate(timeout=sizes["profile_s"] + 60)
         if spy.returncode != 0 or not raw_path.exists():
             return {"error": f"py-spy failed ({spy.returncode}): {log[-2000:]}"}
         summary = {k: r[k] for k in ("requests", "rps", "p50_ms", "p99_ms", "non_2xx", "server_cpu_ms_per_request")}
@@ -406,16 +394,17 @@ def measure(args: Any) -> report.Results:
         raise SystemExit("bench/load.py: wrk not found (Debian's wrk: `make wrk`)")
     version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()
     tool = {"tool": "wrk", "version": version[0].split(" Copyright")[0] if version else "wrk"}
-    sizes, pg_url, now = sizes_for(args.quick, args.duration), report.pg_url(args), dt.datetime.now(dt.UTC)
+    sizes, pg_url, now = dict(SIZES["quick" if args.quick else "full"]), report.pg_url(args), dt.datetime.now(dt.UTC)
+    sizes["duration_s"] = args.duration or sizes["duration_s"]
     results: report.Results = {"load_generator": tool | {"connections": CONNECTIONS, "threads": THREADS}}
-    results |= {"sizes": sizes.__dict__, "configs": [], "seeding": {}}
+    results |= {"sizes": sizes, "configs": [], "seeding": {}}
     admin_token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="pledgeflow-http-") as tmp:
         for name in ["sqlite"] + (["postgresql"] if pg_url else []):
-            configs = [w for n, w in sizes.configs if n == name]
+            configs = [w for n, w in sizes["configs"] if n == name]
             with report.sqlite_url("http") if name == "sqlite" else report.pg_schema_url(pg_url or "") as url:
-                report.progress(f"{NAMES[name]}: seeding {sizes.pool:,} pool pledges + race pledges")
-                seeded = seed(url, sizes.pool, sizes.race_rounds * len(configs), now)
+                report.progress(f"{NAMES[name]}: seeding {sizes['pool']:,} pool pledges + race pledges")
+                seeded = seed(url, sizes["pool"], sizes["race_rounds"] * len(configs), now)
                 results["seeding"][name] = {"seconds": seeded["seconds"], "people": seeded["people"]}
                 db = sa.create_engine(url)
                 try:
@@ -428,7 +417,7 @@ def measure(args: Any) -> report.Results:
                         if first and args.profile == "auto" and missed(config):
                             report.progress("a target is missed: profiling one more event burst with py-spy")
                             with serve(url, admin_token, 1, Path(tmp) / "serve-profile.log") as server:
-                                burst(b, server, "events", sizes.warmup_s or 1, Path(tmp), warmup=True)
+                                burst(b, server, "events", sizes["warmup_s"] or 1, Path(tmp), warmup=True)
                                 config["profile"] = profile_events(b, server, sizes, Path(tmp))
                 finally:
                     db.dispose()
@@ -499,7 +488,6 @@ def render(r: report.Results) -> str:
     lines = [
         *report.header(r, f"one run, {s['duration_s']} s per burst after a {s['warmup_s']} s warm-up", versions, pg),
         *report.table(HEADS, rows, left=2),
-        *nagle_lines(r),
         "",
         "Race: release → last answer of 20 simultaneous conflicting events on one reviewing pledge (see below).",
         "",
@@ -518,16 +506,6 @@ def render(r: report.Results) -> str:
         "Raw figures: `bench/results/http.json`.",
     ]
     return "\n".join(lines)
-
-
-def nagle_lines(r: report.Results) -> list[str]:
-    """When one request at a time costs ~40 ms more with several workers than with one: Nagle × delayed ACK."""
-    single = [c["workloads"]["healthz_1"]["p50_ms"] for c in r["configs"] if c["workers"] == 1]
-    multi = {c["label"]: c["workloads"]["healthz_1"]["p50_ms"] for c in r["configs"] if c["workers"] > 1}
-    if not single or not multi or min(multi.values()) < 20 or max(single) > 5:
-        return []
-    slow = ", ".join(f"{v:.0f} ms ({label})" for label, v in multi.items())
-    return ["", f"One `GET /healthz` at a time: {max(single):.1f} ms (p50) with 1 worker, {slow} — Nagle (see below)."]
 
 
 def profile_lines(r: report.Results) -> list[str]:
@@ -561,4 +539,4 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=int, help="seconds per measured burst (default 12; --quick 2)")
     when = "py-spy profile of an event burst on SQLite: when a target is missed (auto), always, or never"
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto", help=when)
-    sys.exit(report.run(parser.parse_args(), "http", "HTTP", measure, render, {"sqlalchemy": sa.__version__}))
+    sys.exit(report.run(parser.parse_args(), "http", "HTTP", measure, render, sqlalchemy=sa.__version__))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import ours
@@ -34,18 +34,17 @@ from SpiffWorkflow.util.task import TaskState
 
 BPMN = report.ROOT / "bench" / "bpmn" / "pledge.bpmn"
 TARGET_RATIO = 5.0
-SIZES = {
-    "quick": {"rounds": 3, "pledges": 28, "warmup": 8, "profile_pledges": 28},
-    "full": {"rounds": 5, "pledges": 200, "warmup": 20, "profile_pledges": 60},
-}
+SIZES = {"quick": {"rounds": 3, "pledges": 28, "warmup": 8, "profile_pledges": 28}}
+SIZES["full"] = {"rounds": 5, "pledges": 200, "warmup": 20, "profile_pledges": 60}
 TZ = ZoneInfo("Asia/Shanghai")
 FIRST_YEAR = 2030
 SEED_AT = dt.datetime(FIRST_YEAR, 9, 1, 9, tzinfo=TZ)
 OURS = {"services", "workflow", "definitions", "notifications"}
+PROGRESS_DAY = 40
+COMMENT = {"achievements": "承诺事项落实较好", "problems": "记录还不够细", "direction": "继续发挥带头作用"}
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One event of the walk: who fires it, how many days into the campaign, and the BPMN task it completes."""
 
     event: str
@@ -54,15 +53,9 @@ class Step:
     task: str
 
 
-STEPS = [
-    Step("submit", "owner", 9, "proposing"),
-    Step("approve", "reviewer", 11, "reviewing"),
-    Step("publish", "secretary", 14, "publicizing"),
-    Step("request_appraisal", "owner", 80, "practising"),
-    Step("appraise", "reviewer", 90, "appraising"),
-]
-PROGRESS_DAY = 40
-COMMENT = {"achievements": "承诺事项落实较好", "problems": "记录还不够细", "direction": "继续发挥带头作用"}
+STEPS = [Step("submit", "owner", 9, "proposing"), Step("approve", "reviewer", 11, "reviewing")]
+STEPS += [Step("publish", "secretary", 14, "publicizing"), Step("request_appraisal", "owner", 80, "practising")]
+STEPS += [Step("appraise", "reviewer", 90, "appraising")]
 
 
 def at(year: int, day: int) -> dt.datetime:
@@ -78,8 +71,7 @@ def event_data(step: Step, year: int, items: list[int]) -> dict[str, Any]:
     return {}
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     person_id: int
     owner: Any
     secretary: Any
@@ -94,77 +86,70 @@ class County:
 
 
 def build_county(url: str, members: int) -> County:
+    """A real container (`ours.container`), the demo county with accounts for all, members added up to `members`."""
     c = ours.container(url, lambda: SEED_AT)
-    seeded = ours.seed(c, SEED_AT, accounts_for_all=True)
-    county = County(c)
+    seeded, county = ours.seed(c, SEED_AT, accounts_for_all=True), County(c)
     for person in ours.pledgers(seeded):
-        secretary = seeded.actors[f"secretary:{person.org_id}"]
-        county.members.append(Member(person.id, seeded.actors[f"person:{person.id}"], secretary))
-    while len(county.members) < members:
-        n = len(county.members)
+        actors = seeded.actors[f"person:{person.id}"], seeded.actors[f"secretary:{person.org_id}"]
+        county.members.append(Member(person.id, *actors))
+    while (n := len(county.members)) < members:
         branch = seeded.branches[n % len(seeded.branches)]
         person_id, owner, _ = ours.member(c, f"党员{n:03d}", branch.id, SEED_AT)
         county.members.append(Member(person_id, owner, seeded.actors[f"secretary:{branch.id}"]))
     return county
 
 
-def prepare_pledges(county: County, year: int, n: int) -> list[tuple[int, Member, list[int]]]:
-    """Set-up, not timed: the year's campaign, one pledge per member with three items, and a leader comment."""
+def walk_ours(
+    county: County, year: int, n: int, around: Callable[[str], AbstractContextManager[Any]] = nullcontext
+) -> dict:
+    """Walk n new pledges of `year` through the lifecycle; seconds per event kind, only the events timed (set-up:
+    the year's campaign, the pledges with a leader comment, progress records). `around(event)` wraps each timed loop."""
     c, start = county.c, at(year, 0)
     if year not in county.years:
         ours.open_campaign(c, year, start)
         county.years.add(year)
-    made = []
-    for m in county.members[:n]:
-        pid = ours.create_pledge(c, m.owner, year, m.person_id, start)
+    made = [(ours.create_pledge(c, m.owner, year, m.person_id, start), m) for m in county.members[:n]]
+    for pid, m in made:
         ours.comment(c, m.secretary, pid, COMMENT, start)
-        made.append((pid, m))
     items: dict[int, list[int]] = {}
     for pledge_id, item_id in ours.query(
         c.db, "SELECT pledge_id, id FROM pledge_item WHERE pledge_id IN :ids", ids=[p for p, _ in made]
     ):
         items.setdefault(pledge_id, []).append(item_id)
-    return [(pid, m, sorted(items[pid])) for pid, m in made]
-
-
-def walk_ours(
-    county: County, year: int, n: int, around: Callable[[str], AbstractContextManager[Any]] = nullcontext
-) -> dict[str, Any]:
-    """Walk n new pledges of `year` through the lifecycle; seconds per event kind, only the events timed.
-    `around(event)` wraps each event's timed loop (the profile uses it)."""
-    c = county.c
-    walk = prepare_pledges(county, year, n)
-    notices_before = ours.scalar(c.db, "SELECT count(*) FROM notice")
-    seconds: dict[str, float] = {}
+    notices_before, seconds = ours.scalar(c.db, "SELECT count(*) FROM notice"), {}
     for step in STEPS:
-        if step.event == "request_appraisal":  # set-up: one progress record per pledge (the has_progress guard)
+        if step.event == "request_appraisal":  # one progress record per pledge (the has_progress guard)
             now = at(year, PROGRESS_DAY)
-            for pid, m, items in walk:
-                ours.progress(c, m.owner, pid, {"item": items[0], "note": "按计划推进", "happened_on": now.date()}, now)
-        now = at(year, step.day)
-        owner = step.actor == "owner"
-        jobs = [(m.owner if owner else m.secretary, pid, event_data(step, year, items)) for pid, m, items in walk]
+            for pid, m in made:
+                ours.progress(
+                    c, m.owner, pid, {"item": min(items[pid]), "note": "按计划推进", "happened_on": now.date()}, now
+                )
+        now, owner = at(year, step.day), step.actor == "owner"
+        jobs = [(m.owner if owner else m.secretary, pid, event_data(step, year, sorted(items[pid]))) for pid, m in made]
         gc.collect()
         with around(step.event):
             t0 = time.perf_counter()
             for actor, pid, data in jobs:
                 ours.fire(c, actor, pid, step.event, now, data)
             seconds[step.event] = time.perf_counter() - t0
-    ids = [pid for pid, _, _ in walk]  # every pledge closed, with its create row and one history row per event
+    ids = [pid for pid, _ in made]  # every pledge closed, with its create row and one history row per event
     states = dict(ours.query(c.db, "SELECT state, count(*) FROM pledge WHERE id IN :ids GROUP BY state", ids=ids))
-    sql = "SELECT count(*) FROM history WHERE subject_type = 'pledge' AND subject_id IN :ids"
-    rows = ours.scalar(c.db, sql, ids=ids)
+    history = "SELECT count(*) FROM history WHERE subject_type = 'pledge' AND subject_id IN :ids"
+    rows = ours.scalar(c.db, history, ids=ids)
     assert states == {"closed": len(ids)} and rows == len(ids) * (len(STEPS) + 1), (year, states, rows)
     return {"seconds": seconds, "notices_written": ours.scalar(c.db, "SELECT count(*) FROM notice") - notices_before}
 
 
-SPIFF_SCHEMA = [
-    "CREATE TABLE spiff_workflow (id INTEGER PRIMARY KEY, year INTEGER NOT NULL, state TEXT NOT NULL,"
-    " version INTEGER NOT NULL, serialization TEXT NOT NULL, updated_at TEXT NOT NULL)",
-    "CREATE TABLE spiff_history (id INTEGER PRIMARY KEY, workflow_id INTEGER NOT NULL REFERENCES spiff_workflow(id),"
-    " seq INTEGER NOT NULL, event TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, actor TEXT NOT NULL,"
-    " at TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (workflow_id, seq))",
-]
+SPIFF_SCHEMA = """
+CREATE TABLE spiff_workflow (id INTEGER PRIMARY KEY, year INTEGER NOT NULL, state TEXT NOT NULL,
+  version INTEGER NOT NULL, serialization TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE spiff_history (id INTEGER PRIMARY KEY, workflow_id INTEGER NOT NULL REFERENCES spiff_workflow(id),
+  seq INTEGER NOT NULL, event TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, actor TEXT NOT NULL,
+  at TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (workflow_id, seq));
+"""
+UPDATE = "UPDATE spiff_workflow SET state = ?, version = ?, serialization = ?, updated_at = ? WHERE id = ?"
+HISTORY = "INSERT INTO spiff_history (workflow_id, seq, event, from_state, to_state, actor, at, data)"
+HISTORY += " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def ready_task(wf: BpmnWorkflow) -> str:
@@ -181,12 +166,10 @@ class SpiffStore:
     def __init__(self, path: Path):
         parser = BpmnParser(validator=BpmnValidator())
         parser.add_bpmn_file(str(BPMN))
-        self.spec = parser.get_spec("pledge")
-        self.serializer = BpmnWorkflowSerializer()
+        self.spec, self.serializer = parser.get_spec("pledge"), BpmnWorkflowSerializer()
         self.conn = sqlite3.connect(path, isolation_level=None)
         ours.sqlite_pragmas(self.conn)
-        for ddl in SPIFF_SCHEMA:
-            self.conn.execute(ddl)
+        self.conn.executescript(SPIFF_SCHEMA)
         self.json_bytes: dict[str, int] = {}
 
     def create(self, year: int, n: int) -> list[int]:
@@ -196,14 +179,13 @@ class SpiffStore:
             wf.do_engine_steps()
             state, body = ready_task(wf), self.serializer.serialize_json(wf)
             self.json_bytes.setdefault(state, len(body))
-            cur = self.conn.execute(
-                "INSERT INTO spiff_workflow (year, state, version, serialization, updated_at) VALUES (?, ?, 1, ?, ?)",
-                (year, state, body, at(year, 0).isoformat()),
-            )
-            ids.append(cur.lastrowid or 0)
+            sql = "INSERT INTO spiff_workflow (year, state, version, serialization, updated_at) VALUES (?, ?, 1, ?, ?)"
+            ids.append(self.conn.execute(sql, (year, state, body, at(year, 0).isoformat())).lastrowid or 0)
         return ids
 
     def step(self, wid: int, step: Step, actor: str, data: dict[str, Any], now: dt.datetime) -> None:
+        """BEGIN IMMEDIATE, read the row, deserialize, complete the ready user task, run engine steps, serialize,
+        UPDATE the row, INSERT a history row, COMMIT."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -216,16 +198,10 @@ class SpiffStore:
             task.data.update({"event": step.event, "actor": actor, **data})
             task.run()
             wf.do_engine_steps()
-            dest, body = ready_task(wf), self.serializer.serialize_json(wf)
-            conn.execute(
-                "UPDATE spiff_workflow SET state = ?, version = ?, serialization = ?, updated_at = ? WHERE id = ?",
-                (dest, version + 1, body, now.isoformat(), wid),
-            )
-            conn.execute(
-                "INSERT INTO spiff_history (workflow_id, seq, event, from_state, to_state, actor, at, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (wid, version, step.event, state, dest, actor, now.isoformat(), json.dumps(data, ensure_ascii=False)),
-            )
+            dest, body, at_ = ready_task(wf), self.serializer.serialize_json(wf), now.isoformat()
+            conn.execute(UPDATE, (dest, version + 1, body, at_, wid))
+            recorded = json.dumps(data, ensure_ascii=False)
+            conn.execute(HISTORY, (wid, version, step.event, state, dest, actor, at_, recorded))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -244,7 +220,7 @@ class SpiffStore:
             seconds[step.event] = time.perf_counter() - t0
         marks = ",".join("?" * len(ids))
         states = Counter(
-            r[0] for r in self.conn.execute(f"SELECT state FROM spiff_workflow WHERE id IN ({marks})", ids)
+            r for (r,) in self.conn.execute(f"SELECT state FROM spiff_workflow WHERE id IN ({marks})", ids)
         )
         rows = self.conn.execute(f"SELECT count(*) FROM spiff_history WHERE workflow_id IN ({marks})", ids).fetchone()
         assert states == Counter({"closed": len(ids)}) and rows[0] == len(ids) * len(STEPS), (states, rows)
@@ -255,8 +231,7 @@ class SpiffStore:
         wid = self.create(FIRST_YEAR, 1)[0]
         self.step(wid, STEPS[0], "owner", {}, SEED_AT)
         self.step(wid, STEPS[1], "reviewer", {"decision": "return", "reason": "请补充措施"}, SEED_AT)
-        state = self.conn.execute("SELECT state FROM spiff_workflow WHERE id = ?", (wid,)).fetchone()[0]
-        assert state == "proposing", state
+        assert self.conn.execute("SELECT state FROM spiff_workflow WHERE id = ?", (wid,)).fetchone()[0] == "proposing"
         self.conn.execute("DELETE FROM spiff_history WHERE workflow_id = ?", (wid,))
         self.conn.execute("DELETE FROM spiff_workflow WHERE id = ?", (wid,))
 
@@ -267,39 +242,24 @@ def sqlite_settings(conn: Any) -> dict[str, Any]:
     return found | {"synchronous": ["OFF", "NORMAL", "FULL", "EXTRA"][found["synchronous"]]}
 
 
-def summarize(seconds: dict[str, float], n: int) -> dict[str, Any]:
-    total = sum(seconds.values())
-    per_s = n * len(STEPS) / total
-    us = {e: s / n * 1e6 for e, s in seconds.items()}
-    return {"seconds": seconds, "total_s": total, "transitions": n * len(STEPS), "per_s": per_s, "us_per_event": us}
-
-
 def run_round(sides: dict[str, Callable[[int, int], dict[str, Any]]], order: list[str], year: int, n: int) -> dict:
     out: dict[str, Any] = {"year": year, "order": order}
     for name in order:
         walked = sides[name](year, n)
-        out[name] = summarize(walked.pop("seconds"), n) | walked
+        seconds = walked.pop("seconds")
+        total = sum(seconds.values())
+        per_s, us = n * len(STEPS) / total, {e: s / n * 1e6 for e, s in seconds.items()}
+        out[name] = {"seconds": seconds, "total_s": total, "transitions": n * len(STEPS), "per_s": per_s}
+        out[name] |= {"us_per_event": us} | walked
     for name in ("sqlite", "postgresql"):
         if name in out:
             out["ratio" if name == "sqlite" else "ratio_postgresql"] = out[name]["per_s"] / out["spiff"]["per_s"]
     return out
 
 
-def medians(rounds: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
-    med: dict[str, Any] = {}
-    for name in names:
-        per_s = statistics.median(r[name]["per_s"] for r in rounds)
-        us = {s.event: statistics.median(r[name]["us_per_event"][s.event] for r in rounds) for s in STEPS}
-        med[name] = {"per_s": per_s, "ms_per_transition": 1000 / per_s, "us_per_event": us}
-    for key in ("ratio", "ratio_postgresql"):
-        if key in rounds[0]:
-            med[key] = statistics.median(r[key] for r in rounds)
-    return med
-
-
 def measure(args: Any) -> report.Results:
-    size = SIZES["quick" if args.quick else "full"]
-    n, pg_url = size["pledges"], report.pg_url(args)
+    size, pg_url = SIZES["quick" if args.quick else "full"], report.pg_url(args)
+    n = size["pledges"]
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pledgeflow-persisted-")))
         t0 = time.perf_counter()
@@ -312,48 +272,48 @@ def measure(args: Any) -> report.Results:
         stack.callback(store.conn.close)
         store.check_return()
         setup_s = time.perf_counter() - t0
-        report.progress(f"set-up: {', '.join(counties)} counties of {n} pledgers, the Spiff store: {setup_s:.1f} s")
-        sides: dict[str, Callable[[int, int], dict[str, Any]]] = {
-            name: (lambda year, k, county=county: walk_ours(county, year, k)) for name, county in counties.items()
-        }
+        sides: dict[str, Callable[[int, int], dict[str, Any]]] = {}
+        for name, county in counties.items():
+            sides[name] = lambda year, k, county=county: walk_ours(county, year, k)
+        names = [*sides, "spiff"]
         sides["spiff"] = store.walk
-        names = list(sides)
         run_round(sides, names, FIRST_YEAR, size["warmup"])  # warm-up, not kept
         rounds = []
         for r in range(size["rounds"]):
-            order = names[r % len(names) :] + names[: r % len(names)]
-            rounds.append(run_round(sides, order, FIRST_YEAR + 1 + r, n))
-            line = ", ".join(f"{k} {rounds[-1][k]['per_s']:,.0f}/s" for k in names)
-            report.progress(f"round {r + 1}/{size['rounds']}: {line}; ours/Spiff {rounds[-1]['ratio']:.2f}×")
-        med = medians(rounds, names)
-        met = med["ratio"] >= TARGET_RATIO
-        profile = None
+            rounds.append(run_round(sides, names[r % len(names) :] + names[: r % len(names)], FIRST_YEAR + 1 + r, n))
+            report.progress(f"round {r + 1}/{size['rounds']}: ours/Spiff {rounds[-1]['ratio']:.2f}×")
+        med: dict[str, Any] = {}
+        for name in names:
+            per_s = statistics.median(r[name]["per_s"] for r in rounds)
+            us = {s.event: statistics.median(r[name]["us_per_event"][s.event] for r in rounds) for s in STEPS}
+            med[name] = {"per_s": per_s, "ms_per_transition": 1000 / per_s, "us_per_event": us}
+        med |= {k: statistics.median(r[k] for r in rounds) for k in ("ratio", "ratio_postgresql") if k in rounds[0]}
+        met, profile, pg = med["ratio"] >= TARGET_RATIO, None, None
         if args.profile or not met:
             profile = profile_ours(counties["sqlite"], FIRST_YEAR + 1 + size["rounds"], size["profile_pledges"])
-            report.progress(f"profiled {profile['transitions']} transitions ({profile['samples']} samples)")
-        pg = None
         if "postgresql" in counties:
             with counties["postgresql"].c.db.connect() as conn:
-                show = {k: conn.exec_driver_sql(f"SHOW {k}").scalar() for k in ("server_version", "fsync")}
-                show["synchronous_commit"] = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
-            pg = {"version": show.pop("server_version"), **show}
+                pg = {k: conn.exec_driver_sql(f"SHOW {k}").scalar() for k in ("server_version", "fsync")}
+                pg["synchronous_commit"] = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+            pg = {"version": pg.pop("server_version"), **pg}
         with counties["sqlite"].c.db.connect() as conn:
             ours_settings = sqlite_settings(conn.connection.dbapi_connection)
         settings = {"pledgeflow": ours_settings, "spiff": sqlite_settings(store.conn)}
         results = {"sizes": size, "setup_s": round(setup_s, 1), "sqlite_settings": settings, "postgresql": pg}
         results |= {"spiff_json_bytes": store.json_bytes, "rounds": rounds, "medians": med, "profile": profile}
     spiff = med["spiff"]["per_s"]
-    measured = f"{med['ratio']:.2f}× ({med['sqlite']['per_s']:,.0f}/s vs {spiff:,.0f}/s; "
     five = TARGET_RATIO * spiff
+    measured = f"{med['ratio']:.2f}× ({med['sqlite']['per_s']:,.0f}/s vs {spiff:,.0f}/s; "
     measured += f"{TARGET_RATIO:g}× would be {five:,.0f}/s, {1000 / five:.2f} ms per transition)"
     target = f"SQLite transitions/s ≥ {TARGET_RATIO:g}× SpiffWorkflow's persisted steps/s (same SQLite)"
     return results | {"targets": [report.target(target, measured, met)]}
 
 
 def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
-    """pyinstrument over the events only (the set-up between them is not sampled), and the SQL statements each
-    event sends, counted in a second walk so that counting does not show in the profile."""
-    profiler = Profiler(interval=0.0002)
+    """pyinstrument over the events only (the set-up between them is not sampled), then the SQL statements of each
+    event by kind (BEGIN, SELECT, INSERT, UPDATE, …) as the driver receives them, counted in a second walk so that
+    counting does not show in the profile."""
+    profiler, seen, current = Profiler(interval=0.0002), Counter[tuple[str, str]](), []
 
     @contextmanager
     def sampled(_event: str) -> Iterator[None]:
@@ -363,29 +323,6 @@ def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
         finally:
             profiler.stop()
 
-    walk_ours(county, year, n, sampled)
-    session = profiler.last_session
-    assert session is not None
-    by_frame, by_package, inclusive, total = report.profile_counters(session, OURS)
-    out = {"transitions": n * len(STEPS), "statements_per_event": count_statements(county, year + 1, n)}
-    out |= {"samples": len(session.frame_records), "sampled_s": round(total, 3)}
-    out |= {"self_time_by_frame": report.shares(by_frame, 12, total)}
-    out |= {"self_time_by_layer": report.shares(layers(by_package), 8, total)}
-    return out | {
-        k: report.shares(c, m, total)
-        for k, c, m in (("self_time_by_package", by_package, 10), ("inclusive_ours", inclusive, 16))
-    }
-
-
-def count_statements(county: County, year: int, n: int) -> dict[str, dict[str, float]]:
-    """SQL statements per event by kind (BEGIN, SELECT, INSERT, UPDATE, …), as the driver receives them."""
-    seen: Counter[tuple[str, str]] = Counter()
-    current: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if current:
-            seen[(current[-1], statement.split(None, 1)[0].upper())] += 1
-
     @contextmanager
     def counted(event: str) -> Iterator[None]:
         current.append(event)
@@ -394,31 +331,36 @@ def count_statements(county: County, year: int, n: int) -> dict[str, dict[str, f
         finally:
             current.pop()
 
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if current:
+            seen[(current[-1], statement.split(None, 1)[0].upper())] += 1
+
+    walk_ours(county, year, n, sampled)
     sa.event.listen(county.c.db, "before_cursor_execute", on_execute)
     try:
-        walk_ours(county, year, n, counted)
+        walk_ours(county, year + 1, n, counted)
     finally:
         sa.event.remove(county.c.db, "before_cursor_execute", on_execute)
-    out: dict[str, dict[str, float]] = {step.event: {} for step in STEPS}
+    statements: dict[str, dict[str, float]] = {step.event: {} for step in STEPS}
     for (event, verb), k in sorted(seen.items()):
-        out[event][verb] = k / n
-    return out
-
-
-def layers(by_package: Counter[str]) -> Counter[str]:
-    """Packages folded into the layers a transition passes through."""
-    out: Counter[str] = Counter()
+        statements[event][verb] = k / n
+    session = profiler.last_session
+    by_frame, by_package, inclusive, total = report.profile_counters(session, OURS)
+    layers: Counter[str] = Counter()  # packages folded into the layers a transition passes through
     for package, t in by_package.items():
         top = package.split(".")[0]
         if top in ("sqlalchemy", "sqlmodel"):
-            out["SQLAlchemy + SQLModel"] += t
+            layers["SQLAlchemy + SQLModel"] += t
         elif top in OURS:
-            out["Pledgeflow (services, workflow, …)"] += t
-        elif top in ("sqlite3 driver (C)", "transitions", "pydantic", "pydantic_core"):
-            out[top.replace("pydantic_core", "pydantic")] += t
+            layers["Pledgeflow (services, workflow, …)"] += t
         else:
-            out["other (stdlib, C built-ins)"] += t
-    return out
+            known = top in ("sqlite3 driver (C)", "transitions", "pydantic", "pydantic_core")
+            layers[top.replace("pydantic_core", "pydantic") if known else "other (stdlib, C built-ins)"] += t
+    out = {"transitions": n * len(STEPS), "statements_per_event": statements, "samples": len(session.frame_records)}
+    out |= {"sampled_s": round(total, 3), "self_time_by_frame": report.shares(by_frame, 12, total)}
+    out |= {"self_time_by_layer": report.shares(layers, 8, total)}
+    out |= {"self_time_by_package": report.shares(by_package, 10, total)}
+    return out | {"inclusive_ours": report.shares(inclusive, 16, total)}
 
 
 def statements(verbs: dict[str, float]) -> str:
@@ -430,29 +372,26 @@ def render(r: report.Results) -> str:
     med, runs, size, pg, n = r["medians"], r["rounds"], r["sizes"], r["postgresql"], r["sizes"]["pledges"]
     labels = {"sqlite": "Pledgeflow `fire_event`, SQLite", "postgresql": "Pledgeflow `fire_event`, PostgreSQL"}
     labels["spiff"], rows = f"SpiffWorkflow {r['machine']['spiffworkflow']} + JSON row, SQLite", []
-    for name, label in labels.items():
-        if name in med:
-            m, each = med[name], " / ".join(f"{x[name]['per_s']:,.0f}" for x in runs)
-            ratio = "–" if name == "spiff" else f"{m['per_s'] / med['spiff']['per_s']:.2f}×"
-            events = " · ".join(f"{e} {us / 1000:.2f}" for e, us in m["us_per_event"].items())
-            rows.append([label, f"{m['per_s']:,.0f}", f"{m['ms_per_transition']:.2f}", ratio, each, events])
+    for name, label in ((k, v) for k, v in labels.items() if k in med):
+        m, each = med[name], " / ".join(f"{x[name]['per_s']:,.0f}" for x in runs)
+        ratio = "–" if name == "spiff" else f"{m['per_s'] / med['spiff']['per_s']:.2f}×"
+        events = " · ".join(f"{e} {us / 1000:.2f}" for e, us in m["us_per_event"].items())
+        rows.append([label, f"{m['per_s']:,.0f}", f"{m['ms_per_transition']:.2f}", ratio, each, events])
     heads = ["side", "transitions/s", "ms per transition", "× Spiff", "per round (/s)", "ms per event"]
-    per_round = " / ".join(f"{x['ratio']:.2f}×" for x in runs)
     notices = sum(x["sqlite"]["notices_written"] for x in runs)
+    per_round = " / ".join(f"{x['ratio']:.2f}×" for x in runs)
     sqlite = ", ".join(f"{k}={v}" for k, v in r["sqlite_settings"]["pledgeflow"].items())
     pg_line = f" PostgreSQL {pg['version']} (fsync={pg['fsync']}, synchronous_commit={pg['synchronous_commit']})."
     pg_line = pg_line if pg else ""
     json_bytes = f"{min(r['spiff_json_bytes'].values()):,}–{max(r['spiff_json_bytes'].values()):,}"
     runs_line = f"medians of {len(runs)} rounds, each {n} pledges × {len(STEPS)} events = {n * len(STEPS):,} per side"
-    lines = [
-        *report.header(r, runs_line, note="" if pg else report.NO_PG),
-        *report.table(heads, rows, notes=True),
-        *report.target_lines(r["targets"]),
-        "",
-        f"Ours ÷ Spiff per round: {per_round}. This run: {n} pledgers after a warm-up round of {size['warmup']}; the "
-        f"events wrote {notices} outbox notices; SQLite {sqlite}.{pg_line} Spiff's JSON {json_bytes} bytes. Raw runs: "
-        "`bench/results/persisted.json`.",
-    ]
+    lines = [*report.header(r, runs_line, note="" if pg else report.NO_PG), *report.table(heads, rows, notes=True)]
+    lines += [*report.target_lines(r["targets"]), ""]
+    lines.append(
+        f"Ours ÷ Spiff per round: {per_round}. This run: {n} pledgers after a "
+        f"warm-up round of {size['warmup']}; the events wrote {notices} outbox notices; SQLite {sqlite}.{pg_line} "
+        f"Spiff's JSON {json_bytes} bytes. Raw runs: `bench/results/persisted.json`."
+    )
     if p := r["profile"]:
         sql = "; ".join(f"{e} {statements(v)}" for e, v in p["statements_per_event"].items())
         lines += [
@@ -474,4 +413,4 @@ if __name__ == "__main__":
     parser.add_argument("--profile", action="store_true", help="profile our transitions even when the target is met")
     versions = {"sqlite": sqlite3.sqlite_version, "sqlalchemy": sa.__version__}
     versions["spiffworkflow"] = importlib.metadata.version("SpiffWorkflow")
-    sys.exit(report.run(parser.parse_args(), "persisted", "Persisted transitions", measure, render, versions))
+    sys.exit(report.run(parser.parse_args(), "persisted", "Persisted transitions", measure, render, **versions))

@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,67 +76,55 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
 
 def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
     """This tree's `pledgeflow serve` on the database, one keep-alive client: server CPU per event and per healthz."""
-    port = proc.free_port()
-    env = dict(os.environ, PLEDGEFLOW_DATABASE_URL=url, PLEDGEFLOW_SCHEDULER="false")
+    port, conn = proc.free_port(), None
+
+    def request(method: str, path: str, body: Any = None, token: str = "") -> None:
+        nonlocal conn
+        conn = conn or http.client.HTTPConnection("127.0.0.1", port)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"} if token else {}
+        conn.request(method, path, json.dumps(body) if body else None, headers)
+        answer = conn.getresponse()
+        assert answer.status == 200, (answer.status, answer.read()[:300])
+        answer.read()
+
+    def up() -> bool:
+        nonlocal conn
+        try:
+            request("GET", "/healthz")
+        except OSError:
+            conn = None
+            return False
+        return True
+
+    def events() -> int:
+        for _ in range(BURSTS["event"]):
+            for pid, _, _, token, secretary_token in work:
+                path = f"/api/v1/pledges/{pid}/events"
+                request("POST", path, {"event": "submit", "data": {}}, token)
+                request("POST", path, {"event": "return", "reason": "请补充措施"}, secretary_token)
+        return 2 * BURSTS["event"] * len(work)
+
+    def healthz() -> int:
+        for _ in range(BURSTS["healthz"]):
+            request("GET", "/healthz")
+        return BURSTS["healthz"]
+
+    log, env = Path(url.removeprefix("sqlite:///")).with_suffix(".log"), {"PLEDGEFLOW_DATABASE_URL": url}
     cmd = [*ours.serve_command(), "--no-scheduler", "--port", str(port)]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            try:
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-
-        def post(pid: int, token: str, body: dict[str, Any]) -> None:
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            conn.request("POST", f"/api/v1/pledges/{pid}/events", json.dumps(body), headers)
-            answer = conn.getresponse()
-            assert answer.status == 200, (answer.status, answer.read()[:300])
-            answer.read()
-
-        def events() -> int:
-            for _ in range(BURSTS["event"]):
-                for pid, _, _, token, secretary_token in work:
-                    post(pid, token, {"event": "submit", "data": {}})
-                    post(pid, secretary_token, {"event": "return", "reason": "请补充措施"})
-            return 2 * BURSTS["event"] * len(work)
-
-        def healthz() -> int:
-            for _ in range(BURSTS["healthz"]):
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-            return BURSTS["healthz"]
-
+    with proc.running(cmd, log, up, 30, **env, PLEDGEFLOW_SCHEDULER="false") as server:
         events(), healthz()
         figures: dict[str, list[float]] = {"event": [], "healthz": []}
-        bursts: dict[str, Callable[[], int]] = {"healthz": healthz, "event": events}
         for _ in range(cycles):
-            for name, burst in bursts.items():
+            for name, burst in (("healthz", healthz), ("event", events)):
                 before = proc.tree_seconds(server.pid)
                 n = burst()
                 figures[name].append((proc.tree_seconds(server.pid) - before) / n * 1000)
-        event, health = statistics.median(figures["event"]), statistics.median(figures["healthz"])
-        return {"http_event_cpu_ms": event, "http_healthz_cpu_ms": health, "http_ratio": event / health}
-    finally:
-        server.terminate()
-        server.wait()
+    event, health = statistics.median(figures["event"]), statistics.median(figures["healthz"])
+    return {"http_event_cpu_ms": event, "http_healthz_cpu_ms": health, "http_ratio": event / health}
 
 
 def run_child(tree: Path, cycles: int, profile: bool) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        "--cycles",
-        str(cycles),
-        *(["--profile"] * profile),
-    ]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--cycles", str(cycles), *["--profile"] * profile]
     env = dict(os.environ, PYTHONPATH=str(tree))
     done = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True)
     if done.returncode != 0:

@@ -32,6 +32,7 @@ NO_PG = " **PostgreSQL was not run** (no `--pg-url` / PLEDGEFLOW_TEST_PG_URL: ru
 _T0 = time.perf_counter()
 
 Results = dict[str, Any]
+Measure = Callable[[argparse.Namespace], Results]
 
 
 def progress(message: str) -> None:
@@ -56,14 +57,7 @@ def pg_url(args: argparse.Namespace) -> str | None:
     return url
 
 
-def run(
-    args: argparse.Namespace,
-    name: str,
-    title: str,
-    measure: Callable[[argparse.Namespace], Results],
-    render: Callable[[Results], str],
-    versions: dict[str, str] | None = None,
-) -> int:
+def run(args: Any, name: str, title: str, measure: Measure, render: Callable[[Results], str], **versions: str) -> int:
     """Measure (or, with --report-only, read bench/results/<name>.json), print the section, write the results file
     and the section between `<!-- name:start -->` and `<!-- name:end -->`."""
     path = RESULTS / f"{name}.json"
@@ -71,13 +65,8 @@ def run(
         results = json.loads(path.read_text(encoding="utf-8"))
     else:
         started = time.perf_counter()
-        results = {
-            "benchmark": name,
-            "mode": "quick" if args.quick else "full",
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "command": command(),
-            "machine": machine_info(**(versions or {})),
-        }
+        results = {"benchmark": name, "mode": "quick" if args.quick else "full", "command": command()}
+        results |= {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine_info(**versions)}
         results |= measure(args)
         results["machine"]["loadavg_at_end"] = list(os.getloadavg())
         results["runtime_s"] = round(time.perf_counter() - started, 1)
@@ -111,22 +100,12 @@ def write_section(name: str, title: str, body: str, path: Path = BENCHMARKS) -> 
 
 def machine_info(**versions: str) -> dict[str, Any]:
     """The machine, Python and the given library versions a figure was measured with, and the load at the start."""
-    cpu_model = ""
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "processor": platform.processor(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        **versions,
-        "loadavg_at_start": list(os.getloadavg()),
-    }
+    cpu = [
+        line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line
+    ]
+    out = {"processor": platform.processor(), "cpu_model": cpu[0] if cpu else "", "cpu_count": os.cpu_count()}
+    out |= {"machine": platform.machine(), "platform": platform.platform(), "python": platform.python_version()}
+    return out | versions | {"loadavg_at_start": list(os.getloadavg())}
 
 
 def command() -> str:
@@ -232,9 +211,7 @@ def package_of(function: str, path: str) -> str:
 def profile_counters(session: Any, ours: set[str]) -> tuple[Counter[str], Counter[str], Counter[str], float]:
     """From a pyinstrument session's frame records: self time by frame and by package, inclusive time of the
     functions in the `ours` packages (each counted once per stack), and the time sampled."""
-    by_frame: Counter[str] = Counter()
-    by_package: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+    by_frame, by_package, inclusive = Counter[str](), Counter[str](), Counter[str]()
     for stack, t in session.frame_records:
         names = {}
         for ident in stack:

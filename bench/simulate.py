@@ -272,4 +272,4 @@ if __name__ == "__main__":
         run_child(args.profile, None, "sqlite (profiled)", profile=True)
     else:
         versions = {"sqlalchemy": sa.__version__, "sqlite": sqlite3.sqlite_version}
-        sys.exit(report.run(args, "simulate", "A year at real scale", measure, render, versions))
+        sys.exit(report.run(args, "simulate", "A year at real scale", measure, render, **versions))

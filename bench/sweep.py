@@ -390,7 +390,8 @@ def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: in
     with httpx.Client() as client:
         started, n = time.perf_counter(), sizes["floor_posts"]
         for i in range(n):
-            client.post(hook.url, content=body, headers=headers | {"X-Pledgeflow-Delivery": f"floor-{i}"})
+            delivery = {"X-Pledgeflow-Delivery": f"floor-{i}"}
+            client.post(hook.url, content=body, headers=headers | delivery).raise_for_status()
         floor = {"posts": n, "seconds": time.perf_counter() - started}
     assert hook.counts()["deliveries"] == n
     hook.reset()
@@ -598,11 +599,8 @@ def _cell(x: dict[str, Any], key: str) -> str:
         return " / ".join(f"{per[k]:.2f}" if k in per else "–" for k in ("dispatcher", "receiver", "database")) + " ms"
     if key == "directory":
         dd = x["scheduler_accounts"]["directory"]
-        kept, top = (
-            f"{dd['kept_bytes'] / 2**20:,.0f} MB kept",
-            f"`{dd['top'][0]['line']}` ({dd['top'][0]['bytes'] / 2**20:,.0f} MB)",
-        )
-        return f"{dd['users']:,} users with a person in {dd['seconds']:.2f} s, {kept}, most by {top}"
+        top, kept = f"`{dd['top'][0]['line']}` ({dd['top'][0]['bytes'] / 2**20:,.0f} MB)", dd["kept_bytes"] / 2**20
+        return f"{dd['users']:,} users with a person in {dd['seconds']:.2f} s, {kept:,.0f} MB kept, most by {top}"
     per_pledge = [x[v]["bytes_per_stored_pledge"] for v in ("scheduler", "scheduler_accounts")]
     return " / ".join("±0" if round(n) == 0 else f"{n:+,.0f}" for n in per_pledge) + " B"
 
@@ -700,4 +698,4 @@ def render(r: report.Results) -> str:
 
 if __name__ == "__main__":
     args = report.parser(__doc__, pg=True).parse_args()
-    sys.exit(report.run(args, "sweep", "Deadline sweep", measure, render, {"sqlalchemy": sa.__version__}))
+    sys.exit(report.run(args, "sweep", "Deadline sweep", measure, render, sqlalchemy=sa.__version__))
