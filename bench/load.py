@@ -68,19 +68,19 @@ class PoolPledge:
 def seed(url: str, pool: int, race: int, now: dt.datetime) -> dict[str, Any]:
     """The demo county with accounts for all, a reviewing secretary per branch, then `pool + race` more members
     with accounts and a pledge each; pool pledges n with n % 4 in (2, 3) and all race pledges are submitted."""
-    started, c = time.perf_counter(), ours.container(url)
+    started, c = time.perf_counter(), ours.Pledgeflow(url)
     try:
-        county = ours.seed(c, now, accounts_for_all=True, with_pledges=True)
+        county = c.seed(now, accounts_for_all=True, with_pledges=True)
         reviewers = {}
         for b in county.branches:
-            reviewers[b.id] = ours.user(c, f"审查书记{b.id}", None, [{"role": "secretary", "org_id": b.id}], now)[1]
+            reviewers[b.id] = c.user(f"审查书记{b.id}", None, [{"role": "secretary", "org_id": b.id}], now)[1]
         made: list[PoolPledge] = []
         for n in range(pool + race):
             branch = county.branches[n % len(county.branches)]
-            person_id, owner, token = ours.member(c, f"压测党员{n}", branch.id, now)
-            pid = ours.create_pledge(c, owner, now.year, person_id, now)
+            person_id, owner, token = c.member(f"压测党员{n}", branch.id, now)
+            pid = c.create_pledge(owner, now.year, person_id, now)
             if n >= pool or n % 4 in (2, 3):
-                ours.fire(c, owner, pid, "submit", now)
+                c.fire(owner, pid, "submit", now)
             made.append(PoolPledge(pid, token, reviewers[branch.id]))
             if (n + 1) % 500 == 0:
                 report.progress(f"  seeded {n + 1:,} pledges")

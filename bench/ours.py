@@ -1,7 +1,7 @@
 """Every call the benchmarks make into the service layer, so that a use case's new signature is mended here alone.
 
 bench/profile.py also imports this module in a child whose `services` is a baseline commit from before services/
-was split into layers: the calls that child makes (container to fire) resolve against either layout.
+was split into layers: what that child calls (a container, seed, users, pledges, events) works with either layout.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import services
 from notifications.types import UTCDateTime
 from services.access import Actor, admin_actor
 from services.config import Settings
-from services.container import Container, build_container
+from services.container import build_container
 
 LAYERED = (Path(services.__file__).parent / "usecases").is_dir()
 if LAYERED:
@@ -46,16 +46,75 @@ ITEMS = demo.ITEMS
 SWEEP_PARTS = ("mark_missed", "_due_rows", "_emit", "publish")
 
 
-def do(c: Container, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """One use case in a unit of work of its own (one transaction), as the API runs it."""
-    with UnitOfWork(c.db) as uow:
-        return fn(uow, *args, **kwargs)
+class Pledgeflow:
+    """The service on one database (its container built and migrated, the scheduler off) and the use cases the
+    benchmarks call, each in a unit of work of its own (one transaction), as the API runs them."""
+
+    def __init__(self, url: str, clock: Callable[[], dt.datetime] | None = None) -> None:
+        settings = Settings(database_url=url, scheduler=False)
+        self.c = build_container(settings, clock) if clock else build_container(settings)
+        self.db = self.c.db
+
+    def do(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with UnitOfWork(self.db) as uow:
+            return fn(uow, *args, **kwargs)
+
+    def seed(self, now: dt.datetime, accounts_for_all: bool = False, with_pledges: bool = False) -> Any:
+        """The demo county and the campaign of `now.year`: `.branches`, `.people`, `.actors` ('person:<id>', …)."""
+        return demo.seed(self.c, now, accounts_for_all=accounts_for_all, with_pledges=with_pledges)
+
+    def user(self, name: str, person_id: int | None, grants: list[dict[str, Any]], now: dt.datetime) -> Any:
+        """A new user with these role grants: (its actor, its token)."""
+        made, token = self.do(directory.create_user, admin_actor(), name, person_id, grants, now)
+        with UnitOfWork(self.db, write=False) as uow:
+            return directory.user_actor(uow.session, made.id), token
+
+    def member(self, name: str, org_id: int, now: dt.datetime) -> tuple[int, Actor, str]:
+        """A new full member of the branch `org_id` with an account: (person id, actor, token)."""
+        body = {"name": name, "org_id": org_id, "status": "full", "position": "教师"}
+        person = self.do(directory.create_person, admin_actor(), body)
+        return int(person.id), *self.user(name, person.id, [{"role": "member"}], now)
+
+    def open_campaign(self, year: int, now: dt.datetime) -> None:
+        self.do(campaigns.create_campaign, self.c.catalog, admin_actor(), year, None, now, self.c.settings.timezone)
+
+    def create_pledge(self, owner: Actor, year: int, person_id: int, now: dt.datetime) -> int:
+        """A member's pledge of the demo's three items, created by `owner`."""
+        body = {"year": year, "person_id": person_id, "items": ITEMS}
+        return int(self.do(pledges.create, self.c.engines["pledge"], owner, body, now))
+
+    def fire(self, actor: Actor, pid: int, event: str, now: dt.datetime, data: Any = None, **more: Any) -> Any:
+        """`pledges.fire_event` as `POST /api/v1/pledges/{id}/events` runs it (with the criteria sets unless
+        `criteria=False`); `reason=…` goes into the body."""
+        criteria = self.c.catalog.criteria if more.pop("criteria", True) else None
+        body = {"event": event, "data": data or {}, **more}
+        return self.do(pledges.fire_event, self.c.engines["pledge"], actor, pid, body, None, now, criteria=criteria)
+
+    def comment(self, actor: Actor, pledge_id: int, body: dict[str, str], now: dt.datetime) -> None:
+        self.do(pledges.add_comment, actor, pledge_id, body, now)
+
+    def progress(self, actor: Actor, pledge_id: int, body: dict[str, Any], now: dt.datetime) -> None:
+        self.do(pledges.add_progress, actor, pledge_id, body, now)
+
+    def campaign(self, year: int) -> tuple[Any, list[Any]]:
+        """The campaign of `year` and its notice stages."""
+        with UnitOfWork(self.db, write=False) as uow:
+            row = uow.session.exec(select(Campaign).where(Campaign.year == year)).one()
+        return row, campaign_stages(row)
+
+    def add_webhook(self, url: str, secret: str, now: dt.datetime) -> None:
+        with UnitOfWork(self.db) as uow:
+            uow.session.add(Webhook(url=url, secret=secret, kinds=[], active=True, created_at=now))
+            uow.commit()
+
+    def sweep(self, now: dt.datetime) -> Any:
+        """The deadline sweep as the scheduler runs it: `.missed`, `.notices`, `.deadlines`."""
+        return sweeping.sweep(self.db, self.c.catalog, now)
 
 
-def container(url: str, clock: Callable[[], dt.datetime] | None = None) -> Container:
-    """The service's container on `url` (schema migrated), the scheduler off."""
-    settings = Settings(database_url=url, scheduler=False)
-    return build_container(settings, clock) if clock else build_container(settings)
+def pledgers(seeded: Any) -> list[Any]:
+    """The demo county's people who must pledge (full and probationary members, not the secretaries)."""
+    return list(demo.pledgers(seeded))
 
 
 def serve_command() -> list[str]:
@@ -64,63 +123,7 @@ def serve_command() -> list[str]:
         sys.executable,
         "-c",
         f"from {'services.entrypoints.cli' if LAYERED else 'services.cli'} import main; main()",
-        "serve",
     ]
-
-
-def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pledges: bool = False) -> Any:
-    """The demo county and the campaign of `now.year`: `.branches`, `.people`, `.actors` ('person:<id>', …)."""
-    return demo.seed(c, now, accounts_for_all=accounts_for_all, with_pledges=with_pledges)
-
-
-def pledgers(seeded: Any) -> list[Any]:
-    """The demo county's people who must pledge (full and probationary members, not the secretaries)."""
-    return list(demo.pledgers(seeded))
-
-
-def user(c: Container, name: str, person_id: int | None, grants: list[dict[str, Any]], now: dt.datetime) -> Any:
-    """A new user with these role grants: (its actor, its token)."""
-    made, token = do(c, directory.create_user, admin_actor(), name, person_id, grants, now)
-    with UnitOfWork(c.db, write=False) as uow:
-        return directory.user_actor(uow.session, made.id), token
-
-
-def member(c: Container, name: str, org_id: int, now: dt.datetime) -> tuple[int, Actor, str]:
-    """A new full member of the branch `org_id` with an account: (person id, actor, token)."""
-    person = do(
-        c,
-        directory.create_person,
-        admin_actor(),
-        {"name": name, "org_id": org_id, "status": "full", "position": "教师"},
-    )
-    return int(person.id), *user(c, name, person.id, [{"role": "member"}], now)
-
-
-def open_campaign(c: Container, year: int, now: dt.datetime) -> None:
-    do(c, campaigns.create_campaign, c.catalog, admin_actor(), year, None, now, c.settings.timezone)
-
-
-def create_pledge(c: Container, owner: Actor, year: int, person_id: int, now: dt.datetime) -> int:
-    """A member's pledge of the demo's three items, created by `owner`."""
-    return int(
-        do(c, pledges.create, c.engines["pledge"], owner, {"year": year, "person_id": person_id, "items": ITEMS}, now)
-    )
-
-
-def fire(c: Container, actor: Actor, pid: int, event: str, now: dt.datetime, data: Any = None, **more: Any) -> Any:
-    """`pledges.fire_event` in its own unit of work, as `POST /api/v1/pledges/{id}/events` runs it (with the
-    criteria sets unless `criteria=False`); `reason=…` goes into the body."""
-    criteria = c.catalog.criteria if more.pop("criteria", True) else None
-    body = {"event": event, "data": data or {}, **more}
-    return do(c, pledges.fire_event, c.engines["pledge"], actor, pid, body, None, now, criteria=criteria)
-
-
-def comment(c: Container, actor: Actor, pledge_id: int, body: dict[str, str], now: dt.datetime) -> None:
-    do(c, pledges.add_comment, actor, pledge_id, body, now)
-
-
-def progress(c: Container, actor: Actor, pledge_id: int, body: dict[str, Any], now: dt.datetime) -> None:
-    do(c, pledges.add_progress, actor, pledge_id, body, now)
 
 
 def query(db: sa.Engine, sql: str, **params: Any) -> list[Any]:
@@ -134,24 +137,6 @@ def query(db: sa.Engine, sql: str, **params: Any) -> list[Any]:
 
 def scalar(db: sa.Engine, sql: str, **params: Any) -> Any:
     return query(db, sql, **params)[0][0]
-
-
-def campaign(c: Container, year: int) -> tuple[Any, list[Any]]:
-    """The campaign of `year` and its notice stages."""
-    with UnitOfWork(c.db, write=False) as uow:
-        row = uow.session.exec(select(Campaign).where(Campaign.year == year)).one()
-    return row, campaign_stages(row)
-
-
-def add_webhook(c: Container, url: str, secret: str, now: dt.datetime) -> None:
-    with UnitOfWork(c.db) as uow:
-        uow.session.add(Webhook(url=url, secret=secret, kinds=[], active=True, created_at=now))
-        uow.commit()
-
-
-def sweep(c: Container, now: dt.datetime) -> Any:
-    """The deadline sweep as the scheduler runs it: `.missed`, `.notices`, `.deadlines`."""
-    return sweeping.sweep(c.db, c.catalog, now)
 
 
 def sweep_chunk() -> int:

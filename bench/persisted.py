@@ -86,15 +86,15 @@ class County:
 
 
 def build_county(url: str, members: int) -> County:
-    """A real container (`ours.container`), the demo county with accounts for all, members added up to `members`."""
-    c = ours.container(url, lambda: SEED_AT)
-    seeded, county = ours.seed(c, SEED_AT, accounts_for_all=True), County(c)
+    """The service (`ours.Pledgeflow`), the demo county with accounts for all, members added up to `members`."""
+    c = ours.Pledgeflow(url, lambda: SEED_AT)
+    seeded, county = c.seed(SEED_AT, accounts_for_all=True), County(c)
     for person in ours.pledgers(seeded):
         actors = seeded.actors[f"person:{person.id}"], seeded.actors[f"secretary:{person.org_id}"]
         county.members.append(Member(person.id, *actors))
     while (n := len(county.members)) < members:
         branch = seeded.branches[n % len(seeded.branches)]
-        person_id, owner, _ = ours.member(c, f"党员{n:03d}", branch.id, SEED_AT)
+        person_id, owner, _ = c.member(f"党员{n:03d}", branch.id, SEED_AT)
         county.members.append(Member(person_id, owner, seeded.actors[f"secretary:{branch.id}"]))
     return county
 
@@ -106,11 +106,11 @@ def walk_ours(
     the year's campaign, the pledges with a leader comment, progress records). `around(event)` wraps each timed loop."""
     c, start = county.c, at(year, 0)
     if year not in county.years:
-        ours.open_campaign(c, year, start)
+        c.open_campaign(year, start)
         county.years.add(year)
-    made = [(ours.create_pledge(c, m.owner, year, m.person_id, start), m) for m in county.members[:n]]
+    made = [(c.create_pledge(m.owner, year, m.person_id, start), m) for m in county.members[:n]]
     for pid, m in made:
-        ours.comment(c, m.secretary, pid, COMMENT, start)
+        c.comment(m.secretary, pid, COMMENT, start)
     items: dict[int, list[int]] = {}
     for pledge_id, item_id in ours.query(
         c.db, "SELECT pledge_id, id FROM pledge_item WHERE pledge_id IN :ids", ids=[p for p, _ in made]
@@ -121,8 +121,8 @@ def walk_ours(
         if step.event == "request_appraisal":  # one progress record per pledge (the has_progress guard)
             now = at(year, PROGRESS_DAY)
             for pid, m in made:
-                ours.progress(
-                    c, m.owner, pid, {"item": min(items[pid]), "note": "按计划推进", "happened_on": now.date()}, now
+                c.progress(
+                    m.owner, pid, {"item": min(items[pid]), "note": "按计划推进", "happened_on": now.date()}, now
                 )
         now, owner = at(year, step.day), step.actor == "owner"
         jobs = [(m.owner if owner else m.secretary, pid, event_data(step, year, sorted(items[pid]))) for pid, m in made]
@@ -130,7 +130,7 @@ def walk_ours(
         with around(step.event):
             t0 = time.perf_counter()
             for actor, pid, data in jobs:
-                ours.fire(c, actor, pid, step.event, now, data)
+                c.fire(actor, pid, step.event, now, data)
             seconds[step.event] = time.perf_counter() - t0
     ids = [pid for pid, _ in made]  # every pledge closed, with its create row and one history row per event
     states = dict(ours.query(c.db, "SELECT state, count(*) FROM pledge WHERE id IN :ids GROUP BY state", ids=ids))

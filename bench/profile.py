@@ -35,18 +35,18 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
 
     now = dt.datetime.now(dt.UTC)
     url = f"sqlite:///{tempfile.mkdtemp(prefix='pledgeflow-profile-')}/profile.db"
-    c = ours.container(url)
-    seeded, work = ours.seed(c, now), []
+    c = ours.Pledgeflow(url)
+    seeded, work = c.seed(now), []
     for person in ours.pledgers(seeded):
-        owner, token = ours.user(c, person.name, person.id, [{"role": "member"}], now)
-        _, secretary_token = ours.user(c, "书记", None, [{"role": "secretary", "org_id": person.org_id}], now)
-        pid = ours.create_pledge(c, owner, now.year, person.id, now)
+        owner, token = c.user(person.name, person.id, [{"role": "member"}], now)
+        _, secretary_token = c.user("书记", None, [{"role": "secretary", "org_id": person.org_id}], now)
+        pid = c.create_pledge(owner, now.year, person.id, now)
         work.append((pid, owner, seeded.actors[f"secretary:{person.org_id}"], token, secretary_token))
 
     def service_round() -> int:
         for pid, owner, secretary, _, _ in work:
-            ours.fire(c, owner, pid, "submit", now, criteria=False)
-            ours.fire(c, secretary, pid, "return", now, criteria=False, reason="请补充措施")
+            c.fire(owner, pid, "submit", now, criteria=False)
+            c.fire(secretary, pid, "return", now, criteria=False, reason="请补充措施")
         return 2 * len(work)
 
     service_round()
@@ -110,7 +110,7 @@ def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
         return BURSTS["healthz"]
 
     log, env = Path(url.removeprefix("sqlite:///")).with_suffix(".log"), {"PLEDGEFLOW_DATABASE_URL": url}
-    cmd = [*ours.serve_command(), "--no-scheduler", "--port", str(port)]
+    cmd = [*ours.serve_command(), "serve", "--no-scheduler", "--port", str(port)]
     with proc.running(cmd, log, up, 30, **env, PLEDGEFLOW_SCHEDULER="false") as server:
         events(), healthz()
         figures: dict[str, list[float]] = {"event": [], "healthz": []}

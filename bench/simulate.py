@@ -47,10 +47,8 @@ def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
         profiler.stop()
         print(profiler.output_text(unicode=True), file=sys.stderr)
     f, calls, total = o.figures, sum(o.calls.values()), o.seconds["total"]
-    by_call = {
-        kind: {"calls": n, "seconds": o.spent[kind], "ms_per_call": 1000 * o.spent[kind] / n}
-        for kind, n in sorted(o.calls.items(), key=lambda kv: -o.spent[kv[0]])
-    }
+    by_call = {k: {"calls": n, "seconds": o.spent[k], "ms_per_call": 1000 * o.spent[k] / n} for k, n in o.calls.items()}
+    by_call = dict(sorted(by_call.items(), key=lambda kv: -kv[1]["seconds"]))
     out = {"factor": factor, "orgs": shape.orgs, "branches": shape.branches, "members": shape.members}
     out |= {"dialect": o.dialect, "seconds": o.seconds, "calls": calls, "transitions": o.transitions}
     out |= {"transitions_per_s": o.transitions / total, "calls_per_s": calls / total}
@@ -70,10 +68,7 @@ def run_child(factor: float, url: str | None, label: str, profile: bool = False)
     r: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     r["wall_s_with_interpreter"] = time.perf_counter() - started
     s = r["seconds"]
-    report.progress(
-        f"{label} ×{factor:g} ({r['members']:,} members): {s['total']:.1f} s (cpu {s['cpu']:.1f} s), "
-        f"{r['transitions']:,} transitions, {r['calls']:,} calls, {r['refused']} refused"
-    )
+    report.progress(f"{label} ×{factor:g} ({r['members']:,} members): {s['total']:.1f} s, {r['refused']} refused")
     assert r["refused"] == 0, r["refused_examples"]
     assert set(r["pledges"]) == {"closed"}, r["pledges"]
     return r
@@ -201,9 +196,9 @@ def render(r: report.Results) -> str:
         )
     run = max(r["runs"]["sqlite"], key=lambda x: x["members"])  # where the time of the largest SQLite run went
     s, spent = run["seconds"], sum(v["seconds"] for v in run["by_call"].values())
+    top = list(run["by_call"].items())[:9]
     calls = "; ".join(
-        f"`{kind}` {v['ms_per_call']:.2f} ms ×{v['calls']:,} ({100 * v['seconds'] / spent:.0f} %)"
-        for kind, v in list(run["by_call"].items())[:9]
+        f"`{k}` {v['ms_per_call']:.2f} ms ×{v['calls']:,} ({100 * v['seconds'] / spent:.0f} %)" for k, v in top
     )
     cost = (
         f"Where the time goes (SQLite, {run['members']:,} members, {s['total']:.1f} s): use-case calls "
@@ -219,9 +214,8 @@ def render(r: report.Results) -> str:
             f"{x['transitions'] / 1e6:,.0f} M transitions, database ≈ {x['db_gb']:,.0f} GB"
             for b, x in ((b, p[b]) for b in r["fit"])
         ]
-        projected.append(
-            f"- **{name}** ({p['members'] / 1e6:,.1f} M members, {p['orgs']:,} organisations): {'; '.join(parts)}."
-        )
+        place = f"**{name}** ({p['members'] / 1e6:,.1f} M members, {p['orgs']:,} organisations)"
+        projected.append(f"- {place}: {'; '.join(parts)}.")
     busiest = run["busiest_step"]["calls"]  # the busiest simulated six hours, scaled up, against the measured rates
     rates = ", ".join(f"{NAMES[b]} {max(x['calls_per_s'] for x in runs):,.0f}" for b, runs in r["runs"].items() if runs)
     live = [
@@ -236,27 +230,18 @@ def render(r: report.Results) -> str:
     note += f" Run from {r['run_from']}." if r.get("run_from") else ""
     took = f"took {r['runtime_s'] / 60:.1f} min"
     runs_line = f"code: {r.get('revision', '?')} · one run per size, each in a fresh process · {took}"
+    lines = [*report.header(r, runs_line, versions, note), *report.table(HEADS, rows), ""]
+    lines += ["Fitted lines (least squares, time against members):", "", *fits, *report.target_lines(r["targets"])]
+    lines += [
+        "",
+        cost,
+        "",
+        "Projection — **a linear extrapolation** of the fitted lines far beyond the measured sizes, ",
+    ]
+    lines[-1] += "for one process replaying the whole year as `pledgeflow simulate` does:"
+    lines += ["", *projected, "", " ".join(live), ""]
     return "\n".join(
-        [
-            *report.header(r, runs_line, versions, note),
-            *report.table(HEADS, rows),
-            "",
-            "Fitted lines (least squares, time against members):",
-            "",
-            *fits,
-            *report.target_lines(r["targets"]),
-            "",
-            cost,
-            "",
-            "Projection — **a linear extrapolation** of the fitted lines far beyond the measured sizes, for one "
-            "process replaying the whole year as `pledgeflow simulate` does:",
-            "",
-            *projected,
-            "",
-            " ".join(live),
-            "",
-            "Raw figures, per-call costs and each run's Chinese summary: `bench/results/simulate.json`.",
-        ]
+        [*lines, "Raw figures, per-call costs and each run's Chinese summary: `bench/results/simulate.json`."]
     )
 
 

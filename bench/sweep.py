@@ -161,8 +161,8 @@ class Plan:
 def make_plan(c: Any, branches: list[int], real_clock: bool = False) -> Plan:
     """The campaign's clock, or with `real_clock` moved so that `now` is the wall clock's now (for a process that
     reads the real time); the notice stages are offsets from each row's due time, so only times move."""
-    campaign, stages = ours.campaign(c, YEAR)
-    names = tuple(r.name for r in c.catalog.lifecycles["pledge"].deadlines if r.name in campaign.deadlines)
+    campaign, stages = c.campaign(YEAR)
+    names = tuple(r.name for r in c.c.catalog.lifecycles["pledge"].deadlines if r.name in campaign.deadlines)
     assert names == ("pledge_published", "pledge_appraised"), names
     due = {name: dt.datetime.fromisoformat(campaign.deadlines[name]) for name in names}
     if real_clock:
@@ -308,11 +308,11 @@ def db_bytes(db: sa.Engine, url: str) -> int:
 
 @contextmanager
 def store(url: str, hook: str, layout: str, sizes: Sizes, real_clock: bool = False, accounts: bool = False) -> Any:
-    c = ours.container(url)
+    c = ours.Pledgeflow(url)
     try:
-        seeded = ours.seed(c, dt.datetime(YEAR, 9, 1, 2, 0, tzinfo=dt.UTC))
+        seeded = c.seed(dt.datetime(YEAR, 9, 1, 2, 0, tzinfo=dt.UTC))
         plan = make_plan(c, [b.id for b in seeded.branches], real_clock)
-        ours.add_webhook(c, hook, SECRET, plan.created)
+        c.add_webhook(hook, SECRET, plan.created)
         VARIANT.create(c.db)
         with c.db.begin() as conn:
             conn.execute(VARIANT.insert(), variants(plan))
@@ -326,7 +326,7 @@ def store(url: str, hook: str, layout: str, sizes: Sizes, real_clock: bool = Fal
 def timed_sweep(c: Any, now: dt.datetime) -> tuple[float, Any, dict[str, float]]:
     with ours.sweep_parts() as spent:
         started = time.perf_counter()
-        result = ours.sweep(c, now)
+        result = c.sweep(now)
         total = time.perf_counter() - started
     parts = {"mark_missed": spent["mark_missed"], "read_due_rows": spent["_due_rows"]}
     parts |= {"drafts_and_deadline_updates": spent["_emit"] - spent["publish"], "publish": spent["publish"]}
@@ -338,7 +338,7 @@ def noop_sweeps(c: Any, now: dt.datetime) -> dict[str, Any]:
     times = []
     for _ in range(NOOP_REPEATS):
         started = time.perf_counter()
-        result = ours.sweep(c, now)
+        result = c.sweep(now)
         times.append(time.perf_counter() - started)
         assert (result.missed, result.notices, result.deadlines) == (0, 0, 0), result
     return {"times_s": times, "median_s": statistics.median(times)}
