@@ -1,4 +1,4 @@
-"""Processes: CPU time of process trees from /proc (Linux), what the benchmarks charge to a server; servers run."""
+"""Processes on Linux: CPU time of process trees from /proc (what the benchmarks charge to a server), servers run."""
 
 from __future__ import annotations
 
@@ -28,29 +28,28 @@ def read_stat(pid: int) -> tuple[int, int] | None:
 
 
 def tree_ticks(root: int) -> dict[int, int]:
-    """CPU ticks of `root` and all its descendants, by pid."""
+    """CPU ticks of `root` and all its descendants (a PostgreSQL postmaster: every backend), by pid."""
     stats = {int(e): st for e in os.listdir("/proc") if e.isdigit() and (st := read_stat(int(e))) is not None}
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
     out, todo = {}, [root]
     while todo:
-        pid = todo.pop()
-        if pid in stats:
+        if (pid := todo.pop()) in stats:
             out[pid] = stats[pid][1]
             todo.extend(children.get(pid, []))
     return out
 
 
 def tree_seconds(root: int) -> float:
-    """CPU seconds of `root` and all its descendants (a PostgreSQL postmaster: every backend)."""
     return sum(tree_ticks(root).values()) / TICKS
 
 
-def system_busy_seconds() -> float:
+def busy_seconds() -> float:
     """CPU time all CPUs spent busy since boot (/proc/stat: everything but idle and iowait)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]] + [0] * 8
+    )[:8]
     return (user + nice + system + irq + softirq + steal) / TICKS
 
 
@@ -59,27 +58,22 @@ def cpu_spent(roots: dict[str, int | None]) -> Iterator[dict[str, float]]:
     """CPU seconds spent during the block by each named process tree (a process started meanwhile counts whole),
     by this process ("self") and by the whole machine ("system")."""
     before = {name: tree_ticks(pid) for name, pid in roots.items() if pid}
-    own, system = sum(os.times()[:2]), system_busy_seconds()
-    spent: dict[str, float] = {}
+    own, system, spent = sum(os.times()[:2]), busy_seconds(), {}
     try:
         yield spent
     finally:
         for name, ticks in before.items():
             spent[name] = sum(t - ticks.get(pid, 0) for pid, t in tree_ticks(roots[name] or 0).items()) / TICKS
-        spent["self"] = sum(os.times()[:2]) - own
-        spent["system"] = system_busy_seconds() - system
+        spent |= {"self": sum(os.times()[:2]) - own, "system": busy_seconds() - system}
 
 
 def status_kb(field: str, pid: int | str = "self") -> int | None:
-    """A `VmRSS:`-style field of /proc/<pid>/status, in kB."""
+    """A field of /proc/<pid>/status such as VmRSS or VmHWM, in kB."""
     try:
-        return next(
-            int(ln.split()[1])
-            for ln in Path(f"/proc/{pid}/status").read_text().splitlines()
-            if ln.startswith(f"{field}:")
-        )
-    except (OSError, StopIteration):
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
         return None
+    return next((int(line.split()[1]) for line in lines if line.startswith(f"{field}:")), None)
 
 
 def postmaster_pid(db: sa.Engine) -> int | None:
@@ -87,8 +81,7 @@ def postmaster_pid(db: sa.Engine) -> int | None:
     if db.dialect.name != "postgresql":
         return None
     with db.connect() as conn:
-        backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-    stat = read_stat(backend)
+        stat = read_stat(int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()))
     return stat[0] if stat else None
 
 

@@ -23,16 +23,14 @@ from typing import Any
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-RESULTS = ROOT / "bench" / "results"
-HEADER = "# Pledgeflow benchmarks\n"
+BENCHMARKS, RESULTS = ROOT / "BENCHMARKS.md", ROOT / "bench" / "results"
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "sqlalchemy": "SQLAlchemy", "spiffworkflow": "SpiffWorkflow"}
-_NOT_VERSIONS = {"processor", "cpu_model", "cpu_count", "machine", "platform", "python"}
 NO_PG = " **PostgreSQL was not run** (no `--pg-url` / PLEDGEFLOW_TEST_PG_URL: run under `scripts/with-postgres.sh`)."
+_MACHINE = {"processor", "cpu_model", "cpu_count", "machine", "platform", "python"}
 _T0 = time.perf_counter()
 
 Results = dict[str, Any]
-Measure = Callable[[argparse.Namespace], Results]
+Render = Callable[[Results], str]
 
 
 def progress(message: str) -> None:
@@ -57,30 +55,27 @@ def pg_url(args: argparse.Namespace) -> str | None:
     return url
 
 
-def run(args: Any, name: str, title: str, measure: Measure, render: Callable[[Results], str], **versions: str) -> int:
+def run(args: Any, name: str, title: str, measure: Callable[[Any], Results], render: Render, **versions: str) -> int:
     """Measure (or, with --report-only, read bench/results/<name>.json), print the section, write the results file
     and the section between `<!-- name:start -->` and `<!-- name:end -->`."""
     path = RESULTS / f"{name}.json"
     if args.report_only:
         results = json.loads(path.read_text(encoding="utf-8"))
     else:
-        started = time.perf_counter()
-        results = {"benchmark": name, "mode": "quick" if args.quick else "full", "command": command()}
-        results |= {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine_info(**versions)}
-        results |= measure(args)
+        started, now = time.perf_counter(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        results = {"benchmark": name, "mode": "quick" if args.quick else "full", "date": now, "command": command()}
+        results |= {"machine": machine_info(**versions)} | measure(args)
         results["machine"]["loadavg_at_end"] = list(os.getloadavg())
         results["runtime_s"] = round(time.perf_counter() - started, 1)
     text = render(results)
     print(text)
-    if args.no_write:
-        return 0
-    if not args.report_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        tmp.replace(path)
-    write_section(name, title, text)
-    print(f"\nwrote {path.relative_to(ROOT)} and the '{title}' section of {BENCHMARKS.name}", file=sys.stderr)
+    if not args.no_write:
+        if not args.report_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            tmp.replace(path)
+        write_section(name, title, text)
     return 0
 
 
@@ -88,21 +83,18 @@ def write_section(name: str, title: str, body: str, path: Path = BENCHMARKS) -> 
     """Replace what lies between `<!-- name:start -->` and `<!-- name:end -->`, or append the section under
     `## title`; the prose after the end marker and every other section are left as they are."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{body}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Pledgeflow benchmarks\n"
     if start in text and end in text and text.index(start) < text.index(end):
         head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
+        text = f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
     else:
-        text = text.rstrip("\n") + f"\n\n## {title}\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n## {title}\n\n{start}\n{body}\n{end}\n"
     path.write_text(text, encoding="utf-8")
 
 
 def machine_info(**versions: str) -> dict[str, Any]:
     """The machine, Python and the given library versions a figure was measured with, and the load at the start."""
-    cpu = [
-        line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line
-    ]
+    cpu = [x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in x]
     out = {"processor": platform.processor(), "cpu_model": cpu[0] if cpu else "", "cpu_count": os.cpu_count()}
     out |= {"machine": platform.machine(), "platform": platform.platform(), "python": platform.python_version()}
     return out | versions | {"loadavg_at_start": list(os.getloadavg())}
@@ -125,13 +117,11 @@ def command() -> str:
 @contextmanager
 def pg_schema_url(base: str) -> Iterator[str]:
     """A fresh schema on the PostgreSQL server at `base` (the URL to use it), dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    schema, admin = f"bench_{uuid.uuid4().hex[:12]}", sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     try:
-        url = sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
+        yield sa.engine.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
@@ -155,14 +145,14 @@ def server_version(db: sa.Engine) -> str:
 def header(r: Results, runs: str, also: str = "", note: str = "") -> list[str]:
     """The lines every section opens with: the machine and its versions, the command, mode, date and load."""
     m = r["machine"]
-    versions = "".join(f", {NAMES.get(k, k)} {v}" for k, v in m.items() if k not in _NOT_VERSIONS and "load" not in k)
+    versions = "".join(f", {NAMES.get(k, k)} {v}" for k, v in m.items() if k not in _MACHINE and "load" not in k)
     load = {w: "/".join(f"{v:.2f}" for v in m.get(f"loadavg_at_{w}") or []) or "–" for w in ("start", "end")}
-    quick = " **Quick run (`--quick`): smaller sizes, a smoke test — not figures to publish.**"
+    quick = " **Quick run (`--quick`): smaller sizes, a smoke test — not figures to publish.**" * (r["mode"] == "quick")
     return [
         f"Machine: {m['cpu_model'] or m['processor'] or m['machine']} ({m['machine']}), {m['cpu_count']} CPUs, "
         f"{m['platform']}; Python {m['python']}{versions}{also}.  ",
         f"Command: `{r['command']}` · mode: {r['mode']} · date: {r['date']} · {runs} · load average at start "
-        f"{load['start']}, at end {load['end']}.{quick if r['mode'] == 'quick' else ''}{note}",
+        f"{load['start']}, at end {load['end']}.{quick}{note}",
         "",
     ]
 
@@ -186,14 +176,12 @@ def target_lines(targets: list[dict[str, Any]]) -> list[str]:
     return ["", "Targets:", "", *(f"- {t['target']}: {t['measured']} — {verdict(t['met'])}." for t in targets)]
 
 
-def shares(counter: Counter[str], k: int, total: float | None = None) -> list[list[Any]]:
-    """The `k` largest entries with their share of `total` (default: the counter's sum)."""
-    total = total or sum(counter.values()) or 1
+def shares(counter: Counter[str], k: int, total: float) -> list[list[Any]]:
     return [[name, round(v / total, 4)] for name, v in counter.most_common(k)]
 
 
-def listing(pairs: list[list[Any]], k: int, floor: float = 0.0) -> str:
-    return "; ".join(f"`{name}` {share:.0%}" for name, share in pairs[:k] if share >= floor)
+def listing(pairs: list[list[Any]], k: int) -> str:
+    return "; ".join(f"`{name}` {share:.0%}" for name, share in pairs[:k])
 
 
 def package_of(function: str, path: str) -> str:
@@ -215,7 +203,7 @@ def profile_counters(session: Any, ours: set[str]) -> tuple[Counter[str], Counte
     for stack, t in session.frame_records:
         names = {}
         for ident in stack:
-            function, path, line = ([*ident.split("\x01")[0].split("\x00"), "", ""])[:3]
+            function, path, line = [*ident.split("\x01")[0].split("\x00"), "", ""][:3]
             package = package_of(function, path)
             where = f"{package}:{line}" if path and line not in ("", "0") else package
             names[ident] = f"{function} ({where})", package
