@@ -1,25 +1,12 @@
-"""Simulate benchmark: a campaign year at real scale — `pledgeflow simulate` on a generated county.
+"""Simulate benchmark: a campaign year at real scale — `pledgeflow simulate` on generated counties.
 
-Run as `.venv/bin/python bench/simulate.py [--quick] [--pg-url URL]`; with `bash scripts/with-postgres.sh` (which
-exports PLEDGEFLOW_TEST_PG_URL) PostgreSQL runs too, each size in a fresh schema dropped afterwards. The county is
-the size of a 2010 district that published its figures (653 organisations, 23,625 members) times a factor; every
-member's pledge and every branch's pledge goes through its stages with progress records and leader comments, each
-branch's self-evaluation and appraisal round (one ballot per member) too, all through the real use cases, with the
-deadline sweep every six simulated hours (`rehearsal.simulate`).
-
-  1. SQLite, a scaling curve: full mode 1/8, 1/4, 1/2 and 1× the district; --quick 1/32 and 1/16 (under a minute).
-     A straight line is fitted to time against members.
-  2. PostgreSQL (full mode, when a URL is given): 1× and 10× the district.
-  3. A projection for a province and for the nation from the fitted lines (a linear extrapolation).
-
-Each size runs in a child process of its own (a clean interpreter; its peak RSS is its own). Prints a table, writes
-bench/results/simulate.json and rewrites the "simulate" section of BENCHMARKS.md between its markers.
+`.venv/bin/python bench/simulate.py [--quick] [--pg-url URL] [--profile FACTOR]` (PostgreSQL too, in full mode, under
+`scripts/with-postgres.sh`); what it measures and how: BENCHMARKS.md, "A year at real scale".
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import json
 import os
@@ -30,14 +17,12 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
+import ours
+import report
 import sqlalchemy as sa
-from report import BENCHMARKS, command, machine_info, pg_schema_url, write_section
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "simulate.json"
 YEAR = 2010
 TARGET_S = 60.0
 """A district-size year (653 organisations, 23,625 members) on SQLite."""
@@ -46,99 +31,47 @@ NATION = {"name": "the nation (2024)", "orgs": 5_250_000, "members": 100_000_000
 PROVINCE = {"name": "an average province (1/31 of the nation)", "orgs": 5_250_000 // 31, "members": 100_000_000 // 31}
 SQLITE_FACTORS = {"quick": (1 / 32, 1 / 16), "full": (1 / 8, 1 / 4, 1 / 2, 1.0)}
 PG_FACTORS = (1.0, 10.0)
-NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-
-_T0 = time.perf_counter()
-
-
-def progress(message: str) -> None:
-    print(f"  [{time.perf_counter() - _T0:7.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-# --- one size, in a child process ---------------------------------------------------------------------------------
+NAMES = report.NAMES
 
 
 def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
-    """Play one year at `factor` × the district and return its figures (runs in the child)."""
-    from services.rehearsal.county import DISTRICT as SHAPE
-    from services.rehearsal.simulate import simulate
-
-    shape = SHAPE.scaled(factor)
-    out = io.StringIO()
-    profiler = None
+    """Play one year at `factor` × the district and return its figures (in a child process of its own)."""
+    text, profiler = io.StringIO(), None
     if profile:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.002)
         profiler.start()
-    o = simulate(YEAR, out, shape, url)
+    o, shape = ours.simulate(YEAR, factor, url, text)
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True), file=sys.stderr)
-    f = o.figures
-    calls = sum(o.calls.values())
-    return {
-        "factor": factor,
-        "orgs": shape.orgs,
-        "branches": shape.branches,
-        "members": shape.members,
-        "dialect": o.dialect,
-        "seconds": o.seconds,
-        "calls": calls,
-        "transitions": o.transitions,
-        "transitions_per_s": o.transitions / o.seconds["total"],
-        "calls_per_s": calls / o.seconds["total"],
-        "cpu_ms_per_call": 1000 * o.seconds["cpu"] / calls,
-        "db_bytes": o.db_bytes,
-        "notices": sum(f["notices"].values()),
-        "notices_by_kind": f["notices"],
-        "inbox_entries": f["inbox_entries"],
-        "pledges": f["pledges"],
-        "deadlines": {"/".join(k): v for k, v in f["deadlines"].items()},
-        "ballots": sum(f["ballots"].values()),
-        "late_transitions": f["late_transitions"],
-        "refused": len(o.refused),
-        "refused_examples": o.refused[:5],
-        "busiest_step": {"calls": o.busiest[0], "ending": o.busiest[1].isoformat()},
-        "by_call": {
-            kind: {"calls": n, "seconds": o.spent[kind], "ms_per_call": 1000 * o.spent[kind] / n}
-            for kind, n in sorted(o.calls.items(), key=lambda kv: -o.spent[kv[0]])
-        },
-        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "summary": out.getvalue(),
-    }
+    f, calls, total = o.figures, sum(o.calls.values()), o.seconds["total"]
+    by_call = {k: {"calls": n, "seconds": o.spent[k], "ms_per_call": 1000 * o.spent[k] / n} for k, n in o.calls.items()}
+    by_call = dict(sorted(by_call.items(), key=lambda kv: -kv[1]["seconds"]))
+    out = {"factor": factor, "orgs": shape.orgs, "branches": shape.branches, "members": shape.members}
+    out |= {"dialect": o.dialect, "seconds": o.seconds, "calls": calls, "transitions": o.transitions}
+    out |= {"transitions_per_s": o.transitions / total, "calls_per_s": calls / total}
+    out |= {"cpu_ms_per_call": 1000 * o.seconds["cpu"] / calls, "db_bytes": o.db_bytes}
+    out |= {"notices": sum(f["notices"].values()), "notices_by_kind": f["notices"], "inbox_entries": f["inbox_entries"]}
+    out |= {"pledges": f["pledges"], "deadlines": {"/".join(k): v for k, v in f["deadlines"].items()}}
+    out |= {"ballots": sum(f["ballots"].values()), "late_transitions": f["late_transitions"]}
+    out |= {"refused": len(o.refused), "refused_examples": o.refused[:5], "by_call": by_call}
+    out["busiest_step"] = {"calls": o.busiest[0], "ending": o.busiest[1].isoformat()}
+    return out | {"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "summary": text.getvalue()}
 
 
 def run_child(factor: float, url: str | None, label: str, profile: bool = False) -> dict[str, Any]:
-    spec = json.dumps({"factor": factor, "url": url, "profile": profile})
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--one", spec], cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["wall_s_with_interpreter"] = time.perf_counter() - started
-    s = result["seconds"]
-    progress(
-        f"{label} ×{factor:g} ({result['members']:,} members): {s['total']:.1f} s (cpu {s['cpu']:.1f} s), "
-        f"{result['transitions']:,} transitions ({result['transitions_per_s']:,.0f}/s), "
-        f"{result['calls']:,} calls ({result['calls_per_s']:,.0f}/s), {result['db_bytes'] / 2**20:,.1f} MB, "
-        f"{result['refused']} refused"
-    )
-    assert result["refused"] == 0, result["refused_examples"]
-    assert set(result["pledges"]) == {"closed"}, result["pledges"]
-    return result
-
-
-def server_version(base: str) -> str:
-    engine = sa.create_engine(base)
-    try:
-        with engine.connect() as conn:
-            return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar_one()).split()[0]
-    finally:
-        engine.dispose()
-
-
-# --- fitting and projecting ---------------------------------------------------------------------------------------
+    spec, started = json.dumps({"factor": factor, "url": url, "profile": profile}), time.perf_counter()
+    cmd = [sys.executable, __file__, "--one", spec]
+    done = subprocess.run(cmd, cwd=report.ROOT, stdout=subprocess.PIPE, text=True, check=True)
+    r: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    r["wall_s_with_interpreter"] = time.perf_counter() - started
+    s = r["seconds"]
+    report.progress(f"{label} ×{factor:g} ({r['members']:,} members): {s['total']:.1f} s, {r['refused']} refused")
+    assert r["refused"] == 0, r["refused_examples"]
+    assert set(r["pledges"]) == {"closed"}, r["pledges"]
+    return r
 
 
 def fit(xs: list[float], ys: list[float]) -> dict[str, float]:
@@ -154,14 +87,9 @@ def fit(xs: list[float], ys: list[float]) -> dict[str, float]:
 
 def curve(runs: list[dict[str, Any]]) -> dict[str, Any]:
     xs = [float(r["members"]) for r in runs]
-    return {
-        "points": len(runs),
-        "seconds_vs_members": fit(xs, [r["seconds"]["total"] for r in runs]),
-        "cpu_seconds_vs_members": fit(xs, [r["seconds"]["cpu"] for r in runs]),
-        "db_bytes_vs_members": fit(xs, [float(r["db_bytes"]) for r in runs]),
-        "transitions_vs_members": fit(xs, [float(r["transitions"]) for r in runs]),
-        "calls_vs_members": fit(xs, [float(r["calls"]) for r in runs]),
-    }
+    lines = {"seconds": lambda r: r["seconds"]["total"], "cpu_seconds": lambda r: r["seconds"]["cpu"]}
+    lines |= {k: (lambda r, k=k: float(r[k])) for k in ("db_bytes", "transitions", "calls")}
+    return {"points": len(runs)} | {f"{k}_vs_members": fit(xs, [y(r) for r in runs]) for k, y in lines.items()}
 
 
 def predict(line: dict[str, float], members: float) -> float:
@@ -171,20 +99,13 @@ def predict(line: dict[str, float], members: float) -> float:
 def projection(curves: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for place in (PROVINCE, NATION):
-        entry: dict[str, Any] = {"orgs": place["orgs"], "members": place["members"]}
+        out[place["name"]] = entry = {"orgs": place["orgs"], "members": place["members"]}
         for backend, c in curves.items():
-            entry[backend] = {
-                "replay_hours": predict(c["seconds_vs_members"], place["members"]) / 3600,
-                "cpu_hours": predict(c["cpu_seconds_vs_members"], place["members"]) / 3600,
-                "db_gb": predict(c["db_bytes_vs_members"], place["members"]) / 1e9,
-                "transitions": predict(c["transitions_vs_members"], place["members"]),
-                "calls": predict(c["calls_vs_members"], place["members"]),
-            }
-        out[place["name"]] = entry
+            at = {k: predict(c[f"{k}_vs_members"], place["members"]) for k in ("seconds", "cpu_seconds", "db_bytes")}
+            entry[backend] = {"replay_hours": at["seconds"] / 3600, "cpu_hours": at["cpu_seconds"] / 3600}
+            entry[backend] |= {"db_gb": at["db_bytes"] / 1e9}
+            entry[backend] |= {k: predict(c[f"{k}_vs_members"], place["members"]) for k in ("transitions", "calls")}
     return out
-
-
-# --- the run --------------------------------------------------------------------------------------------------------
 
 
 def revision() -> str:
@@ -192,38 +113,29 @@ def revision() -> str:
     if os.environ.get("PLEDGEFLOW_BENCH_REVISION"):
         return os.environ["PLEDGEFLOW_BENCH_REVISION"]
     with suppress(OSError, subprocess.CalledProcessError):
-        done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, check=True)
-        return done.stdout.decode().strip()
+        cmd = ["git", "describe", "--always", "--dirty"]
+        return subprocess.run(cmd, cwd=report.ROOT, capture_output=True, check=True).stdout.decode().strip()
     return "unknown"
 
 
-def measure(quick: bool, pg_url: str | None) -> dict[str, Any]:
-    mode = "quick" if quick else "full"
-    results: dict[str, Any] = {
-        "mode": mode,
-        "command": command(),
-        "revision": revision(),
-        "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": machine_info(sqlalchemy=sa.__version__, sqlite=sqlite3.sqlite_version),
-        "district": DISTRICT,
-        "runs": {"sqlite": []},
-    }
+def measure(args: Any) -> report.Results:
+    mode, pg_url = "quick" if args.quick else "full", report.pg_url(args)
+    results: report.Results = {"revision": revision(), "district": DISTRICT, "runs": {"sqlite": []}}
     for factor in SQLITE_FACTORS[mode]:
         results["runs"]["sqlite"].append(run_child(factor, None, "sqlite"))
-    if pg_url and not quick:
-        results["postgresql_version"] = server_version(pg_url)
+    if pg_url and not args.quick:
+        db = sa.create_engine(pg_url)
+        results["postgresql_version"] = report.server_version(db)
+        db.dispose()
         results["runs"]["postgresql"] = []
         for factor in PG_FACTORS:
-            with pg_schema_url(pg_url) as url:
+            with report.pg_schema_url(pg_url) as url:
                 results["runs"]["postgresql"].append(run_child(factor, url, "postgresql"))
-    elif quick:
-        results["postgresql_skipped"] = "a --quick run plays SQLite only"
     else:
-        results["postgresql_skipped"] = "no --pg-url and no PLEDGEFLOW_TEST_PG_URL"
+        results["postgresql_skipped"] = "a --quick run plays SQLite only" if args.quick else "no PostgreSQL URL"
     results["fit"] = {backend: curve(runs) for backend, runs in results["runs"].items()}
     results["projection"] = projection(results["fit"])
-    results["targets"] = targets(results)
-    return results
+    return results | {"targets": targets(results)}
 
 
 def district_run(r: dict[str, Any], backend: str, factor: float = 1.0) -> dict[str, Any] | None:
@@ -233,140 +145,24 @@ def district_run(r: dict[str, Any], backend: str, factor: float = 1.0) -> dict[s
 def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     run = district_run(r, "sqlite")
     target = f"a district-size year (653 organisations, 23,625 members) in < {TARGET_S:g} s on SQLite"
-    if run is None:
+    if run is None:  # a quick run cannot judge it
         guess = predict(r["fit"]["sqlite"]["seconds_vs_members"], DISTRICT["members"])
-        measured = f"not run at district size (--quick); the fitted line predicts {guess:.0f} s"
-        met = None  # a quick run cannot judge it (bench/run.py's convention)
+        out = [
+            report.target(target, f"not run at district size (--quick); the fitted line predicts {guess:.0f} s", None)
+        ]
     else:
         s = run["seconds"]
         measured = f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process"
-        met = s["total"] < TARGET_S
-    out: list[dict[str, Any]] = [{"target": target, "measured": measured, "met": met}]
-    big = district_run(r, "postgresql", 10.0)
-    if big is not None:
-        out.append(
-            {
-                "target": "10× the district (6,530 organisations, 236,250 members) on PostgreSQL, nothing refused",
-                "measured": f"{big['seconds']['total'] / 60:.1f} min, {big['refused']} refused",
-                "met": big["refused"] == 0,
-            }
-        )
+        out = [report.target(target, measured, s["total"] < TARGET_S)]
+    if big := district_run(r, "postgresql", 10.0):
+        target = "10× the district (6,530 organisations, 236,250 members) on PostgreSQL, nothing refused"
+        measured = f"{big['seconds']['total'] / 60:.1f} min, {big['refused']} refused"
+        out.append(report.target(target, measured, big["refused"] == 0))
     return out
 
 
-# --- reporting ------------------------------------------------------------------------------------------------------
-
-
-HEADS = [
-    "database",
-    "× district",
-    "orgs",
-    "members",
-    "use-case calls",
-    "transitions",
-    "total",
-    "CPU",
-    "transitions/s",
-    "calls/s",
-    "DB size",
-    "notices",
-    "peak RSS",
-]
-
-
-def run_rows(r: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for backend, runs in r["runs"].items():
-        for run in runs:
-            s = run["seconds"]
-            bold = "**" if run["factor"] == 1.0 and backend == "sqlite" else ""
-            rows.append(
-                [
-                    NAMES[backend],
-                    f"{run['factor']:g}",
-                    f"{run['orgs']:,}",
-                    f"{run['members']:,}",
-                    f"{run['calls']:,}",
-                    f"{run['transitions']:,}",
-                    f"{bold}{s['total']:,.1f} s{bold}",
-                    f"{s['cpu']:,.1f} s",
-                    f"{run['transitions_per_s']:,.0f}",
-                    f"{run['calls_per_s']:,.0f}",
-                    f"{run['db_bytes'] / 2**20:,.1f} MB",
-                    f"{run['notices']:,}",
-                    f"{run['peak_rss_kb'] / 1024:,.0f} MB",
-                ]
-            )
-    return rows
-
-
-def print_table(r: dict[str, Any]) -> None:
-    rows = [HEADS, *run_rows(r)]
-    rows = [[c.replace("**", "") for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADS))]
-    for n, row in enumerate(rows):
-        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-    print()
-    for line in fit_lines(r) + target_lines(r):
-        print(line.replace("**", "").replace("`", ""))
-
-
-def fit_lines(r: dict[str, Any]) -> list[str]:
-    lines = []
-    for backend, c in r["fit"].items():
-        t, cpu, size = c["seconds_vs_members"], c["cpu_seconds_vs_members"], c["db_bytes_vs_members"]
-        r2 = "" if c["points"] < 3 else f", R² = {t['r2']:.3f}"
-        lines.append(
-            f"- {NAMES[backend]} ({c['points']} sizes): time = {t['intercept']:.1f} s + {1000 * t['slope']:.2f} s "
-            f"per 1,000 members{r2}; CPU {1000 * cpu['slope']:.2f} s per 1,000 members; "
-            f"database {size['slope'] / 1024:.1f} KB per member."
-        )
-    return lines
-
-
-def target_lines(r: dict[str, Any]) -> list[str]:
-    verdicts = {True: "met", False: "**missed**", None: "not judged"}
-    return [f"- {t['target']}: {t['measured']}, {verdicts[t['met']]}." for t in r["targets"]]
-
-
-def cost_lines(r: dict[str, Any]) -> list[str]:
-    """Where the time of the largest SQLite run went, by use case."""
-    run = max(r["runs"]["sqlite"], key=lambda x: x["members"])
-    s, lines = run["seconds"], []
-    spent = sum(v["seconds"] for v in run["by_call"].values())
-    lines.append(
-        f"Where the time goes ({NAMES['sqlite']}, {run['members']:,} members, {s['total']:.1f} s): use-case calls "
-        f"{s['actions']:.1f} s ({100 * s['actions'] / s['total']:.0f} %), deadline sweeps {s['sweep']:.1f} s "
-        f"({100 * s['sweep'] / s['total']:.0f} %), schema and county {s['setup'] + s.get('generate', 0):.1f} s. "
-        f"By call (ms per call, share of the calls' time): "
-        + "; ".join(
-            f"`{kind}` {v['ms_per_call']:.2f} ms ×{v['calls']:,} ({100 * v['seconds'] / spent:.0f} %)"
-            for kind, v in list(run["by_call"].items())[:9]
-        )
-        + "."
-    )
-    return lines
-
-
-def projection_lines(r: dict[str, Any]) -> list[str]:
-    lines = []
-    for name, p in r["projection"].items():
-        parts = []
-        for backend in r["fit"]:
-            x = p[backend]
-            parts.append(
-                f"{NAMES[backend]}: replaying the year in one process ≈ {_duration(x['replay_hours'])} "
-                f"({_duration(x['cpu_hours'])} of CPU), ≈ {x['calls'] / 1e6:,.0f} M use-case calls and "
-                f"{x['transitions'] / 1e6:,.0f} M transitions, database ≈ {x['db_gb']:,.0f} GB"
-            )
-        lines.append(
-            f"- **{name}** ({p['members'] / 1e6:,.1f} M members, {p['orgs']:,} organisations): "
-            + "; ".join(parts)
-            + "."
-        )
-    return lines
+HEADS = ["database", "× district", "orgs", "members", "use-case calls", "transitions", "total", "CPU"]
+HEADS += ["transitions/s", "calls/s", "DB size", "notices", "peak RSS"]
 
 
 def _duration(hours: float) -> str:
@@ -375,139 +171,90 @@ def _duration(hours: float) -> str:
     return f"{hours:,.1f} h" if hours < 48 else f"{hours / 24:,.1f} days"
 
 
-def load(mi: dict[str, Any], when: str) -> str:
-    values = mi.get(f"loadavg_at_{when}")
-    return "/".join(f"{v:.2f}" for v in values) if values else "–"
-
-
-def section(r: dict[str, Any]) -> str:
-    mi = r["machine"]
-    cpu = mi["cpu_model"] or mi["processor"] or mi["machine"]
-    versions = f"SQLite {mi['sqlite']}" + (f", {r['postgresql_version']}" if "postgresql_version" in r else "")
-    skipped = f" PostgreSQL not run: {r['postgresql_skipped']}." if "postgresql_skipped" in r else ""
-    quick = " **Quick run: small counties only.**" if r["mode"] == "quick" else ""
-    return "\n".join(
-        [
-            f"Machine: {cpu} ({mi['processor'] or mi['machine']}), {mi['cpu_count']} CPUs, {mi['platform']}; "
-            f"Python {mi['python']}, SQLAlchemy {mi['sqlalchemy']}; {versions}.  ",
-            f"Command: `{r['command']}` · code: {r.get('revision', '?')} · mode: {r['mode']} · date: {r['date']} · "
-            f"one run per size, each in a fresh process · load average at start {load(mi, 'start')}, "
-            f"at end {load(mi, 'end')} · took {r['runtime_s'] / 60:.1f} min.{quick}{skipped}"
-            + (f" Run from {r['run_from']}." if r.get("run_from") else ""),
-            "",
-            "| " + " | ".join(HEADS) + " |",
-            "|" + "|".join(["---"] + ["---:"] * (len(HEADS) - 1)) + "|",
-            *("| " + " | ".join(row) + " |" for row in run_rows(r)),
-            "",
-            "Fitted lines (least squares, time against members):",
-            "",
-            *fit_lines(r),
-            "",
-            "Target:",
-            "",
-            *target_lines(r),
-            "",
-            *cost_lines(r),
-            "",
-            "Projection — **a linear extrapolation** of the fitted lines far beyond the measured sizes, for one "
-            "process replaying the whole year as `pledgeflow simulate` does:",
-            "",
-            *projection_lines(r),
-            "",
-            *live_lines(r),
-            "",
-            PROJECTION_NOTE,
-            "",
-            HOW,
+def render(r: report.Results) -> str:
+    rows = []
+    for backend, runs in r["runs"].items():
+        for run in runs:
+            s, b = run["seconds"], "**" if run["factor"] == 1.0 and backend == "sqlite" else ""
+            counts = [f"{run[k]:,}" for k in ("orgs", "members", "calls", "transitions")]
+            rates = [f"{run['transitions_per_s']:,.0f}", f"{run['calls_per_s']:,.0f}"]
+            sizes = [
+                f"{run['db_bytes'] / 2**20:,.1f} MB",
+                f"{run['notices']:,}",
+                f"{run['peak_rss_kb'] / 1024:,.0f} MB",
+            ]
+            times = [f"{b}{s['total']:,.1f} s{b}", f"{s['cpu']:,.1f} s"]
+            rows.append([NAMES[backend], f"{run['factor']:g}", *counts, *times, *rates, *sizes])
+    fits = []
+    for backend, c in r["fit"].items():
+        t, cpu, size = c["seconds_vs_members"], c["cpu_seconds_vs_members"], c["db_bytes_vs_members"]
+        r2 = "" if c["points"] < 3 else f", R² = {t['r2']:.3f}"
+        fits.append(
+            f"- {NAMES[backend]} ({c['points']} sizes): time = {t['intercept']:.1f} s + {1000 * t['slope']:.2f} s "
+            f"per 1,000 members{r2}; CPU {1000 * cpu['slope']:.2f} s per 1,000 members; "
+            f"database {size['slope'] / 1024:.1f} KB per member."
+        )
+    run = max(r["runs"]["sqlite"], key=lambda x: x["members"])  # where the time of the largest SQLite run went
+    s, spent = run["seconds"], sum(v["seconds"] for v in run["by_call"].values())
+    top = list(run["by_call"].items())[:9]
+    calls = "; ".join(
+        f"`{k}` {v['ms_per_call']:.2f} ms ×{v['calls']:,} ({100 * v['seconds'] / spent:.0f} %)" for k, v in top
+    )
+    cost = (
+        f"Where the time goes (SQLite, {run['members']:,} members, {s['total']:.1f} s): use-case calls "
+        f"{s['actions']:.1f} s ({100 * s['actions'] / s['total']:.0f} %), deadline sweeps {s['sweep']:.1f} s "
+        f"({100 * s['sweep'] / s['total']:.0f} %), schema and county {s['setup'] + s.get('generate', 0):.1f} s. "
+        f"By call (ms per call, share of the calls' time): {calls}."
+    )
+    projected = []
+    for name, p in r["projection"].items():
+        parts = [
+            f"{NAMES[b]}: replaying the year in one process ≈ {_duration(x['replay_hours'])} "
+            f"({_duration(x['cpu_hours'])} of CPU), ≈ {x['calls'] / 1e6:,.0f} M use-case calls and "
+            f"{x['transitions'] / 1e6:,.0f} M transitions, database ≈ {x['db_gb']:,.0f} GB"
+            for b, x in ((b, p[b]) for b in r["fit"])
         ]
+        place = f"**{name}** ({p['members'] / 1e6:,.1f} M members, {p['orgs']:,} organisations)"
+        projected.append(f"- {place}: {'; '.join(parts)}.")
+    busiest = run["busiest_step"]["calls"]  # the busiest simulated six hours, scaled up, against the measured rates
+    rates = ", ".join(f"{NAMES[b]} {max(x['calls_per_s'] for x in runs):,.0f}" for b, runs in r["runs"].items() if runs)
+    live = [
+        f"Live load: the busiest six simulated hours of the {run['members']:,}-member run held {busiest:,} calls "
+        f"({busiest / 21600:.2f}/s over the six hours; calls/s measured by one process: {rates})."
+    ]
+    for place in (PROVINCE, NATION):
+        n = busiest * place["members"] / run["members"]
+        live.append(f"The same bunching for {place['name']}: {n / 1e6:,.1f} M calls in six hours, {n / 21600:,.0f}/s.")
+    versions = f"; {r['postgresql_version']}" if "postgresql_version" in r else ""
+    note = f" PostgreSQL not run: {r['postgresql_skipped']}." if "postgresql_skipped" in r else ""
+    note += f" Run from {r['run_from']}." if r.get("run_from") else ""
+    took = f"took {r['runtime_s'] / 60:.1f} min"
+    runs_line = f"code: {r.get('revision', '?')} · one run per size, each in a fresh process · {took}"
+    lines = [*report.header(r, runs_line, versions, note), *report.table(HEADS, rows), ""]
+    lines += ["Fitted lines (least squares, time against members):", "", *fits, *report.target_lines(r["targets"])]
+    lines += [
+        "",
+        cost,
+        "",
+        "Projection — **a linear extrapolation** of the fitted lines far beyond the measured sizes, ",
+    ]
+    lines[-1] += "for one process replaying the whole year as `pledgeflow simulate` does:"
+    lines += ["", *projected, "", " ".join(live), ""]
+    return "\n".join(
+        [*lines, "Raw figures, per-call costs and each run's Chinese summary: `bench/results/simulate.json`."]
     )
 
 
-def live_lines(r: dict[str, Any]) -> list[str]:
-    """The busiest simulated six hours, scaled up: the rate live users would need, against the measured rates."""
-    run = max(r["runs"]["sqlite"], key=lambda x: x["members"])
-    busiest = run["busiest_step"]["calls"]
-    rates = ", ".join(f"{NAMES[b]} {max(x['calls_per_s'] for x in runs):,.0f}" for b, runs in r["runs"].items() if runs)
-    lines = [
-        f"Live load: the busiest six simulated hours of the {run['members']:,}-member run held {busiest:,} calls "
-        f"({busiest / 21600:.2f}/s over the six hours; calls/s measured by one process: {rates}); the simulated "
-        "schedule spreads each step over one to three weeks of working hours, real users bunch more."
-    ]
-    for place in (PROVINCE, NATION):
-        calls = busiest * place["members"] / run["members"]
-        lines.append(
-            f"The same bunching for {place['name']}: {calls / 1e6:,.1f} M calls in six hours, {calls / 21600:,.0f}/s."
-        )
-    return [" ".join(lines)]
-
-
-PROJECTION_NOTE = (
-    "What breaks first, beyond the line. SQLite: the single writer — every call of the year goes through one write "
-    "lock, so the replay time is the calls/s of one process, whatever the machine; one file holds every record, "
-    "history row and notice. PostgreSQL: the database is not the first limit; each call costs a few ms of Python CPU "
-    "in the service process, so throughput grows with worker processes until their pooled connections (10 + 20 "
-    "overflow per process) and the server's CPU run out. Both: the deadline sweep runs in one process at a time (the "
-    "enforcer lease), and a reminder day fans out one notice per open deadline with an inbox row per recipient — at "
-    "national scale tens of millions of rows in one sweep; and the schema has no partitioning by year or region, "
-    "which a national deployment would need long before these figures. Replaying a year is also not how the load "
-    "arrives: live, the calls spread over four months and bunch before each deadline (the live-load line above)."
-)
-
-HOW = (
-    "How: `rehearsal.simulate.simulate(2010, …, shape)` on a county from `rehearsal.county.generate` — committee → "
-    "general branches (about one per 21 organisations) → branches, members spread unevenly over the branches (at "
-    "least 3 each), a secretary account per branch, an account per member, supervisors with contact points, the "
-    "campaign from the 2010 calendar; the directory rows are bulk-inserted exactly as the directory use cases write "
-    "them (a test compares them). Then one track per record on a simulated clock from 1 September to 3 January: each "
-    "pledge is created, submitted (5 % returned once and resubmitted), approved, published, gets a progress record, "
-    "is put up for appraisal, gets a leader comment and is appraised (15 % published after the October deadline, 10 %"
-    " appraised after the year-end one); each branch's self-evaluation goes from start to assessed (15 % reported "
-    "late, 5 % assessed late), each branch's appraisal round is created, opened, gets one ballot per member and is "
-    "closed. Every call goes through the use cases (`pledges.create`, `fire_event`, `add_progress`, `add_comment`, "
-    "`self_evaluations.*`, `org_records.*`, `appraisals.cast`); the calls that fall in one six-hour step share one "
-    "unit of work (each still commits), then the deadline sweep runs as the scheduler's would, writing reminders, "
-    "overdue notices and escalations with their inbox entries. transitions = history rows (creations included); total"
-    " = the whole `simulate` call, schema creation included; CPU = the process's own CPU time (the machine is shared,"
-    " so wall time above CPU time is mostly waiting for a core). Each run checks that nothing was refused and every "
-    "pledge ended closed. PostgreSQL runs in a fresh schema per size. Raw figures, per-call costs and each run's "
-    "Chinese summary: `bench/results/simulate.json`."
-)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="1/32 and 1/16 of the district on SQLite (< 1 min)")
-    parser.add_argument("--pg-url", help="PostgreSQL URL (default: $PLEDGEFLOW_TEST_PG_URL); a fresh schema per size")
+if __name__ == "__main__":
+    parser = report.parser(__doc__, pg=True)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=float, help="profile one year at this factor of the district and exit")
-    parser.add_argument("--report-only", action="store_true", help="rewrite the section from the stored results")
-    args = parser.parse_args(argv)
-    if args.report_only:
-        results = json.loads(RESULTS.read_text(encoding="utf-8"))
-        print_table(results)
-        write_section("simulate", "A year at real scale", section(results))
-        return 0
+    args = parser.parse_args()
     if args.one:
         spec = json.loads(args.one)
         print(json.dumps(one(spec["factor"], spec["url"], spec["profile"]), ensure_ascii=False, default=str))
-        return 0
-    if args.profile:
+    elif args.profile:
         run_child(args.profile, None, "sqlite (profiled)", profile=True)
-        return 0
-    pg_url = args.pg_url or os.environ.get("PLEDGEFLOW_TEST_PG_URL") or None
-    started = time.perf_counter()
-    results = measure(args.quick, pg_url)
-    results["runtime_s"] = round(time.perf_counter() - started, 1)
-    results["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    print_table(results)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(RESULTS)
-    write_section("simulate", "A year at real scale", section(results))
-    print(f"\nwrote {RESULTS.relative_to(ROOT)} and {BENCHMARKS.relative_to(ROOT)} in {results['runtime_s']} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    else:
+        versions = {"sqlalchemy": sa.__version__, "sqlite": sqlite3.sqlite_version}
+        sys.exit(report.run(args, "simulate", "A year at real scale", measure, render, **versions))
