@@ -37,16 +37,37 @@ if LAYERED:
     from services.persistence.uow import UnitOfWork
     from services.rehearsal import county, demo
     from services.rehearsal import simulate as rehearsal
-    from services.usecases import campaigns, directory, events, pledges
+    from services.usecases import (
+        appraisals,
+        campaigns,
+        demo_sites,
+        directory,
+        events,
+        pledges,
+        rectifications,
+        self_evaluations,
+    )
     from services.usecases.commands import (
         AddComment,
         AddProgress,
         CreateCampaign,
         CreatePerson,
         CreatePledge,
+        CreateRound,
+        CreateSelfEvaluation,
         CreateUser,
         FireEvent,
+        IssueRectification,
+        NominateSite,
+        PutScores,
     )
+
+    STARTS: dict[str, tuple[Any, Any]] = {
+        "self_evaluation": (self_evaluations.create, CreateSelfEvaluation),
+        "appraisal_round": (appraisals.open_round, CreateRound),
+        "demo_site": (demo_sites.nominate, NominateSite),
+        "rectification": (rectifications.issue, IssueRectification),
+    }
 else:  # the flat layout of bench/profile.py's baseline
     from services.uow import UnitOfWork  # type: ignore[no-redef]
 
@@ -110,6 +131,22 @@ class Pledgeflow:
             return self.do(pledges.fire_event, engine, actor, pid, body, None, now, criteria=criteria)
         cmd = FireEvent.model_validate(body)
         return self.do(events.fire_event, self.c.lifecycles, actor, "pledge", pid, cmd, None, now)
+
+    def event(self, actor: Actor, lifecycle: str, record_id: int, body: dict[str, Any], now: dt.datetime) -> Any:
+        """An event on a record of any lifecycle, through the one event path, as the API's `/events` runs it."""
+        cmd = FireEvent.model_validate(body)
+        return self.do(events.fire_event, self.c.lifecycles, actor, lifecycle, record_id, cmd, None, now)
+
+    def start(self, lifecycle: str, actor: Actor, body: dict[str, Any], now: dt.datetime) -> int:
+        """A new record of an org's lifecycle (self-evaluation, appraisal round, demo site, rectification)."""
+        use, command = STARTS[lifecycle]
+        return int(self.do(use, self.c.lifecycles, actor, command.model_validate(body), now))
+
+    def scores(self, actor: Actor, evaluation_id: int, kind: str, now: dt.datetime) -> None:
+        """Every item of the sheet scored one point (as the guards of submit and assess need)."""
+        items = [{"code": it.code, "points": 1, "method": "report"} for it in self.c.scorecard.items]
+        cmd = PutScores.model_validate({"kind": kind, "items": items})
+        self.do(self_evaluations.put_scores, self.c.lifecycles, actor, evaluation_id, cmd, now)
 
     def comment(self, actor: Actor, pledge_id: int, body: dict[str, str], now: dt.datetime) -> None:
         self.do(pledges.add_comment, actor, pledge_id, AddComment.model_validate(body), now)

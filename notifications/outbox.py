@@ -7,10 +7,10 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +22,7 @@ CHUNK = 5000
 """Notices per statement: they travel as one JSON parameter, so the bound-variable limit does not apply."""
 
 NOTICE: sa.Table = Notice.__table__  # type: ignore[attr-defined]
+WEBHOOK_TABLE: sa.Table = Webhook.__table__  # type: ignore[attr-defined]
 INBOX: sa.Table = InboxEntry.__table__  # type: ignore[attr-defined]
 DELIVERY: sa.Table = Delivery.__table__  # type: ignore[attr-defined]
 
@@ -58,10 +59,33 @@ class NoticeDraft:
     recipients: tuple[int, ...]
 
 
+class Hook(Protocol):
+    """A webhook as publishing reads it (an ORM `Webhook` or a plain row)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def kinds(self) -> list[str]: ...
+    @property
+    def active(self) -> bool: ...
+
+
+_ACTIVE = sa.select(WEBHOOK_TABLE.c.id, WEBHOOK_TABLE.c.url, WEBHOOK_TABLE.c.kinds, WEBHOOK_TABLE.c.active).where(
+    WEBHOOK_TABLE.c.active == sa.true()
+)
+
+
+def active_webhooks(session: Session) -> list[Hook]:
+    """The webhooks that get new notices, as plain rows."""
+    return list(session.connection().execute(_ACTIVE))
+
+
 def publish(
     session: Session,
     drafts: Sequence[NoticeDraft],
-    webhooks: Sequence[Webhook],
+    webhooks: Sequence[Hook],
     emails: Mapping[int, str],
     now: dt.datetime,
 ) -> list[int]:
@@ -81,17 +105,22 @@ def publish(
 def _fan_out(
     session: Session,
     fresh: Sequence[tuple[int, NoticeDraft]],
-    webhooks: Sequence[Webhook],
+    webhooks: Sequence[Hook],
     emails: Mapping[int, str],
     now: dt.datetime,
 ) -> None:
     """The new notices' inbox entries and deliveries: one statement each for the inbox and per webhook."""
-    ids = [nid for nid, _ in fresh]
-    _insert_inbox(session, ids, now)
+    conn, sql = session.connection(), _statements(_dialect(session))
+    ids = json.dumps([nid for nid, _ in fresh])
+    conn.execute(sql.inbox, {"ids": ids, "now": now})
     for hook in webhooks:
-        _insert_webhook_deliveries(session, hook, ids, now)
+        if hook.active and hook.id is not None:
+            kinds = {"any_kind": not hook.kinds, "kinds": list(hook.kinds) or [""]}
+            conn.execute(sql.deliveries, {"ids": ids, "now": now, "hook_id": hook.id, "url": hook.url, **kinds})
     mailed = [(nid, user) for nid, d in fresh for user in _recipients(d) if emails.get(user)] if emails else []
-    _insert_all(session, DELIVERY, [_delivery_row(nid, EMAIL, user, emails[user], now) for nid, user in mailed])
+    rows = [_delivery_row(nid, EMAIL, user, emails[user], now) for nid, user in mailed]
+    for chunk in _chunks(rows):
+        conn.execute(sa.insert(DELIVERY), list(chunk))
 
 
 def _first_per_key(drafts: Sequence[NoticeDraft]) -> list[NoticeDraft]:
@@ -113,12 +142,9 @@ def _recipients(draft: NoticeDraft) -> list[int]:
 def _insert_notices(session: Session, drafts: Sequence[NoticeDraft], now: dt.datetime) -> dict[str, int]:
     """Insert the drafts whose key is new, in their order; their ids by key. The rows travel as one JSON array
     the database takes apart: no bound parameter per value for the driver (or SQLAlchemy) to process."""
-    rows = json_rows(session, sa.bindparam("rows", _json_document(session, drafts), type_=sa.String))
-    values = [_json_field(session, rows.c.value, i, NOTICE.c[name]) for i, name in enumerate(FIELDS)]
-    select = sa.select(*values, _at(now)).select_from(rows).where(sa.true()).order_by(rows.c.key)
-    stmt = _dialect_insert(session)(NOTICE).from_select([*FIELDS, "occurred_at"], select)
-    stmt = stmt.on_conflict_do_nothing(index_elements=[NOTICE.c.key]).returning(NOTICE.c.id, NOTICE.c.key)
-    return {key: nid for nid, key in session.execute(stmt)}
+    sql = _statements(_dialect(session))
+    document = _json_document(session, drafts)
+    return {key: nid for nid, key in session.connection().execute(sql.notices, {"rows": document, "now": now})}
 
 
 def _json_document(session: Session, drafts: Sequence[NoticeDraft]) -> str:
@@ -136,62 +162,60 @@ def _json_document(session: Session, drafts: Sequence[NoticeDraft]) -> str:
     return json.dumps([row(d) for d in drafts], ensure_ascii=False, default=str)
 
 
-def _json_field(session: Session, row: Any, index: int, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+@dataclass(frozen=True)
+class _Statements:
+    notices: Any
+    inbox: Any
+    deliveries: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    """The outbox's statements for one SQL dialect, built once (their values are all bound parameters)."""
+    now = sa.bindparam("now", type_=NOTICE.c.occurred_at.type)
+    rows = _json_rows(dialect, sa.bindparam("rows", type_=sa.String))
+    values = [_json_field(dialect, rows.c.value, i, NOTICE.c[name]) for i, name in enumerate(FIELDS)]
+    select = sa.select(*values, now).select_from(rows).where(sa.true()).order_by(rows.c.key)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NOTICE)
+    fresh = insert.from_select([*FIELDS, "occurred_at"], select).on_conflict_do_nothing(index_elements=[NOTICE.c.key])
+    notices = fresh.returning(NOTICE.c.id, NOTICE.c.key)
+    new = NOTICE.c.id.in_(
+        sa.select(sa.cast(_json_rows(dialect, sa.bindparam("ids", type_=sa.String)).c.value, NOTICE.c.id.type))
+    )
+    people = _json_rows(dialect, NOTICE.c.recipients)
+    to_inbox = sa.select(NOTICE.c.id, sa.cast(people.c.value, INBOX.c.user_id.type), now)
+    to_inbox = to_inbox.select_from(NOTICE).join(people, sa.true()).where(new).order_by(NOTICE.c.id, people.c.key)
+    inbox = sa.insert(INBOX).from_select(["notice_id", "user_id", "created_at"], to_inbox)
+    kinds = sa.or_(sa.bindparam("any_kind", type_=sa.Boolean), NOTICE.c.kind.in_(sa.bindparam("kinds", expanding=True)))
+    hook = (sa.bindparam("hook_id", type_=DELIVERY.c.target_id.type), sa.bindparam("url", type_=sa.String))
+    to_deliver = sa.select(
+        _random_hex(dialect), NOTICE.c.id, sa.literal(WEBHOOK), *hook, sa.literal(PENDING), sa.literal(0), now, now
+    )
+    to_deliver = to_deliver.where(new, kinds).order_by(NOTICE.c.id)
+    columns = ["delivery_id", "notice_id", "channel", "target_id", "address", "status", "attempts"]
+    deliveries = sa.insert(DELIVERY).from_select([*columns, "next_attempt_at", "created_at"], to_deliver)
+    return _Statements(notices, inbox, deliveries)
+
+
+def _json_field(dialect: str, row: Any, index: int, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
     """Item `index` of a JSON array row, as the column's type. PostgreSQL's `->>` gives text to cast; SQLite's
     json_extract gives the value itself, which a CAST would mangle (a date string cast to a number is its year)."""
-    if _dialect(session) == "postgresql":
+    if dialect == "postgresql":
         return sa.cast(row.op("->>")(sa.literal_column(str(index))), column.type)
     return sa.type_coerce(sa.func.json_extract(row, f"$[{index}]"), column.type)
 
 
-def _insert_inbox(session: Session, notice_ids: Sequence[int], now: dt.datetime) -> None:
-    """One entry per recipient of each new notice, in notice and recipient order, copied inside the database."""
-    people = json_rows(session, NOTICE.c.recipients)
-    rows = (
-        sa.select(NOTICE.c.id, sa.cast(people.c.value, INBOX.c.user_id.type), _at(now))
-        .select_from(NOTICE)
-        .join(people, sa.true())
-        .where(among(session, NOTICE.c.id, notice_ids))
-        .order_by(NOTICE.c.id, people.c.key)
-    )
-    session.execute(sa.insert(INBOX).from_select(["notice_id", "user_id", "created_at"], rows))
-
-
-def _insert_webhook_deliveries(session: Session, hook: Webhook, notice_ids: Sequence[int], now: dt.datetime) -> None:
-    """One delivery per new notice of the kinds the webhook asked for (empty kinds: all)."""
-    if not hook.active or hook.id is None:
-        return
-    rows = (
-        sa.select(
-            _random_hex(session),
-            NOTICE.c.id,
-            sa.literal(WEBHOOK),
-            sa.literal(hook.id, DELIVERY.c.target_id.type),
-            sa.literal(hook.url),
-            sa.literal(PENDING),
-            sa.literal(0),
-            _at(now),
-            _at(now),
-        )
-        .where(among(session, NOTICE.c.id, notice_ids))
-        .order_by(NOTICE.c.id)
-    )
-    if hook.kinds:
-        rows = rows.where(NOTICE.c.kind.in_(hook.kinds))
-    columns = ["delivery_id", "notice_id", "channel", "target_id", "address", "status", "attempts"]
-    session.execute(sa.insert(DELIVERY).from_select([*columns, "next_attempt_at", "created_at"], rows))
-
-
-def _at(when: dt.datetime) -> sa.ColumnElement[dt.datetime]:
-    return sa.literal(when, NOTICE.c.occurred_at.type)
-
-
-def json_rows(session: Session, array: sa.ColumnElement[Any]) -> Any:
+def _json_rows(dialect: str, array: sa.ColumnElement[Any]) -> Any:
     """The elements of a JSON array as rows (`value`, and `key`: the position), by the dialect's function."""
-    if _dialect(session) == "postgresql":
+    if dialect == "postgresql":
         elements = sa.func.jsonb_array_elements(sa.cast(array, postgresql.JSONB))
         return elements.table_valued("value", with_ordinality="key").render_derived()
     return sa.func.json_each(array).table_valued("value", "key")
+
+
+def json_rows(session: Session, array: sa.ColumnElement[Any]) -> Any:
+    """`_json_rows` for the session's dialect (the dispatcher and the sweep read JSON arrays this way too)."""
+    return _json_rows(_dialect(session), array)
 
 
 def among(session: Session, column: sa.ColumnElement[int], ids: Sequence[int]) -> sa.ColumnElement[bool]:
@@ -200,29 +224,18 @@ def among(session: Session, column: sa.ColumnElement[int], ids: Sequence[int]) -
     return column.in_(sa.select(sa.cast(rows.c.value, column.type)))
 
 
-def _random_hex(session: Session) -> sa.ColumnElement[str]:
+def _random_hex(dialect: str) -> sa.ColumnElement[str]:
     """32 random hex digits per row, made by the database, like `uuid.uuid4().hex` (a delivery's id)."""
-    if _dialect(session) == "postgresql":
+    if dialect == "postgresql":
         return sa.func.replace(sa.cast(sa.func.gen_random_uuid(), sa.Text), "-", "")
     return sa.func.lower(sa.func.hex(sa.func.randomblob(16)))
 
 
 def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _dialect_insert(session: Session) -> Callable[[sa.Table], Any]:
-    name = _dialect(session)
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise ValueError(f"unsupported database dialect: {name}")
-
-
-def _insert_all(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows):
-        session.execute(sa.insert(table), list(chunk))
+    name = session.get_bind().dialect.name
+    if name not in ("postgresql", "sqlite"):
+        raise ValueError(f"unsupported database dialect: {name}")
+    return name
 
 
 def _delivery_row(notice_id: int, channel: str, target_id: int, address: str, now: dt.datetime) -> dict[str, Any]:

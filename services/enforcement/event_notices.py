@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from definitions.vocabulary import NoticeKind
-from notifications.outbox import NoticeDraft, publish
-from notifications.tables import Webhook
+from notifications.outbox import NoticeDraft, active_webhooks, publish
 from services.persistence.tables import Org, Person, RoleGrant, User
 
 EVENT = NoticeKind.event.value
@@ -48,8 +47,7 @@ def tell(session: Session, happened: Happened, who: str, org_id: int, person_id:
         body=happened.body[:2000],
         recipients=tuple(sorted(recipients)),
     )
-    webhooks = list(session.exec(select(Webhook).where(Webhook.active == sa.true())).all())
-    publish(session, [draft], webhooks, {uid: email for uid, email in recipients.items() if email}, now)
+    publish(session, [draft], active_webhooks(session), {uid: email for uid, email in recipients.items() if email}, now)
 
 
 def _recipients(session: Session, who: str, org_id: int, person_id: int | None) -> dict[int, str | None]:
@@ -72,7 +70,8 @@ def _recipients(session: Session, who: str, org_id: int, person_id: int | None) 
 
 
 def _users(session: Session, where: sa.ColumnElement[bool]) -> dict[int, str | None]:
-    return {uid or 0: email for uid, email in session.exec(select(User.id, User.email).where(where)).all()}
+    q = sa.select(col(User.id), col(User.email)).where(where)
+    return {uid or 0: email for uid, email in session.connection().execute(q)}
 
 
 def _granted(session: Session, role: str, orgs: list[int]) -> dict[int, str | None]:

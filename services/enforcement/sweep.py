@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from definitions import Catalog
-from notifications.outbox import NoticeDraft, among, publish
-from notifications.tables import Webhook
+from notifications.outbox import NoticeDraft, active_webhooks, among, publish
 from services.enforcement import notices
 from services.enforcement.recipients import Subject, add_people, load_directory
 from services.lifecycle.deadlines import campaign_stages
@@ -186,7 +185,7 @@ def _emit(
     campaigns = Campaigns.load(session, now)
     missed = _advance(session, campaigns, rows)
     drafts = [draft for due in rows for draft in _drafts(catalog, drafter, campaigns, due)]
-    webhooks = list(session.exec(select(Webhook).where(Webhook.active == sa.true())).all())
+    webhooks = active_webhooks(session)
     return missed, publish(session, drafts, webhooks, drafter.directory.emails, now)
 
 
