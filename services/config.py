@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     """Request bodies larger than this are refused with 413 before anything reads them."""
     session_secret: SecretStr | None = None
     """Signs the web pages' session cookie; when unset, a secret made once and kept in the database."""
+    secret_key: SecretStr | None = None
+    """The one secret every signing and keyed-hash key is derived from; kept outside the database."""
+    secret_key_file: str = "var/secret.key"
+    """Where the secret key is made (mode 0600) on first start when `PLEDGEFLOW_SECRET_KEY` is unset."""
     https: bool = False
     """Served over HTTPS (TLS ends at a proxy in front): cookies are marked `Secure`."""
     trusted_proxies: Annotated[list[str], NoDecode] = []

@@ -15,6 +15,7 @@ from services.lifecycle import registry
 from services.lifecycle.registry import Lifecycles
 from services.persistence.db import make_engine, migrate
 from services.queries import reports
+from services.secret_key import SecretKey, load_secret_key
 from services.usecases.event_data import EVENT_DATA
 from services.usecases.kinds import KINDS
 from workflow import Engines
@@ -32,6 +33,8 @@ class Container:
     engines: Engines
     lifecycles: Lifecycles
     clock: Callable[[], dt.datetime]
+    secret: SecretKey
+    """The secret kept outside the database; derive a key per purpose from it."""
     actors: ActorCache = field(default_factory=ActorCache)
 
     @property
@@ -67,4 +70,5 @@ def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_n
     db = make_engine(settings.database_url, echo=settings.sql_echo)
     migrate(db)
     ensure_secrets(db)
-    return Container(settings, db, catalog, lifecycles.engines, lifecycles, clock)
+    secret = load_secret_key(settings)  # made on first start, before any request can race for it
+    return Container(settings, db, catalog, lifecycles.engines, lifecycles, clock, secret)
