@@ -31,8 +31,6 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     max_body_bytes: int = 1024 * 1024
     """Request bodies larger than this are refused with 413 before anything reads them."""
-    session_secret: SecretStr | None = None
-    """Signs the web pages' session cookie; when unset, a secret made once and kept in the database."""
     secret_key: SecretStr | None = None
     """The one secret every signing and keyed-hash key is derived from; kept outside the database."""
     secret_key_file: str = "var/secret.key"

@@ -8,6 +8,7 @@ import email
 import email.policy
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -27,6 +28,10 @@ from services.config import Settings
 from services.container import Container
 from services.entrypoints.api.app import create_app
 from tests.county import County, build_county
+
+# Every app the tests build (and every server they start) reads its secret key from a file of the test
+# run's own, never from the developer's var/secret.key.
+os.environ.setdefault("PLEDGEFLOW_SECRET_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="pledgeflow-"), "secret.key"))
 
 ADMIN = "test-admin-token"
 PG_URL = os.environ.get("PLEDGEFLOW_TEST_PG_URL")

@@ -1,4 +1,4 @@
-"""Secrets the service makes once and keeps in its own database (voter-hash key, session key)."""
+"""Secrets the service makes once and keeps in its own database (the voter-hash key)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     access_log.install()
     app.state.templates = web_render.templates(container.settings.timezone)
     app.add_middleware(IdempotencyMiddleware, container=container)
-    app.add_middleware(SessionMiddleware, **session_options(s, container.db))  # the pages' cookie
+    app.add_middleware(SessionMiddleware, **session_options(container.secret))  # the pages' cookie
     app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
     problems.install(app)

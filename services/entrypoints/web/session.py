@@ -12,19 +12,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 
 from services.access import Actor, hash_token
-from services.config import Settings
 from services.container import Container
 from services.entrypoints.deps import ContainerDep, caller
-from services.errors import Conflict, Invalid, ServiceError, problem_of
-from services.persistence.keys import kept_secret
-from services.persistence.uow import UnitOfWork
+from services.errors import Invalid, ServiceError, problem_of
+from services.secret_key import SecretKey
 from workflow import WorkflowError
 
-SECRET_NAME = "session_key"
 MAX_AGE = 12 * 3600
 
 
@@ -36,20 +32,15 @@ class CsrfRejected(Exception):
     """A form came without this session's CSRF token."""
 
 
-def session_options(settings: Settings, db: Engine) -> dict[str, Any]:
+def session_options(secret: SecretKey) -> dict[str, Any]:
     """Options for starlette's SessionMiddleware (its cookie is always http-only): SameSite=Lax,
-    signed with `PLEDGEFLOW_SESSION_SECRET` or else a secret made once and kept in the database."""
-    if settings.session_secret is not None:
-        secret = settings.session_secret.get_secret_value()
-    else:
-        try:
-            with UnitOfWork(db) as uow:
-                secret = kept_secret(uow.session, SECRET_NAME)
-                uow.commit()
-        except Conflict:  # another worker starting at the same moment made it first
-            with UnitOfWork(db, write=False) as uow:
-                secret = kept_secret(uow.session, SECRET_NAME)
-    return {"secret_key": secret, "same_site": "lax", "max_age": MAX_AGE, "session_cookie": "pledgeflow_session"}
+    signed with a key derived from the secret kept outside the database."""
+    return {
+        "secret_key": secret.derive("session").hex(),
+        "same_site": "lax",
+        "max_age": MAX_AGE,
+        "session_cookie": "pledgeflow_session",
+    }
 
 
 def csrf_token(request: Request) -> str:
