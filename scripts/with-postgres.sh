@@ -158,6 +158,20 @@ CREATEDB="$PG_BIN/createdb"
     || { show_log; die "createdb pledgeflow_test failed"; }
 
 export PLEDGEFLOW_TEST_PG_URL="postgresql+psycopg://${PG_OS_USER}@127.0.0.1:${PG_PORT}/pledgeflow_test"
+# `$PLEDGEFLOW_TEST_PG_CTL stop|start`: the fault test stops this server and starts it again (same port).
+PG_CTL_SCRIPT="$PG_TMP/pg_ctl.sh"
+cat >"$PG_CTL_SCRIPT" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+cd "$PG_TMP"
+case "\$1" in
+    stop) ${AS_USER[*]} "$PG_CTL" -D "$PG_DATA" -m fast -w -t 30 stop ;;
+    start) ${AS_USER[*]} "$PG_CTL" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -o "-p $PG_PORT" start ;;
+    *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+EOF
+chmod 755 "$PG_CTL_SCRIPT"
+export PLEDGEFLOW_TEST_PG_CTL="$PG_CTL_SCRIPT"
 echo "with-postgres.sh: $PG_VERSION on 127.0.0.1:$PG_PORT (socket dir $PG_TMP);" \
      "PLEDGEFLOW_TEST_PG_URL=$PLEDGEFLOW_TEST_PG_URL" >&2
 

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     max_body_bytes: int = 1024 * 1024
     """Request bodies larger than this are refused with 413 before anything reads them."""
+    threads: int = 16
+    """Worker threads per process for the routes (and for serialising their answers)."""
+    max_in_flight: int = 32
+    """Requests in the app at once, per process; past it a request is answered 503 with Retry-After at once.
+    The connection pool holds one connection for each, and 4 more: on PostgreSQL, workers × (this + 4)
+    must stay under the server's `max_connections`."""
+    request_timeout_s: float = 15.0
+    """How long a client may take to send a request's headers, and then its body (slow senders are cut off)."""
     secret_key: SecretStr | None = None
     """The one secret every signing and keyed-hash key is derived from; kept outside the database."""
     secret_key_file: str = "var/secret.key"

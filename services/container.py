@@ -67,7 +67,7 @@ def build_lifecycles(catalog: Catalog) -> Lifecycles:
 def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
     catalog = load_catalog()
     lifecycles = build_lifecycles(catalog)
-    db = make_engine(settings.database_url, echo=settings.sql_echo)
+    db = make_engine(settings.database_url, echo=settings.sql_echo, requests=settings.max_in_flight)
     migrate(db)
     ensure_secrets(db)
     secret = load_secret_key(settings)  # made on first start, before any request can race for it

@@ -56,7 +56,7 @@ def _pg_schema_url() -> Iterator[str]:
             pytest.skip("PostgreSQL tests skipped (PLEDGEFLOW_TEST_SKIP_PG=1)")
         pytest.fail("PLEDGEFLOW_TEST_PG_URL is not set: run the suite with `make test`")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # outlives a restart
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     url = sa.engine.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
@@ -85,6 +85,9 @@ def clock() -> Clock:
     return Clock()
 
 
+HTTP = "services.entrypoints.api.server:HttpProtocol"  # as `pledgeflow serve` runs
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,7 +110,9 @@ def serve(settings: Settings, clock: Clock) -> Iterator[Served]:
     """The real app in uvicorn on a free loopback port, in a thread, for the block's duration."""
     app = create_app(settings, clock=clock)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=HTTP)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

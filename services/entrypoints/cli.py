@@ -40,6 +40,7 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
     uvicorn.run(
         "services.entrypoints.api.app:create_app",
         factory=True,
+        http="services.entrypoints.api.server:HttpProtocol",  # a deadline on each request's head
         host=host,
         port=port,
         workers=workers,

@@ -14,23 +14,41 @@ from sqlalchemy.engine import Engine
 from services.persistence import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from services.persistence.turns import Turns
 
+POOL_SPARE = 4
+"""Connections beyond the requests' own: the scheduler's sweep and dispatch, and `/readyz`."""
+POOL_WAIT_S = 10
+"""How long a checkout waits for a pooled connection before the request is answered 503."""
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+
+def make_engine(url: str, echo: bool = False, requests: int = 32) -> Engine:
     """An engine tuned per dialect: SQLite gets WAL, a busy timeout and foreign keys.
+
+    The pool holds a connection for each request the app works on at once (`requests`, the in-flight
+    limit) and a few spare. A request holds at most one connection at a time, but may hold it while it
+    waits for a worker thread (FastAPI serialises a sync route's answer in one), so with fewer connections
+    than requests the threads would wait for connections held by requests waiting for threads: that
+    stalled a burst of 100 until the pool's timeout turned it into 500s.
 
     Bound parameters (token hashes, webhook secrets, everything users typed) are kept out of SQL
     echo and out of the messages of database errors, which end up in logs."""
+    pool: dict[str, Any] = {"pool_size": requests + POOL_SPARE, "max_overflow": 0, "pool_timeout": POOL_WAIT_S}
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        else:  # in memory: SQLAlchemy's one-connection pool, which takes no sizes
+            pool = {}
         engine = sa.create_engine(
-            url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **pool,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         _take_turns(engine, Turns())
         return engine
-    return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, **pool)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

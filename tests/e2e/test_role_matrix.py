@@ -48,6 +48,7 @@ def rules() -> dict[tuple[str, str], Rule]:
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     return {
         ("GET", "/healthz"): (lambda w: ("GET", "/healthz", None), {r: 200 for r in ROLES}),
+        ("GET", "/readyz"): (lambda w: ("GET", "/readyz", None), {r: 200 for r in ROLES}),
         ("POST", "/api/v1/orgs"): (
             lambda w: ("POST", "/api/v1/orgs", {"name": "新支部", "kind": "branch", "parent_id": w.ids["committee"]}),
             statuses(403, **{"201": {"office"}}),

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+import anyio
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from definitions import Catalog
 from services.config import Settings
 from services.container import build_container, utc_now
-from services.entrypoints.api import access_log, docs, event_schemas, openapi, problems
+from services.entrypoints.api import access_log, docs, event_schemas, openapi, problems, server
 from services.entrypoints.api.idempotency import IdempotencyMiddleware
-from services.entrypoints.api.limits import BodyLimitMiddleware
+from services.entrypoints.api.limits import BodyLimitMiddleware, InFlightLimit
 from services.entrypoints.api.routes import (
     campaigns,
     contact_points,
@@ -35,17 +39,22 @@ from services.entrypoints.web import render as web_render
 from services.entrypoints.web import routes as web_routes
 from services.entrypoints.web.session import session_options
 
+log = logging.getLogger("pledgeflow.api")
+READY_WAIT_S = 2
+
 
 def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
     container = build_container(settings or Settings(), clock)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        # the pool has a connection for every request in flight, so threads never wait for one (db.make_engine)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = container.settings.threads
         enforcer = Enforcer(container) if container.settings.scheduler else None
         if enforcer:
             enforcer.start()
         app.state.enforcer = enforcer
-        yield
+        yield {server.HEAD_TIMEOUT: container.settings.request_timeout_s}  # read by the server's protocol
         if enforcer:
             enforcer.stop()
         container.db.dispose()
@@ -66,7 +75,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.state.templates = web_render.templates(container.settings.timezone)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(SessionMiddleware, **session_options(container.secret))  # the pages' cookie
-    app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes)
+    app.add_middleware(InFlightLimit, max_in_flight=s.max_in_flight)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes, timeout_s=s.request_timeout_s)
     app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
     problems.install(app)
     openapi.install(app)
@@ -89,10 +99,38 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.mount("/static", StaticFiles(directory=web_render.STATIC), name="static")
 
     @app.get("/healthz", response_model=Health, tags=["health"], name="check", summary="服务运行状态")
-    def healthz() -> Health:
+    async def healthz() -> Health:
+        """The process answers: on the event loop, with no thread, connection or limit in the way."""
         return Health(status="ok")
 
+    probe = anyio.CapacityLimiter(2)  # its own threads: not queued behind the requests
+
+    @app.get(
+        "/readyz",
+        response_model=Health,
+        tags=["health"],
+        name="ready",
+        summary="服务就绪状态（数据库可用）",
+        responses={503: problems.RESPONSES[503]},
+    )
+    async def readyz(request: Request) -> Health | JSONResponse:
+        """Ready when the database answers `SELECT 1` within two seconds; 503 otherwise."""
+        with anyio.move_on_after(READY_WAIT_S):
+            try:
+                await anyio.to_thread.run_sync(_select_one, container.db, limiter=probe, abandon_on_cancel=True)
+                return Health(status="ok")
+            except problems.UNAVAILABLE as exc:
+                log.warning("not ready: %s", type(exc).__name__)
+        answer = problems.problem(503, "service-unavailable", "数据库暂时不可用", request)
+        answer.headers["Retry-After"] = str(problems.RETRY_AFTER_S)
+        return answer
+
     return app
+
+
+def _select_one(db: sa.Engine) -> None:
+    with db.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
 
 
 def _describe_events(app: FastAPI, catalog: Catalog) -> None:

@@ -1,22 +1,52 @@
-"""A cap on the size of a request body, before anything reads it (RFC 9457 problem+json 413).
+"""Limits met before the app does any work, as RFC 9457 problem+json: requests in flight, body size and time.
 
-Pure ASGI and outermost, so it also guards the Idempotency-Key middleware, which reads the body
-itself. A declared `Content-Length` over the cap is refused before reading; a chunked body is
-read up to the cap and refused as soon as it grows past it. The body read here is handed on to
-the app unchanged.
+Both are pure ASGI and sit outside the other middlewares. `InFlightLimit` bounds how many requests the
+process works on at once and answers the rest 503 with `Retry-After` at once: a burst no longer queues
+for worker threads and pooled connections until the pool's timeout turns it into 500s. `/healthz` and
+`/readyz` are outside the bound, so the probes answer while the app is saturated.
+
+`BodyLimitMiddleware` guards the Idempotency-Key middleware too, which reads the body itself. A
+declared `Content-Length` over the cap is refused before reading; a chunked body is read up to the cap
+and refused as soon as it grows past it; a body not sent within the timeout is answered 408. The body
+read here is handed on to the app unchanged.
 """
 
 from __future__ import annotations
 
+import anyio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.entrypoints.api.problems import problem
 
+PROBES = ("/healthz", "/readyz")
+RETRY_AFTER_S = 1
+
+
+class InFlightLimit:
+    def __init__(self, app: ASGIApp, max_in_flight: int):
+        self.app, self.max_in_flight, self.in_flight = app, max_in_flight, 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PROBES:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            detail = f"服务繁忙：同时处理的请求已达 {self.max_in_flight} 个，请 {RETRY_AFTER_S} 秒后重试"
+            busy = problem(503, "service-unavailable", detail, Request(scope))
+            busy.headers["Retry-After"] = str(RETRY_AFTER_S)
+            await busy(scope, receive, send)
+            return
+        self.in_flight += 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float):
+        self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -27,20 +57,33 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         chunks: list[bytes] = []
+        outcome: str | Message = "late"
+        with anyio.move_on_after(self.timeout_s):
+            outcome = await self._read(receive, chunks)
+        if outcome == "late":
+            detail = f"请求体未在 {self.timeout_s:g} 秒内发送完毕"
+            await problem(408, "request-timeout", detail, Request(scope))(scope, receive, send)
+        elif outcome == "too-large":
+            await self._refuse(scope, receive, send)
+        elif isinstance(outcome, dict):  # the client went away: let the app see it
+            await self.app(scope, _replay([], outcome, receive), send)
+        else:
+            await self.app(scope, _replay(chunks, None, receive), send)
+
+    async def _read(self, receive: Receive, chunks: list[bytes]) -> str | Message:
+        """The body into `chunks`: "read", "too-large", or the message that ended it early."""
         size, more = 0, True
         while more:
             message = await receive()
-            if message["type"] != "http.request":  # the client went away: let the app see it
-                await self.app(scope, _replay([], message, receive), send)
-                return
+            if message["type"] != "http.request":
+                return message
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
+                return "too-large"
             chunks.append(chunk)
             more = message.get("more_body", False)
-        await self.app(scope, _replay(chunks, None, receive), send)
+        return "read"
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"请求体过大：最多 {self.max_bytes} 字节"

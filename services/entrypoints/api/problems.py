@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,7 +16,11 @@ from services.errors import ServiceError, problem_of
 from services.usecases import fields
 from workflow import WorkflowError
 
+log = logging.getLogger("pledgeflow.api")
 MEDIA_TYPE = "application/problem+json"
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, TimeoutError)
+"""The database unreachable, read-only or out of connections, or no turn to write in time: worth a retry."""
+RETRY_AFTER_S = 5
 TITLES = {
     "not-found": "记录不存在",
     "precondition-failed": "版本已变化",
@@ -26,6 +32,9 @@ TITLES = {
     "unauthorized": "未登录或令牌无效",
     "http-error": "请求错误",
     "payload-too-large": "请求体过大",
+    "request-timeout": "请求超时",
+    "service-unavailable": "服务暂时不可用",
+    "too-many-requests": "请求过于频繁",
 }
 
 
@@ -80,6 +89,7 @@ ERROR_STATUSES = {
     412: "precondition-failed",
     413: "payload-too-large",
     422: "validation-error",
+    503: "service-unavailable",
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {
@@ -129,6 +139,15 @@ def install(app: FastAPI) -> None:
     async def refused(request: Request, exc: ServiceError | WorkflowError) -> JSONResponse:
         found = problem_of(exc)
         return problem(found.status, found.slug, found.detail, request, **found.extra)
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        answer = problem(503, "service-unavailable", "数据库暂时不可用，请稍后重试", request)
+        answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return answer
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
