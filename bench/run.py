@@ -20,7 +20,8 @@ from typing import Any
 from report import BENCHMARKS, RESULTS, ROOT, verdict, write_section
 
 BENCHES = {
-    name: "http" if name == "load" else name for name in ("engine", "persisted", "simulate", "sweep", "load", "profile")
+    name: "http" if name == "load" else name
+    for name in ("engine", "persisted", "simulate", "sweep", "load", "burst", "profile")
 }
 """Script (bench/<name>.py) → its results file and the markers of its section (bench/results/<x>.json, <!-- x -->)."""
 SUMMARY, SUMMARY_TITLE = "summary", "Targets at a glance"

@@ -34,9 +34,12 @@ class Settings(BaseSettings):
     threads: int = 16
     """Worker threads per process for the routes (and for serialising their answers)."""
     max_in_flight: int = 32
-    """Requests in the app at once, per process; past it a request is answered 503 with Retry-After at once.
+    """Requests in the app at once, per process; past it a request waits for a slot (`max_waiting`) or is
+    answered 503 with Retry-After.
     The connection pool holds one connection for each, and 4 more: on PostgreSQL, workers × (this + 4)
     must stay under the server's `max_connections`."""
+    max_waiting: int = 256
+    """Requests past `max_in_flight` that may wait (up to 2 s) for a slot; past them, 503 at once."""
     request_timeout_s: float = 15.0
     """How long a client may take to send a request's headers, and then its body (slow senders are cut off)."""
     secret_key: SecretStr | None = None

@@ -45,8 +45,8 @@ def test_a_burst_is_answered_200_or_503_and_healthz_answers(served: Served, coun
 
 
 def test_past_the_bound_the_answer_is_503_at_once(db_url: str, clock: Clock) -> None:
-    """With room for one request, a burst of 50 is mostly refused: the refusals carry Retry-After."""
-    settings = Settings(database_url=db_url, admin_token=ADMIN, scheduler=False, max_in_flight=1)
+    """With room for one request and none waiting, a burst of 50 is mostly refused: with Retry-After."""
+    settings = Settings(database_url=db_url, admin_token=ADMIN, scheduler=False, max_in_flight=1, max_waiting=0)
     with serve(settings, clock) as s:
         county = build_county(s.client(), s.url)
         answers, _ = asyncio.run(_burst(s.url, county.tokens["m1"], 50))

@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.state.templates = web_render.templates(container.settings.timezone)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(SessionMiddleware, **session_options(container.secret))  # the pages' cookie
-    app.add_middleware(InFlightLimit, max_in_flight=s.max_in_flight)
+    app.add_middleware(InFlightLimit, max_in_flight=s.max_in_flight, max_waiting=s.max_waiting)
     app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes, timeout_s=s.request_timeout_s)
     app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
     problems.install(app)

@@ -1,8 +1,9 @@
 """Limits met before the app does any work, as RFC 9457 problem+json: requests in flight, body size and time.
 
 Both are pure ASGI and sit outside the other middlewares. `InFlightLimit` bounds how many requests the
-process works on at once and answers the rest 503 with `Retry-After` at once: a burst no longer queues
-for worker threads and pooled connections until the pool's timeout turns it into 500s. `/healthz` and
+process works on at once; a few more wait up to two seconds for a slot, and the rest are answered 503
+with `Retry-After` at once: a burst no longer queues for worker threads and pooled connections until the
+pool's timeout turns it into 500s. `/healthz` and
 `/readyz` are outside the bound, so the probes answer while the app is saturated.
 
 `BodyLimitMiddleware` guards the Idempotency-Key middleware too, which reads the body itself. A
@@ -13,6 +14,8 @@ read here is handed on to the app unchanged.
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,28 +23,48 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.entrypoints.api.problems import problem
 
 PROBES = ("/healthz", "/readyz")
+WAIT_S = 2.0
+"""How long a request past the bound waits for a slot before it is refused."""
 RETRY_AFTER_S = 1
 
 
 class InFlightLimit:
-    def __init__(self, app: ASGIApp, max_in_flight: int):
-        self.app, self.max_in_flight, self.in_flight = app, max_in_flight, 0
+    def __init__(self, app: ASGIApp, max_in_flight: int, max_waiting: int):
+        self.app, self.max_in_flight, self.max_waiting = app, max_in_flight, max_waiting
+        self.slots = asyncio.Semaphore(max_in_flight)
+        self.waiting = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.max_in_flight:
+        if not await self._slot():
             detail = f"服务繁忙：同时处理的请求已达 {self.max_in_flight} 个，请 {RETRY_AFTER_S} 秒后重试"
             busy = problem(503, "service-unavailable", detail, Request(scope))
             busy.headers["Retry-After"] = str(RETRY_AFTER_S)
             await busy(scope, receive, send)
             return
-        self.in_flight += 1  # one event loop: no lock needed
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            self.slots.release()
+
+    async def _slot(self) -> bool:
+        """A slot at once, or within `WAIT_S` while no more than `max_waiting` others wait (one event loop: the
+        counter needs no lock)."""
+        if not self.slots.locked():
+            await self.slots.acquire()
+            return True
+        if self.waiting >= self.max_waiting:
+            return False
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self.slots.acquire(), WAIT_S)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
 
 
 class BodyLimitMiddleware:

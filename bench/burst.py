@@ -1,0 +1,158 @@
+"""Bursts: 100, 500 and 2,000 concurrent `GET /api/v1/me` at a real `pledgeflow serve`, on SQLite and PostgreSQL.
+
+`bash scripts/with-postgres.sh .venv/bin/python bench/burst.py [--quick]`. Every request of a burst is sent at
+once, each on its own connection (asyncio + httpx in this process); a second process asks `/healthz` every 20 ms
+on one kept-alive connection from before the burst until after its last answer. Targets (issue 14): `/healthz`
+p99 under 100 ms throughout, no 500, no request left unanswered (a 503 with Retry-After is an answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import report
+from load import serve
+
+ADMIN = "burst-admin-token"
+SIZES = {"quick": (100, 500), "full": (100, 500, 2000)}
+HEALTHZ_P99_MS = 100.0
+PROBE_EVERY_S = 0.02
+
+
+def probe(url: str, stop: Any, out: Any) -> None:
+    """In its own process: /healthz latencies (ms) until `stop` is set; a failed probe counts as 60 s."""
+    latencies = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                ok = client.get("/healthz").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - started) * 1000 if ok else 60_000.0)
+            time.sleep(PROBE_EVERY_S)
+    out.put(latencies)
+
+
+async def burst(url: str, token: str, n: int) -> tuple[Counter[str], float]:
+    """`n` requests at once; their outcomes ("200", "503", "500", "unanswered: ReadTimeout", …) and the seconds."""
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+
+        async def one() -> str:
+            try:
+                return str((await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code)
+            except httpx.HTTPError as exc:
+                return f"unanswered: {type(exc).__name__}"
+
+        started = time.perf_counter()
+        outcomes = Counter(await asyncio.gather(*(one() for _ in range(n))))
+        return outcomes, time.perf_counter() - started
+
+
+def member_token(url: str) -> str:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as admin:
+        org = admin.post("/api/v1/orgs", json={"name": "压测党支部", "kind": "committee"}).json()["id"]
+        person = admin.post("/api/v1/people", json={"name": "压测党员", "org_id": org, "status": "full"}).json()["id"]
+        body = {"name": "压测党员", "roles": [{"role": "member"}], "person_id": person}
+        return str(admin.post("/api/v1/users", json=body).json()["token"])
+
+
+def measure_backend(url: str, log: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    rows = []
+    with serve(url, ADMIN, 1, log) as server:
+        token = member_token(server.url)
+        for n in sizes:
+            stop, out = mp.Event(), mp.Queue()
+            prober = mp.Process(target=probe, args=(server.url, stop, out))
+            prober.start()
+            time.sleep(0.5)
+            outcomes, seconds = asyncio.run(burst(server.url, token, n))
+            time.sleep(0.5)
+            stop.set()
+            latencies = sorted(out.get(timeout=120))
+            prober.join()
+            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            row = {"n": n, "outcomes": dict(outcomes), "seconds": round(seconds, 2), "probes": len(latencies)}
+            row |= {"healthz_p50_ms": round(statistics.median(latencies), 1), "healthz_p99_ms": round(p99, 1)}
+            row["healthz_max_ms"] = round(latencies[-1], 1)
+            report.progress(f"  {n} at once: {dict(outcomes)} in {seconds:.1f} s; /healthz p99 {p99:.1f} ms")
+            rows.append(row)
+            time.sleep(1)
+    return rows
+
+
+def measure(args: Any) -> report.Results:
+    sizes, pg = SIZES["quick" if args.quick else "full"], report.pg_url(args)
+    results: report.Results = {"backends": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("sqlite", "postgresql"):
+            if name == "postgresql" and not pg:
+                continue
+            report.progress(f"{report.NAMES[name]}: bursts of {', '.join(map(str, sizes))}")
+            with report.sqlite_url("burst") if name == "sqlite" else report.pg_schema_url(pg or "") as url:
+                results["backends"][name] = measure_backend(url, Path(tmp) / f"{name}.log", sizes)
+    results["targets"] = targets(results)
+    return results
+
+
+def targets(r: report.Results) -> list[dict[str, Any]]:
+    rows = [(name, row) for name, backend in r["backends"].items() for row in backend]
+    worst = max((row["healthz_p99_ms"] for _, row in rows), default=0.0)
+    bad = [
+        f"{name} {row['n']}: {k} ×{v}"
+        for name, row in rows
+        for k, v in row["outcomes"].items()
+        if k not in ("200", "503")
+    ]
+    return [
+        report.target(
+            f"`/healthz` p99 under {HEALTHZ_P99_MS:.0f} ms during every burst",
+            f"worst {worst:.1f} ms",
+            worst < HEALTHZ_P99_MS,
+        ),
+        report.target("no 500 and no request left unanswered", "; ".join(bad) or "none", not bad),
+    ]
+
+
+def render(r: report.Results) -> str:
+    heads = ["database", "at once", "answers", "seconds", "/healthz probes", "p50 ms", "p99 ms", "max ms"]
+    figures = ("healthz_p50_ms", "healthz_p99_ms", "healthz_max_ms")
+    rows = [
+        [
+            report.NAMES[name],
+            f"{row['n']:,}",
+            ", ".join(f"{k} ×{v:,}" for k, v in sorted(row["outcomes"].items())),
+            f"{row['seconds']:.2f}",
+            f"{row['probes']:,}",
+            *(f"{row[k]:.1f}" for k in figures),
+        ]
+        for name, backend in r["backends"].items()
+        for row in backend
+    ]
+    pg = "" if "postgresql" in r["backends"] else report.NO_PG
+    return "\n".join(
+        [
+            *report.header(r, "one burst per size, 1 worker, default settings (32 requests in flight)", note=pg),
+            *report.table(heads, rows, left=1),
+            *report.target_lines(r["targets"]),
+        ]
+    )
+
+
+def main() -> int:
+    args = report.parser(__doc__, pg=True).parse_args()
+    return report.run(args, "burst", "Bursts", measure, render, httpx=httpx.__version__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
