@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import threading
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from services.persistence.tables import Org, Person, RoleGrant, User
+from services.persistence.tables import Org, Person, RoleGrant, User, WebSession
 
 
 def hash_token(token: str) -> str:
@@ -108,17 +109,32 @@ _CALLER = (
     .outerjoin(Org, col(Org.id) == Person.org_id)
     .order_by(col(RoleGrant.id))
 )
-_BY_TOKEN = _CALLER.where(col(User.token_hash) == sa.bindparam("token_hash"))
 _BY_ID = _CALLER.where(col(User.id) == sa.bindparam("user_id"))
+_CREDENTIAL = sa.select(col(User.id), col(User.credential_version)).where(col(User.active))
+_BY_TOKEN = _CREDENTIAL.where(col(User.token_hash) == sa.bindparam("token_hash"))
+_BY_SESSION = _CREDENTIAL.join(WebSession, col(WebSession.user_id) == User.id).where(
+    col(WebSession.key_hash) == sa.bindparam("key_hash"),
+    col(WebSession.credential_version) == User.credential_version,
+    col(WebSession.expires_at) > sa.bindparam("now"),
+)
+Credential = tuple[int, int]
+"""A user's id and credential version, as the caller's token or session names them."""
 
 
-def caller(session: Session, token_hash: str) -> Actor | None:
-    """The caller holding the token with this hash, with their role grants, in one query."""
-    return _one(session.connection().execute(_BY_TOKEN, {"token_hash": token_hash}).all())
+def by_token(session: Session, token_hash: str) -> Credential | None:
+    """The active user holding the token with this hash."""
+    row = session.connection().execute(_BY_TOKEN, {"token_hash": token_hash}).first()
+    return (row[0] or 0, row[1]) if row else None
+
+
+def by_session(session: Session, key_hash: str, now: dt.datetime) -> Credential | None:
+    """The active user of an unexpired page session begun under their current credential version."""
+    row = session.connection().execute(_BY_SESSION, {"key_hash": key_hash, "now": now}).first()
+    return (row[0] or 0, row[1]) if row else None
 
 
 def user_actor(session: Session, user_id: int) -> Actor | None:
-    """The user with this id as a caller (the demo and the rehearsal act as named users)."""
+    """The user with this id as a caller, with their role grants, in one query."""
     return _one(session.connection().execute(_BY_ID, {"user_id": user_id}).all())
 
 
@@ -130,29 +146,29 @@ def _one(rows: Sequence[Any]) -> Actor | None:
 
 
 class ActorCache:
-    """Callers by token hash, kept a short while so that a request need not read the user and
-    their grants again. A user's name and grants are only ever written when the user is created
-    (there is no edit or revoke), so an entry can only be stale by a grant added straight into the
-    database; `ttl` bounds that. Bounded in size: the least recently used entry goes first."""
+    """Callers by user id and credential version, so that a request reads one short row (by_token,
+    by_session) rather than the user's grants and org again. Every change to a user moves the version,
+    so an entry is never found after it, in any replica; `ttl` bounds only what is changed straight in
+    the database. Bounded in size: the least recently used entry goes first."""
 
     def __init__(self, ttl: float = 30.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic):
         self.ttl, self.size, self._clock = ttl, size, clock
-        self._entries: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        self._entries: OrderedDict[Credential, tuple[float, Actor]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token_hash: str) -> Actor | None:
+    def get(self, key: Credential) -> Actor | None:
         with self._lock:
-            entry = self._entries.get(token_hash)
+            entry = self._entries.get(key)
             if entry is None or entry[0] < self._clock():
-                self._entries.pop(token_hash, None)
+                self._entries.pop(key, None)
                 return None
-            self._entries.move_to_end(token_hash)
+            self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, token_hash: str, actor: Actor) -> None:
+    def put(self, key: Credential, actor: Actor) -> None:
         with self._lock:
-            self._entries[token_hash] = (self._clock() + self.ttl, actor)
-            self._entries.move_to_end(token_hash)
+            self._entries[key] = (self._clock() + self.ttl, actor)
+            self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 

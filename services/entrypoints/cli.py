@@ -166,6 +166,28 @@ def users() -> None:
     """Manage users."""
 
 
+@users.command("revoke")
+@click.option("--id", "user_id", type=int, required=True)
+def users_revoke(user_id: int) -> None:
+    """Disable a user: their token and page sessions stop working at once."""
+    from services.access import admin_actor
+    from services.container import build_container
+    from services.errors import ServiceError
+    from services.persistence.uow import UnitOfWork
+    from services.usecases import directory
+    from services.usecases.commands import UpdateUser
+
+    container = build_container(Settings())
+    try:
+        with UnitOfWork(container.db) as uow:
+            user = directory.update_user(uow, admin_actor(), user_id, UpdateUser(active=False))
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        container.db.dispose()
+    click.echo(f"用户 {user['id']}（{user['name']}）已停用")
+
+
 @users.command("add")
 @click.option("--name", required=True)
 @click.option("--person-id", type=int, default=None)

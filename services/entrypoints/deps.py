@@ -25,18 +25,28 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def caller(container: Container, token_hash: str) -> Actor | None:
+def caller(container: Container, token_hash: str | None = None, session_key_hash: str | None = None) -> Actor | None:
     """The one way a caller is known, for the API and the pages alike: the admin token of the
-    settings, else the container's short-lived cache, else one query (which fills the cache)."""
+    settings, else the active user of the token (or of the page session), read afresh on every
+    request, so a disabled user or a replaced token is refused by the very next one in every
+    replica. Their grants come from the container's cache, keyed by the user's credential version."""
     admin = container.settings.admin_token
-    if admin is not None and hmac.compare_digest(hash_token(admin.get_secret_value()), token_hash):
+    if token_hash and admin is not None and hmac.compare_digest(hash_token(admin.get_secret_value()), token_hash):
         return admin_actor()
-    actor = container.actors.get(token_hash)
-    if actor is None:
-        with UnitOfWork(container.db, write=False) as uow:
-            actor = access.caller(uow.session, token_hash)
-        if actor is not None:
-            container.actors.put(token_hash, actor)
+    with UnitOfWork(container.db, write=False) as uow:
+        if token_hash:
+            found = access.by_token(uow.session, token_hash)
+        elif session_key_hash:
+            found = access.by_session(uow.session, session_key_hash, container.clock())
+        else:
+            return None
+        if found is None:
+            return None
+        actor = container.actors.get(found)
+        if actor is None:
+            actor = access.user_actor(uow.session, found[0])
+            if actor is not None:
+                container.actors.put(found, actor)
     return actor
 
 
@@ -44,14 +54,13 @@ async def current_actor(
     container: ContainerDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor:
-    """The caller of the bearer token; a cache miss is read in a worker thread."""
+    """The caller of the bearer token, read in a worker thread."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "请先登录：缺少 Authorization: Bearer 令牌")
-    key = hash_token(token.strip())
-    actor = container.actors.get(key) or await anyio.to_thread.run_sync(caller, container, key)
+    actor = await anyio.to_thread.run_sync(caller, container, hash_token(token.strip()))
     if actor is None:
-        raise HTTPException(401, "令牌无效")
+        raise HTTPException(401, "令牌无效或已停用")
     return actor
 
 

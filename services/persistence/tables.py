@@ -66,6 +66,22 @@ class User(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     email: str | None = Field(default=None, max_length=200)
     created_at: dt.datetime = _time(nullable=False)
+    active: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    credential_version: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    """Moved by every change to the user's token, roles or standing: callers cached under an older
+    version are not found again, in any replica, and the user's web sessions end."""
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in page session. The cookie holds the session key; only the key's SHA-256 is kept here, so
+    a copy of the database holds nothing that a cookie could carry."""
+
+    __tablename__ = "web_session"
+    key_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = _fk("user.id")
+    credential_version: int
+    created_at: dt.datetime = _time(nullable=False)
+    expires_at: dt.datetime = _time(nullable=False)
 
 
 class RoleGrant(SQLModel, table=True):

@@ -149,6 +149,11 @@ class CreateUser(Command):
     roles: Annotated[list[Grant], Field(min_length=1, max_length=20, title="角色")]
 
 
+class UpdateUser(Command):
+    active: Annotated[bool | None, Field(title="启用")] = None
+    roles: Annotated[list[Grant] | None, Field(min_length=1, max_length=20, title="角色")] = None
+
+
 class CalendarIn(Command):
     timezone: Annotated[Clean | None, Field(max_length=50, title="时区")] = None
     deadlines: Annotated[dict[Code, Annotated[Clean, Field(max_length=40)]] | None, Field(title="期限")] = None

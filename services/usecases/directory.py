@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from definitions.vocabulary import ORG_SCOPED_ROLES, OrgKind, PersonStatus, Role
 from services.access import Actor, hash_token, new_token
-from services.errors import Forbidden, Invalid
-from services.persistence.tables import Org, Person, RoleGrant, User
+from services.errors import Forbidden, Invalid, NotFound
+from services.persistence.tables import Org, Person, RoleGrant, User, WebSession
 from services.persistence.uow import UnitOfWork
-from services.usecases.commands import CreateOrg, CreatePerson, CreateUser, Grant
+from services.usecases.commands import CreateOrg, CreatePerson, CreateUser, Grant, UpdateUser
 
 
 def create_org(uow: UnitOfWork, actor: Actor, cmd: CreateOrg) -> Org:
@@ -86,6 +87,68 @@ def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser, now: dt.datetime
         s.add(RoleGrant(user_id=user.id or 0, role=grant.role.value, org_id=grant.org_id))
     uow.commit()
     return user, token
+
+
+def user_view(user: User, grants: list[RoleGrant]) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "person_id": user.person_id,
+        "active": user.active,
+        "roles": [{"role": g.role, "org_id": g.org_id} for g in grants],
+    }
+
+
+def list_users(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    if not actor.is_office:
+        raise Forbidden("只有创先争优活动办公室可以查看用户")
+    grants: dict[int, list[RoleGrant]] = {}
+    for g in session.exec(select(RoleGrant).order_by(col(RoleGrant.id))).all():
+        grants.setdefault(g.user_id, []).append(g)
+    return [user_view(u, grants.get(u.id or 0, [])) for u in session.exec(select(User).order_by(col(User.id))).all()]
+
+
+def update_user(uow: UnitOfWork, actor: Actor, user_id: int, cmd: UpdateUser) -> dict[str, Any]:
+    """Enable or disable a user, or replace their roles: either ends their sessions at once."""
+    user = _office_edits(uow.session, actor, user_id)
+    if cmd.roles is not None:
+        for n, grant in enumerate(cmd.roles):
+            _check_grant(uow.session, n, grant, user.person_id)
+        uow.session.execute(sa.delete(RoleGrant).where(col(RoleGrant.user_id) == user_id))
+        uow.session.add_all(RoleGrant(user_id=user_id, role=g.role.value, org_id=g.org_id) for g in cmd.roles)
+    if cmd.active is not None:
+        user.active = cmd.active
+    _credentials_changed(uow.session, user)
+    uow.commit()
+    grants = uow.session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(col(RoleGrant.id)))
+    return user_view(user, list(grants.all()))
+
+
+def replace_token(uow: UnitOfWork, actor: Actor, user_id: int) -> str:
+    """A new token for the user, shown once; the old one and every session stop working at once."""
+    user = _office_edits(uow.session, actor, user_id)
+    token = new_token()
+    user.token_hash = hash_token(token)
+    _credentials_changed(uow.session, user)
+    uow.commit()
+    return token
+
+
+def _office_edits(session: Session, actor: Actor, user_id: int) -> User:
+    if not actor.is_office:
+        raise Forbidden("只有创先争优活动办公室可以管理用户")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在")
+    return user
+
+
+def _credentials_changed(session: Session, user: User) -> None:
+    """Callers cached under the old version are not found again (services.access.ActorCache), and the
+    user's page sessions end."""
+    user.credential_version += 1
+    session.add(user)
+    session.execute(sa.delete(WebSession).where(col(WebSession.user_id) == user.id))
 
 
 def _check_grant(session: Session, n: int, grant: Grant, person_id: int | None) -> None:

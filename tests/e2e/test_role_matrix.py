@@ -62,6 +62,15 @@ def rules() -> dict[tuple[str, str], Rule]:
             lambda w: ("POST", "/api/v1/users", {"name": "新用户", "roles": [{"role": "office"}]}),
             statuses(403, **{"201": {"office"}}),
         ),
+        ("GET", "/api/v1/users"): (lambda w: ("GET", "/api/v1/users", None), statuses(403, **{"200": {"office"}})),
+        ("PATCH", "/api/v1/users/{user_id}"): (
+            lambda w: ("PATCH", f"/api/v1/users/{w.county.user_ids['mb']}", {"active": True}),
+            statuses(403, **{"200": {"office"}}),
+        ),
+        ("POST", "/api/v1/users/{user_id}/token"): (
+            lambda w: ("POST", f"/api/v1/users/{w.county.user_ids['mb']}/token", None),
+            statuses(403, **{"201": {"office"}}),
+        ),
         ("GET", "/api/v1/me"): (lambda w: ("GET", "/api/v1/me", None), everyone(200)),
         ("POST", "/api/v1/campaigns"): (
             lambda w: ("POST", "/api/v1/campaigns", {"year": YEAR}),

@@ -41,6 +41,18 @@ class UserCreated(BaseModel):
     roles: list[RoleOut]
 
 
+class UserOut(BaseModel):
+    id: int
+    name: str
+    person_id: int | None
+    active: bool
+    roles: list[RoleOut]
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
 class MeOut(BaseModel):
     id: int | None
     name: str

@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.access import hash_token
 from services.entrypoints.deps import ContainerDep
 from services.entrypoints.web.render import menu, page
-from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, resolve, sign_in
+from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, resolve, sign_in, sign_out
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 HOME_ORDER = ("/office", "/supervisor", "/branch", "/ballot", "/me")
@@ -17,7 +16,7 @@ HOME_ORDER = ("/office", "/supervisor", "/branch", "/ballot", "/me")
 
 @router.get("/")
 def home(request: Request, c: ContainerDep) -> Response:
-    actor = resolve(c, request.session.get("t"))
+    actor = resolve(request, c)
     if actor is None:
         return RedirectResponse("/login", status_code=303)
     pages = [href for href, _ in menu(actor)]
@@ -33,15 +32,14 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 def login(request: Request, form: CheckedForm, c: ContainerDep) -> Response:
     token = str(form.get("token", "")).strip()
-    actor = resolve(c, hash_token(token)) if token else None
-    if actor is None:
-        request.session["flash"] = {"form": "login", "ok": False, "messages": ["令牌无效，请核对后重新输入"]}
+    refused = sign_in(request, c, token) if token else "请输入令牌"
+    if refused:
+        request.session["flash"] = {"form": "login", "ok": False, "messages": [refused]}
         return page(request, "login.html", None, status=401)
-    sign_in(request, token)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, form: CheckedForm, actor: WebActor) -> Response:
-    request.session.clear()
+def logout(request: Request, form: CheckedForm, actor: WebActor, c: ContainerDep) -> Response:
+    sign_out(request, c)
     return RedirectResponse("/login", status_code=303)

@@ -3,21 +3,27 @@ class that turns a refusal into a message shown next to the form that caused it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import html
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from sqlmodel import col
 from starlette.datastructures import FormData
 
-from services.access import Actor, hash_token
+from services import access
+from services.access import Actor, hash_token, new_token
 from services.container import Container
 from services.entrypoints.deps import ContainerDep, caller
 from services.errors import Invalid, ServiceError, problem_of
+from services.persistence.tables import WebSession
+from services.persistence.uow import UnitOfWork
 from services.secret_key import SecretKey
 from workflow import WorkflowError
 
@@ -50,19 +56,52 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-def sign_in(request: Request, token: str) -> None:
-    """A fresh session (no fixation): only the token's hash is kept in it."""
+SESSION_KEY = "s"
+"""The cookie's entry for the page session's key (the database keeps its SHA-256 only)."""
+
+
+def sign_in(request: Request, container: Container, token: str) -> str | None:
+    """A fresh page session (no fixation) for the user of `token`, kept as a row that logout deletes;
+    the reason it cannot be begun, else None."""
+    with UnitOfWork(container.db) as uow:
+        credential = access.by_token(uow.session, hash_token(token))
+        if credential is None:
+            return "令牌无效或已停用，请核对后重新输入"
+        key, now = new_token(), container.clock()
+        uow.session.execute(sa.delete(WebSession).where(col(WebSession.expires_at) <= now))
+        user_id, version = credential
+        row = WebSession(
+            key_hash=hash_token(key),
+            user_id=user_id,
+            credential_version=version,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=MAX_AGE),
+        )
+        uow.session.add(row)
+        uow.commit()
     request.session.clear()
-    request.session["t"] = hash_token(token)
+    request.session[SESSION_KEY] = key
     csrf_token(request)
+    return None
 
 
-def resolve(container: Container, token_hash: str | None) -> Actor | None:
-    return caller(container, token_hash) if token_hash else None
+def sign_out(request: Request, container: Container) -> None:
+    key = request.session.get(SESSION_KEY)
+    if key:
+        with UnitOfWork(container.db) as uow:
+            uow.session.execute(sa.delete(WebSession).where(col(WebSession.key_hash) == hash_token(str(key))))
+            uow.commit()
+    request.session.clear()
+
+
+def resolve(request: Request, container: Container) -> Actor | None:
+    """Who is signed in to this page session, read afresh (a logout or revocation ends it at once)."""
+    key = request.session.get(SESSION_KEY)
+    return caller(container, session_key_hash=hash_token(str(key))) if key else None
 
 
 def web_actor(request: Request, container: ContainerDep) -> Actor:
-    actor = resolve(container, request.session.get("t"))
+    actor = resolve(request, container)
     if actor is None:
         raise SignInRequired()
     return actor
@@ -108,7 +147,7 @@ class WebRoute(APIRoute):
             try:
                 return await handler(request)
             except SignInRequired:
-                request.session.pop("t", None)
+                request.session.pop(SESSION_KEY, None)
                 return RedirectResponse("/login", status_code=303)
             except CsrfRejected:
                 return HTMLResponse(

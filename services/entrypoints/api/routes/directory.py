@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from services.entrypoints.api.schemas import MeOut, OrgOut, PersonOut, UserCreated
+from services.entrypoints.api.params import RecordId
+from services.entrypoints.api.schemas import MeOut, OrgOut, PersonOut, TokenOut, UserCreated, UserOut
 from services.entrypoints.deps import CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import directory
-from services.usecases.commands import CreateOrg, CreatePerson, CreateUser
+from services.usecases.commands import CreateOrg, CreatePerson, CreateUser, UpdateUser
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
@@ -37,6 +38,29 @@ def create_user(body: CreateUser, actor: CurrentActor, uow: WriteUow, now: Now, 
     user, token = directory.create_user(uow, actor, body, now)
     response.headers["Cache-Control"] = "no-store"  # the token is shown once: kept by no cache, no replay
     return {"id": user.id, "name": user.name, "token": token, "roles": roles}
+
+
+@router.get("/users", response_model=list[UserOut], name="list_users", summary="用户列表（办公室）")
+def list_users(actor: CurrentActor, uow: ReadUow) -> Any:
+    return directory.list_users(uow.session, actor)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, name="update_user", summary="启用、停用用户或更换其角色")
+def update_user(user_id: RecordId, body: UpdateUser, actor: CurrentActor, uow: WriteUow) -> Any:
+    return directory.update_user(uow, actor, user_id, body)
+
+
+@router.post(
+    "/users/{user_id}/token",
+    status_code=201,
+    response_model=TokenOut,
+    name="replace_token",
+    summary="更换用户令牌（新令牌只显示一次，旧令牌立即失效）",
+)
+def replace_token(user_id: RecordId, actor: CurrentActor, uow: WriteUow, response: Response) -> Any:
+    token = directory.replace_token(uow, actor, user_id)
+    response.headers["Cache-Control"] = "no-store"
+    return {"token": token}
 
 
 @router.get("/me", response_model=MeOut, name="read_me", summary="当前登录者及其角色")
