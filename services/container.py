@@ -58,17 +58,17 @@ def ensure_secrets(db: Engine) -> None:
         uow.commit()
 
 
-def build_lifecycles(catalog: Catalog) -> Lifecycles:
+def build_lifecycles(catalog: Catalog, history_key: bytes) -> Lifecycles:
     """Every lifecycle's engine and hooks; refuses to start when they disagree with the definitions."""
     registry.check(catalog, KINDS, EVENT_DATA)
-    return Lifecycles(catalog, Engines(catalog), KINDS)
+    return Lifecycles(catalog, Engines(catalog), KINDS, history_key)
 
 
 def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Container:
     catalog = load_catalog()
-    lifecycles = build_lifecycles(catalog)
-    db = make_engine(settings.database_url, echo=settings.sql_echo, requests=settings.max_in_flight)
-    migrate(db)
-    ensure_secrets(db)
     secret = load_secret_key(settings)  # made on first start, before any request can race for it
+    lifecycles = build_lifecycles(catalog, secret.derive("history"))
+    db = make_engine(settings.database_url, echo=settings.sql_echo, requests=settings.max_in_flight)
+    migrate(db, history_key=lifecycles.history_key)
+    ensure_secrets(db)
     return Container(settings, db, catalog, lifecycles.engines, lifecycles, clock, secret)

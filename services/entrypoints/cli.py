@@ -83,11 +83,12 @@ def _seed_if_empty(settings: Settings) -> None:
 def migrate_command(revision: str) -> None:
     """Create or migrate the database schema (Alembic); `serve` also does this at start-up."""
     from services.persistence.db import make_engine, migrate
+    from services.secret_key import load_secret_key
 
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:
-        migrate(engine, revision)
+        migrate(engine, revision, history_key=load_secret_key(settings).derive("history"))
     finally:
         engine.dispose()
     click.echo(f"schema at {revision}: {shown_url(settings.database_url)}")
@@ -240,7 +241,7 @@ def audit_verify() -> None:
     broken, rows = 0, 0
     try:
         with UnitOfWork(container.db, write=False) as uow:
-            for problem in chains.verify(uow.session):
+            for problem in chains.verify(uow.session, container.lifecycles.history_key):
                 broken += 1
                 click.echo(f"BROKEN {problem}", err=True)
             rows = chains.count(uow.session)

@@ -109,6 +109,7 @@ def fire(
             reason=event.reason,
             late=late,
             head=loaded.history_head,
+            key=lc.history_key,
         )
     return Moved(moved, record, rows)
 
@@ -131,7 +132,7 @@ def _acting_role(engine: Engine, event: str, roles: Set[str]) -> str:
 
 def create(
     session: Session,
-    engine: Engine,
+    lc: Any,
     kind: Kind,
     values: dict[str, Any],
     campaign: Year,
@@ -140,10 +141,14 @@ def create(
     now: dt.datetime,
     due_at: dict[str, dt.datetime] | None = None,
 ) -> int:
-    """A new record in the lifecycle's initial state with its deadline rows and a `create` history row."""
+    """A new record in the lifecycle's initial state with its deadline rows and a `create` history row
+    (`lc`: the container's lifecycles)."""
+    engine = lc.engine(kind.lifecycle)
     state = engine.lifecycle.initial
     record_id = store.insert(session, kind, {**values, "state": state, "created_at": now, "updated_at": now})
     deadlines.create_deadlines(session, engine.lifecycle, record_id, campaign, now, due_at)
     firing = Firing(now, None, campaign.timezone)
-    history.append_history(session, kind.lifecycle, record_id, None, actor, role, firing, event="create", state=state)
+    history.append_history(
+        session, kind.lifecycle, record_id, None, actor, role, firing, event="create", state=state, key=lc.history_key
+    )
     return record_id

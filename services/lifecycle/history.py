@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from definitions import Lifecycle
 from services.access import Actor
-from services.lifecycle import audit
 from services.lifecycle.calendar import Firing
+from services.persistence import history_hash
 from services.persistence.tables import History
 from workflow import Transitioned
 
@@ -39,10 +39,11 @@ def append_history(
     late: bool = False,
     data: dict[str, Any] | None = None,
     head: tuple[int, str | None] | None = None,
+    key: bytes,
 ) -> None:
     """Insert the record's next history row, chained to its last one (`head`: its seq and hash, when
-    the record's load read them already) (an INSERT of values, not an
-    ORM object: nothing reads the row back in this transaction)."""
+    the record's load read them already) under the history key (`Lifecycles.history_key`); an INSERT
+    of values, not an ORM object: nothing reads the row back in this transaction."""
     connection = session.connection()
     if head is None:
         last = connection.execute(_LAST_HISTORY, {"type": lifecycle, "id": subject_id}).first()
@@ -66,7 +67,7 @@ def append_history(
         "data": data or {},
         "prev_hash": prev_hash,
     }
-    connection.execute(_INSERT_HISTORY, {**row, "hash": audit.digest(row, prev_hash)})
+    connection.execute(_INSERT_HISTORY, {**row, "hash": history_hash.digest(row, prev_hash, key)})
 
 
 def history_of(session: Session, lifecycle: str, subject_id: int) -> list[History]:

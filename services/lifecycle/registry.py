@@ -28,6 +28,8 @@ class Lifecycles:
     catalog: Catalog
     engines: Engines
     kinds: Mapping[str, Kind]
+    history_key: bytes
+    """The key of the history chains (lifecycle/audit.py), derived from the secret kept outside the database."""
 
     def engine(self, lifecycle: str) -> Engine:
         return self.engines[lifecycle]

@@ -112,9 +112,11 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (Alembic); start-up and `pledgeflow migrate` call this."""
+def migrate(engine: Engine, revision: str = "head", history_key: bytes | None = None) -> None:
+    """Bring the schema to `revision` (Alembic); start-up and `pledgeflow migrate` call this. A migration
+    that re-keys the history chains reads `history_key` (the chains' key from the secret)."""
     config = alembic_config()
+    config.attributes["history_key"] = history_key
     # Several workers or replicas may start at once: one migrates, the others wait for it and then
     # find nothing to do (PostgreSQL: an advisory lock; SQLite: the write lock taken up front).
     with engine.connect() as plain:

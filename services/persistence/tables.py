@@ -226,7 +226,7 @@ class History(SQLModel, table=True):
     data: dict[str, Any] = _json()
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str = Field(default="", max_length=64)
-    """sha256 over this row's content and `prev_hash` (services/audit.py)."""
+    """HMAC-SHA256 under the history key over this row's content and `prev_hash` (lifecycle/audit.py)."""
 
 
 class Deadline(SQLModel, table=True):

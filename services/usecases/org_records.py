@@ -56,7 +56,7 @@ def start(
     campaign = campaign_for(session, values["year"])
     if once_a_year and _exists(session, kind, values["year"], org.id):
         raise Conflict(f"该党组织{values['year']}年度已有{kind.label_zh}")
-    return fire.create(session, lc.engine(lifecycle), kind, values, campaign, actor, role, now, due_at)
+    return fire.create(session, lc, kind, values, campaign, actor, role, now, due_at)
 
 
 def _exists(session: Session, kind: Kind, year: int, org_id: int) -> bool:

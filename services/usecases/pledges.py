@@ -161,7 +161,7 @@ def create(uow: UnitOfWork, lc: Lifecycles, actor: Actor, cmd: CreatePledge, now
         "person_id": cmd.person_id,
         "submitted_on_behalf": False,
     }
-    pledge_id = fire.create(s, lc.engine(LIFECYCLE), KIND, values, campaign, actor, role, now)
+    pledge_id = fire.create(s, lc, KIND, values, campaign, actor, role, now)
     pledge_items.insert(s, pledge_id, [i.model_dump() for i in cmd.items])
     uow.commit()
     return pledge_id
@@ -213,7 +213,9 @@ def edit_items(
     pledge_items.replace(s, pledge_id, current, [i.model_dump() for i in cmd.items])
     store.write(s, KIND, loaded.record, updated_at=now)
     firing = Firing(now, None, loaded.campaign.timezone)
-    history.append_history(s, LIFECYCLE, pledge_id, None, actor, "owner", firing, event="edit", state=state)
+    history.append_history(
+        s, LIFECYCLE, pledge_id, None, actor, "owner", firing, event="edit", state=state, key=lc.history_key
+    )
     uow.commit()
 
 

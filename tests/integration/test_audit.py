@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from sqlmodel import col, select
 
 from services.access import admin_actor
 from services.config import Settings
 from services.container import Container, build_container
 from services.entrypoints.cli import main
 from services.lifecycle import audit
+from services.persistence.db import migrate
+from services.persistence.history_hash import canonical
+from services.persistence.tables import History
 from services.persistence.uow import UnitOfWork
 from tests import usecases as uc
 
@@ -41,7 +46,7 @@ def _pledge_with_history(c: Container) -> int:
 
 def _verify(c: Container) -> list[audit.Broken]:
     with UnitOfWork(c.db, write=False) as uow:
-        return list(audit.verify(uow.session))
+        return list(audit.verify(uow.session, c.lifecycles.history_key))
 
 
 def _sql(c: Container, statement: str, **params: object) -> None:
@@ -85,3 +90,41 @@ def test_tampering_is_found(
     monkeypatch.setenv("PLEDGEFLOW_DATABASE_URL", db_url)
     result = CliRunner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 1 and f"pledge {pid}" in result.output
+
+
+def _rehash_unkeyed(c: Container, pid: int) -> None:
+    """What someone with the database but not the secret can do: recompute the chain with plain SHA-256."""
+    with UnitOfWork(c.db) as uow:
+        prev = None
+        for row in uow.session.exec(select(History).where(History.subject_id == pid).order_by(col(History.seq))):
+            row.prev_hash, row.hash = prev, hashlib.sha256(canonical(row.model_dump(), prev)).hexdigest()
+            uow.session.add(row)
+            prev = row.hash
+        uow.commit()
+
+
+def test_a_change_hidden_by_recomputing_the_chain_is_found(container: Container) -> None:
+    pid = _pledge_with_history(container)
+    _sql(container, "UPDATE history SET actor_name = '别人' WHERE subject_id = :pid AND seq = 2", pid=pid)
+    _rehash_unkeyed(container, pid)
+    broken = _verify(container)
+    assert [(b.subject_id, b.seq) for b in broken] == [(pid, 1)] and "内容与哈希不符" in broken[0].problem
+
+
+def test_a_record_whose_whole_history_was_deleted_is_found(container: Container) -> None:
+    pid = _pledge_with_history(container)
+    _sql(container, "DELETE FROM history WHERE subject_id = :pid", pid=pid)
+    broken = _verify(container)
+    assert [(b.subject_type, b.subject_id) for b in broken] == [("pledge", pid)]
+    assert "没有任何历史" in broken[0].problem
+
+
+def test_the_upgrade_rekeys_intact_unkeyed_chains_and_leaves_broken_ones(container: Container) -> None:
+    """Chains written before 0007 (plain SHA-256) are re-keyed by it; one already broken stays broken."""
+    intact, broken = _pledge_with_history(container), _pledge_with_history(container)
+    _rehash_unkeyed(container, intact)
+    _rehash_unkeyed(container, broken)
+    _sql(container, "UPDATE history SET reason = '改过' WHERE subject_id = :pid AND seq = 2", pid=broken)
+    _sql(container, "UPDATE alembic_version SET version_num = '0006'")
+    migrate(container.db, history_key=container.lifecycles.history_key)
+    assert [b.subject_id for b in _verify(container)] == [broken]  # from its first row, still unkeyed

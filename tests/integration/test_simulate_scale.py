@@ -40,6 +40,7 @@ from services.persistence.tables import (
 from services.persistence.uow import UnitOfWork
 from services.rehearsal.county import County, Shape, generate
 from services.rehearsal.simulate import STEP, Outcome, simulate
+from services.secret_key import load_secret_key
 from services.usecases import directory
 from services.usecases.commands import CreateOrg, CreatePerson, CreateUser
 
@@ -158,7 +159,7 @@ def test_every_record_goes_all_the_way_through_the_use_cases(year: tuple[Outcome
     assert outcome.figures["evaluations"] == {"assessed": branches}
     assert outcome.figures["rounds"] == {"closed": branches}
     assert s.exec(select(sa.func.count()).select_from(Ballot)).one() == SHAPE.members
-    assert not list(audit.verify(s))
+    assert not list(audit.verify(s, load_secret_key(Settings()).derive("history")))
     events: dict[int, list[str]] = defaultdict(list)
     for h in s.exec(select(History).where(History.subject_type == "pledge").order_by(col(History.seq))).all():
         events[h.subject_id].append(h.event)
