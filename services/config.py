@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     must stay under the server's `max_connections`."""
     max_waiting: int = 256
     """Requests past `max_in_flight` that may wait (up to 2 s) for a slot; past them, 503 at once."""
+    auth_failures_per_minute: int = 20
+    """Failed sign-ins and bearer tokens allowed per client address and minute; past it, 429."""
     request_timeout_s: float = 15.0
     """How long a client may take to send a request's headers, and then its body (slow senders are cut off)."""
     secret_key: SecretStr | None = None

@@ -13,6 +13,8 @@ from fastapi import Depends, Header, HTTPException, Request
 from services import access
 from services.access import Actor, admin_actor, hash_token
 from services.container import Container
+from services.entrypoints.throttle import FailureThrottle
+from services.entrypoints.throttle import detail as throttle_detail
 from services.errors import PreconditionFailed
 from services.persistence.uow import UnitOfWork
 
@@ -51,15 +53,21 @@ def caller(container: Container, token_hash: str | None = None, session_key_hash
 
 
 async def current_actor(
+    request: Request,
     container: ContainerDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor:
-    """The caller of the bearer token, read in a worker thread."""
+    """The caller of the bearer token, read in a worker thread; an address that keeps sending wrong
+    tokens is answered 429 before its token is looked at."""
+    throttle: FailureThrottle = request.app.state.throttle
+    if wait := throttle.retry_after(request):
+        raise HTTPException(429, throttle_detail(wait), headers={"Retry-After": str(wait)})
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "请先登录：缺少 Authorization: Bearer 令牌")
     actor = await anyio.to_thread.run_sync(caller, container, hash_token(token.strip()))
     if actor is None:
+        throttle.failed(request)
         raise HTTPException(401, "令牌无效或已停用")
     return actor
 

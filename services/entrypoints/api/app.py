@@ -35,6 +35,7 @@ from services.entrypoints.api.routes import (
 from services.entrypoints.api.schemas import Health
 from services.entrypoints.api.security_headers import SecurityHeadersMiddleware
 from services.entrypoints.scheduler import Enforcer
+from services.entrypoints.throttle import FailureThrottle
 from services.entrypoints.web import render as web_render
 from services.entrypoints.web import routes as web_routes
 from services.entrypoints.web.session import session_options
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         redoc_url=None,
     )
     app.state.container = container
+    app.state.throttle = FailureThrottle(container.settings.auth_failures_per_minute)
     s = container.settings
     access_log.install()
     app.state.templates = web_render.templates(container.settings.timezone)

@@ -171,8 +171,12 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 400:  # FastAPI could not decode the body at all (e.g. bytes that are not UTF-8)
             errors = [{"field": "body", "message": "请求体不是有效的 JSON（须为 UTF-8 编码）"}]
             return problem(422, "validation-error", errors[0]["message"], request, errors=errors)
-        slug = {401: "unauthorized", 404: "not-found", 405: "http-error"}.get(exc.status_code, "http-error")
+        slug = {401: "unauthorized", 404: "not-found", 405: "http-error", 429: "too-many-requests"}.get(
+            exc.status_code, "http-error"
+        )
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else "请求的资源不存在"
         if exc.status_code == 405:
             detail = "不支持此请求方法"
-        return problem(exc.status_code, slug, detail, request)
+        answer = problem(exc.status_code, slug, detail, request)
+        answer.headers.update(exc.headers or {})  # Retry-After of a 429
+        return answer
