@@ -48,16 +48,6 @@ class Container:
         )
 
 
-def ensure_secrets(db: Engine) -> None:
-    """Make the keys the service keeps (the voter-hash key) before any request can race for them."""
-    from services.persistence.uow import UnitOfWork
-    from services.usecases.appraisals import ballot_key
-
-    with UnitOfWork(db) as uow:
-        ballot_key(uow.session)
-        uow.commit()
-
-
 def build_lifecycles(catalog: Catalog, history_key: bytes) -> Lifecycles:
     """Every lifecycle's engine and hooks; refuses to start when they disagree with the definitions."""
     registry.check(catalog, KINDS, EVENT_DATA)
@@ -70,5 +60,4 @@ def build_container(settings: Settings, clock: Callable[[], dt.datetime] = utc_n
     lifecycles = build_lifecycles(catalog, secret.derive("history"))
     db = make_engine(settings.database_url, echo=settings.sql_echo, requests=settings.max_in_flight)
     migrate(db, history_key=lifecycles.history_key)
-    ensure_secrets(db)
     return Container(settings, db, catalog, lifecycles.engines, lifecycles, clock, secret)

@@ -71,5 +71,7 @@ def build_county(admin: httpx.Client, url: str, deadlines: dict[str, str] | None
     c.user("mb", [{"role": "member"}], person="mb")
     c.user("appraiser", [{"role": "appraiser", "org_id": c.orgs["a"]}])
     calendar = {"deadlines": deadlines} if deadlines else None
-    c.post("/api/v1/campaigns", {"year": YEAR, "calendar": calendar} if calendar else {"year": YEAR})
+    # three members a branch: results from a single ballot (the default of 5 is tested in test_ballots.py)
+    campaign = {"year": YEAR, "min_ballots": 1} | ({"calendar": calendar} if calendar else {})
+    c.post("/api/v1/campaigns", campaign)
     return c

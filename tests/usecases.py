@@ -55,7 +55,8 @@ def user(
 
 
 def campaign(c: Container, year: int, now: dt.datetime, deadlines: dict[str, str] | None = None) -> Any:
-    cmd = CreateCampaign.model_validate({"year": year, "calendar": {"deadlines": deadlines} if deadlines else None})
+    calendar = {"deadlines": deadlines} if deadlines else None
+    cmd = CreateCampaign.model_validate({"year": year, "calendar": calendar, "min_ballots": 1})  # a small roster
     return do(c, campaigns.create_campaign, c.catalog, admin_actor(), cmd, now, c.settings.timezone)
 
 

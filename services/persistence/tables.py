@@ -105,6 +105,8 @@ class Campaign(SQLModel, table=True):
         default_factory=lambda: [7, 1], sa_column=sa.Column(sa.JSON, nullable=False)
     )
     escalation_after_days: int = 1
+    min_ballots: int = Field(default=5, sa_column=sa.Column(sa.Integer, nullable=False, server_default="5"))
+    """A subject's counts, rate and score are shown only from this many ballots; below it, its total alone."""
     criteria: dict[str, str] = Field(
         default_factory=lambda: {"org": "five_goods", "person": "five_leads"},
         sa_column=sa.Column(sa.JSON, nullable=False),
@@ -264,16 +266,32 @@ class AppraisalRound(SQLModel, table=True):
     updated_at: dt.datetime = _time(nullable=False)
 
 
-class Ballot(SQLModel, table=True):
-    """One rating. The voter is kept only as a keyed hash, enough to refuse a second ballot."""
+NO_ROWID = {"sqlite_with_rowid": False}
+"""Rows kept in key order only: no hidden rowid recording the order of ballots (SQLite)."""
 
-    __table_args__ = (sa.UniqueConstraint("round_id", "subject_type", "subject_id", "voter_hash"), SQLITE_AUTOINCREMENT)
-    id: int | None = _pk()
-    round_id: int = _fk("appraisal_round.id")
+
+class Voted(SQLModel, table=True):
+    """Who has voted on a subject in a round: a person (whatever accounts they hold), or an account
+    without a person. Nothing here says what they voted (see `Tally`)."""
+
+    __table_args__ = (sa.PrimaryKeyConstraint("round_id", "subject_type", "subject_id", "voter"), NO_ROWID)
+    round_id: int = Field(sa_column=sa.Column(ID, sa.ForeignKey("appraisal_round.id"), nullable=False))
+    subject_type: str = Field(max_length=10)
+    subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
+    voter: str = Field(max_length=30)
+    """`person:<id>`, or `user:<id>` for an account that is not a person's."""
+
+
+class Tally(SQLModel, table=True):
+    """What was voted: a count per subject and rating, moved by one per ballot. No row is a ballot, so
+    there is no order, time or id to set beside `Voted`."""
+
+    __table_args__ = (sa.PrimaryKeyConstraint("round_id", "subject_type", "subject_id", "rating"), NO_ROWID)
+    round_id: int = Field(sa_column=sa.Column(ID, sa.ForeignKey("appraisal_round.id"), nullable=False))
     subject_type: str = Field(max_length=10)
     subject_id: int = Field(sa_column=sa.Column(ID, nullable=False))
     rating: str = Field(max_length=20)
-    voter_hash: str = Field(max_length=64)
+    ballots: int = 0
 
 
 class DemoSite(SQLModel, table=True):
@@ -305,14 +323,6 @@ class Rectification(SQLModel, table=True):
     data: dict[str, Any] = _json()
     created_at: dt.datetime = _time(nullable=False)
     updated_at: dt.datetime = _time(nullable=False)
-
-
-class AppSecret(SQLModel, table=True):
-    """Keys the service generates once and keeps (e.g. for hashing voters)."""
-
-    __tablename__ = "app_secret"
-    name: str = Field(primary_key=True, max_length=50)
-    value: str = Field(max_length=200)
 
 
 class IdempotencyKey(SQLModel, table=True):

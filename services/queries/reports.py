@@ -46,7 +46,6 @@ from services.access import Actor, visible
 from services.errors import Forbidden
 from services.persistence.tables import (
     AppraisalRound,
-    Ballot,
     Deadline,
     DemoSite,
     LeaderComment,
@@ -56,6 +55,7 @@ from services.persistence.tables import (
     Rectification,
     ScoreEntry,
     SelfEvaluation,
+    Tally,
 )
 from services.queries.listings import overdue_condition
 from services.usecases.appraisals import subject_results
@@ -215,9 +215,7 @@ def _appraisals(session: Session, src: Sources, scope: Any, year: int) -> dict[i
 def _ballot_subjects(session: Session, round_ids: list[int]) -> list[Person]:
     if not round_ids:
         return []
-    subjects = select(Ballot.subject_id).where(
-        col(Ballot.round_id).in_(round_ids), col(Ballot.subject_type) == "person"
-    )
+    subjects = select(Tally.subject_id).where(col(Tally.round_id).in_(round_ids), col(Tally.subject_type) == "person")
     return list(session.exec(select(Person).where(col(Person.id).in_(subjects))).all())
 
 
@@ -228,7 +226,7 @@ def _appraisal(session: Session, src: Sources, r: AppraisalRound) -> tuple[dict[
     results = subject_results(session, src.scale, r.id or 0, src.basic_counts_as_satisfied)
     own = next((s for s in results if (s["subject"]["type"], s["subject"]["id"]) == ("org", r.org_id)), None)
     if own is not None:
-        view |= {k: own[k] for k in ("satisfaction_rate", "score", "below_threshold")}
+        view |= {k: own.get(k) for k in ("satisfaction_rate", "score", "below_threshold")}  # none below min_ballots
     return view, sum(1 for s in results if s["below_threshold"])
 
 

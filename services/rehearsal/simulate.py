@@ -35,7 +35,6 @@ from services.enforcement.sweep import sweep
 from services.errors import Conflict, ServiceError
 from services.persistence.tables import (
     AppraisalRound,
-    Ballot,
     Deadline,
     History,
     Org,
@@ -44,6 +43,7 @@ from services.persistence.tables import (
     PledgeItem,
     ScoreEntry,
     SelfEvaluation,
+    Tally,
     User,
 )
 from services.persistence.uow import UnitOfWork
@@ -494,7 +494,12 @@ def figures(c: Container, year: int) -> dict[str, Any]:
             "evaluations": grouped(col(SelfEvaluation.state), where=SelfEvaluation.year == year),
             "bands": Counter(c.scorecard.band(total).code for _, total in assessed),
             "rounds": grouped(col(AppraisalRound.state), where=AppraisalRound.year == year),
-            "ballots": grouped(col(Ballot.rating)),
+            "ballots": {
+                r: int(n)
+                for r, n in s.execute(
+                    sa.select(col(Tally.rating), sa.func.sum(col(Tally.ballots))).group_by(col(Tally.rating))
+                )
+            },
             "notices": grouped(col(Notice.kind)),
             "inbox_entries": count(InboxEntry),
             "history": count(History),

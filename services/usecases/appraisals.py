@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from definitions import RatingScale
@@ -17,13 +16,11 @@ from services.errors import Conflict, Forbidden, Invalid
 from services.lifecycle import store
 from services.lifecycle.registry import Lifecycles
 from services.lifecycle.store import Kind, OrgRow
-from services.persistence.keys import kept_secret
-from services.persistence.tables import AppraisalRound, Ballot, Org, Person
+from services.persistence.tables import AppraisalRound, Campaign, Org, Person, Tally, Voted
 from services.persistence.uow import UnitOfWork
 from services.usecases import org_records
 from services.usecases.commands import CastBallot, CreateRound
 
-SECRET_NAME = "ballot_key"
 LIFECYCLE = "appraisal_round"
 
 
@@ -43,16 +40,10 @@ def open_round(uow: UnitOfWork, lc: Lifecycles, actor: Actor, cmd: CreateRound, 
     return round_id
 
 
-def ballot_key(session: Session) -> bytes:
-    """The key voters are hashed with."""
-    return kept_secret(session, SECRET_NAME).encode()
-
-
-def voter_hash(key: bytes, round_id: int, user_id: int) -> str:
-    return hmac.new(key, f"{round_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
-
-
 def cast(uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, cmd: CastBallot) -> None:
+    """One ballot: the voter is marked as having voted on the subject (`Voted`) and the rating's count
+    moves by one (`Tally`), two writes that share nothing but the subject. A person votes once per
+    subject whichever of their accounts they use."""
     s, subject, rating = uow.session, cmd.subject.model_dump(), cmd.rating
     loaded = store.load(s, KIND, actor, round_id)
     if actor.user_id is None or not actor.votes_in(loaded.org):
@@ -63,19 +54,26 @@ def cast(uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, cmd: 
         options = "、".join(f"{r.code}（{r.label_zh}）" for r in scale.ratings)
         raise Invalid("rating", f"评价应为：{options}")
     _check_subject(s, loaded.org, subject)
-    ballot = Ballot(
-        round_id=round_id,
-        subject_type=subject["type"],
-        subject_id=subject["id"],
-        rating=rating,
-        voter_hash=voter_hash(ballot_key(s), round_id, actor.user_id),
-    )
-    s.add(ballot)
+    where = {"round_id": round_id, "subject_type": subject["type"], "subject_id": subject["id"]}
+    voter = f"person:{actor.person_id}" if actor.person_id is not None else f"user:{actor.user_id}"
+    s.add(Voted(**where, voter=voter))
     try:
         s.flush()
     except sa.exc.IntegrityError as exc:
         raise Conflict("您已对该对象投过票，每人每个对象只能投一票") from exc
+    s.execute(_count_one(s.get_bind().dialect.name, where | {"rating": rating}))
     uow.commit()
+
+
+def _count_one(dialect: str, key: dict[str, Any]) -> sa.Executable:
+    """`tally.ballots + 1` for the key, the row made by the first ballot (an upsert: no race between firsts)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Tally.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(**key, ballots=1)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.round_id, table.c.subject_type, table.c.subject_id, table.c.rating],
+        set_={"ballots": table.c.ballots + 1},
+    )
 
 
 def _check_subject(session: Session, org: OrgRow, subject: dict[str, Any]) -> None:
@@ -92,17 +90,20 @@ def _check_subject(session: Session, org: OrgRow, subject: dict[str, Any]) -> No
 def subject_results(
     session: Session, scale: RatingScale, round_id: int, basic_counts_as_satisfied: bool, totals_only: bool = False
 ) -> list[dict[str, Any]]:
-    """Per subject: counts, satisfaction rate and weighted score — never who voted what."""
-    q = (
-        select(Ballot.subject_type, Ballot.subject_id, Ballot.rating, sa.func.count())
-        .where(Ballot.round_id == round_id)
-        .group_by(col(Ballot.subject_type), col(Ballot.subject_id), col(Ballot.rating))
-    )
+    """Per subject: counts, satisfaction rate and weighted score — never who voted what; a subject with
+    fewer ballots than the campaign's `min_ballots` shows its total alone (a few ballots would tell)."""
+    q = select(Tally.subject_type, Tally.subject_id, Tally.rating, Tally.ballots).where(Tally.round_id == round_id)
     counts: dict[tuple[str, int], Counter[str]] = {}
     for subject_type, subject_id, rating, n in session.exec(q).all():
         counts.setdefault((subject_type, subject_id), Counter())[rating] = n
+    minimum = session.exec(
+        select(Campaign.min_ballots)
+        .join(AppraisalRound, col(AppraisalRound.year) == Campaign.year)
+        .where(AppraisalRound.id == round_id)
+    ).one()
     return [
-        _result(session, scale, key, c, basic_counts_as_satisfied, totals_only) for key, c in sorted(counts.items())
+        _result(session, scale, key, c, basic_counts_as_satisfied, totals_only or sum(c.values()) < minimum)
+        for key, c in sorted(counts.items())
     ]
 
 

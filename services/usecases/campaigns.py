@@ -77,6 +77,7 @@ def create_campaign(
         notify_past_deadlines=bool(calendar.get("notify_past_deadlines", False)),
         reminder_offsets_days=list(calendar.get("reminder_offsets_days") or base.reminder_offsets_days),
         escalation_after_days=calendar.get("escalation_after_days", base.escalation_after_days),
+        min_ballots=cmd.min_ballots,
         created_at=now,
     )
     uow.session.add(campaign)

@@ -167,3 +167,5 @@ class CalendarIn(Command):
 class CreateCampaign(Command):
     year: Annotated[YearNumber, Field(title="年度")]
     calendar: Annotated[CalendarIn | None, Field(title="活动日历")] = None
+    min_ballots: Annotated[int, Field(ge=1, le=1000, title="评议结果最少票数")] = 5
+    """A subject's appraisal results are shown from this many ballots; below it, its total alone."""

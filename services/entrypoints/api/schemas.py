@@ -67,6 +67,7 @@ class CampaignOut(BaseModel):
     notify_past_deadlines: bool
     reminder_offsets_days: list[int]
     escalation_after_days: int
+    min_ballots: int
 
 
 class Subject(BaseModel):
