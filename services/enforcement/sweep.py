@@ -59,7 +59,7 @@ def sweep(db: sa.Engine, catalog: Catalog, now: dt.datetime, chunk: int = CHUNK)
             rows = _due_rows(uow.session, now, chunk)
             if not rows:
                 break
-            drafter = drafter or notices.Drafter(load_directory(uow.session))
+            drafter = drafter or notices.Drafter(load_directory(uow.session), now)
             add_people(uow.session, drafter.directory, {r.person_id for r in rows if r.person_id is not None})
             missed, created = _emit(uow.session, catalog, drafter, rows, now)
             result.missed += missed

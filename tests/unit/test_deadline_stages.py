@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from services.enforcement import notices
 from workflow import deadlines as dl
 
 DUE = dt.datetime(2010, 10, 31, 15, 59, 59, tzinfo=dt.UTC)
@@ -46,3 +49,17 @@ def test_settling_judges_by_the_clock() -> None:
     assert dl.settle(dl.PENDING, DUE, at(-1)) == dl.MET
     assert dl.settle(dl.MISSED, DUE, at(+1)) == dl.LATE
     assert dl.settle(dl.MET, DUE, at(+1)) == dl.MET
+
+
+@pytest.mark.parametrize(
+    "left, said",
+    [
+        (dt.timedelta(seconds=38), "1分钟"),
+        (dt.timedelta(minutes=59, seconds=1), "60分钟"),
+        (dt.timedelta(hours=22), "22小时"),
+        (dt.timedelta(hours=24), "24小时"),
+        (dt.timedelta(days=6, hours=22), "7天"),
+    ],
+)
+def test_a_reminder_says_the_time_really_left(left: dt.timedelta, said: str) -> None:
+    assert notices.time_left(left) == said
