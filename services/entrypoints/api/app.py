@@ -123,9 +123,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
                 return Health(status="ok")
             except problems.UNAVAILABLE as exc:
                 log.warning("not ready: %s", type(exc).__name__)
-        answer = problems.problem(503, "service-unavailable", "数据库暂时不可用", request)
-        answer.headers["Retry-After"] = str(problems.RETRY_AFTER_S)
-        return answer
+        return problems.unavailable(request, "数据库暂时不可用")
 
     return app
 

@@ -51,6 +51,13 @@ def problem(status: int, slug: str, detail: str, request: Request, **extra: Any)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def unavailable(request: Request, detail: str) -> JSONResponse:
+    """503 with `Retry-After`: the database is gone or busy, try again shortly."""
+    answer = problem(503, "service-unavailable", detail, request)
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
+
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 问题详情：`detail` 为中文说明；其余字段随 `type` 而定。",
@@ -140,14 +147,12 @@ def install(app: FastAPI) -> None:
         found = problem_of(exc)
         return problem(found.status, found.slug, found.detail, request, **found.extra)
 
-    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+    async def database_gone(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        answer = problem(503, "service-unavailable", "数据库暂时不可用，请稍后重试", request)
-        answer.headers["Retry-After"] = str(RETRY_AFTER_S)
-        return answer
+        return unavailable(request, "数据库暂时不可用，请稍后重试")
 
     for kind in UNAVAILABLE:
-        app.add_exception_handler(kind, unavailable)
+        app.add_exception_handler(kind, database_gone)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
