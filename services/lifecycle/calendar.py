@@ -25,6 +25,7 @@ class Year:
     reminder_offsets_days: list[int]
     escalation_after_days: int
     criteria: dict[str, str]
+    min_ballots: int
 
 
 CAMPAIGN = Campaign.__table__  # type: ignore[attr-defined]

@@ -96,7 +96,7 @@ def progress(session: Session, src: Sources, actor: Actor, year: int, now: dt.da
         by_state=_pledges_by_state(session, scope, year),
         pledge_counts=_pledge_counts(session, scope, year, now),
         evaluations=_self_evaluations(session, src, scope, year),
-        appraisals=_appraisals(session, src, scope, year),
+        appraisals=_appraisals(session, src, scope, year, campaign.min_ballots),
         demo_sites=_demo_sites(session, src, scope, year),
         rectifications=_rectifications(session, src, scope, year, now),
     )
@@ -198,7 +198,9 @@ def _self_evaluations(session: Session, src: Sources, scope: Any, year: int) -> 
     return out
 
 
-def _appraisals(session: Session, src: Sources, scope: Any, year: int) -> dict[int, tuple[dict[str, Any], int | None]]:
+def _appraisals(
+    session: Session, src: Sources, scope: Any, year: int, min_ballots: int
+) -> dict[int, tuple[dict[str, Any], int | None]]:
     """Per org: its round's state and, once closed, the org's own rate and score; the flagged count."""
     rounds = session.exec(
         select(AppraisalRound)
@@ -207,7 +209,7 @@ def _appraisals(session: Session, src: Sources, scope: Any, year: int) -> dict[i
     ).all()
     closed = [r.id for r in rounds if r.state == "closed" and r.id is not None]
     people = _ballot_subjects(session, closed)  # held, so subject_results finds names without a query each
-    out = {r.org_id: _appraisal(session, src, r) for r in rounds}
+    out = {r.org_id: _appraisal(session, src, r, min_ballots) for r in rounds}
     del people
     return out
 
@@ -219,15 +221,17 @@ def _ballot_subjects(session: Session, round_ids: list[int]) -> list[Person]:
     return list(session.exec(select(Person).where(col(Person.id).in_(subjects))).all())
 
 
-def _appraisal(session: Session, src: Sources, r: AppraisalRound) -> tuple[dict[str, Any], int | None]:
+def _appraisal(
+    session: Session, src: Sources, r: AppraisalRound, min_ballots: int
+) -> tuple[dict[str, Any], int | None]:
     view: dict[str, Any] = {"state": r.state, "satisfaction_rate": None, "score": None, "below_threshold": None}
     if r.state != "closed":
         return view, None
-    results = subject_results(session, src.scale, r.id or 0, src.basic_counts_as_satisfied)
+    results = subject_results(session, src.scale, r.id or 0, src.basic_counts_as_satisfied, min_ballots)
     own = next((s for s in results if (s["subject"]["type"], s["subject"]["id"]) == ("org", r.org_id)), None)
     if own is not None:
         view |= {k: own.get(k) for k in ("satisfaction_rate", "score", "below_threshold")}  # none below min_ballots
-    return view, sum(1 for s in results if s["below_threshold"])
+    return view, sum(1 for s in results if s.get("below_threshold"))  # a subject below min_ballots has no rate
 
 
 def _latest(table: Any, scope: Any, year: int) -> Any:

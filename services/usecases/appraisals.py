@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from definitions import RatingScale
 from services.access import Actor
@@ -16,7 +16,7 @@ from services.errors import Conflict, Forbidden, Invalid
 from services.lifecycle import store
 from services.lifecycle.registry import Lifecycles
 from services.lifecycle.store import Kind, OrgRow
-from services.persistence.tables import AppraisalRound, Campaign, Org, Person, Tally, Voted
+from services.persistence.tables import AppraisalRound, Org, Person, Tally, Voted
 from services.persistence.uow import UnitOfWork
 from services.usecases import org_records
 from services.usecases.commands import CastBallot, CreateRound
@@ -88,7 +88,12 @@ def _check_subject(session: Session, org: OrgRow, subject: dict[str, Any]) -> No
 
 
 def subject_results(
-    session: Session, scale: RatingScale, round_id: int, basic_counts_as_satisfied: bool, totals_only: bool = False
+    session: Session,
+    scale: RatingScale,
+    round_id: int,
+    basic_counts_as_satisfied: bool,
+    min_ballots: int,
+    totals_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Per subject: counts, satisfaction rate and weighted score — never who voted what; a subject with
     fewer ballots than the campaign's `min_ballots` shows its total alone (a few ballots would tell)."""
@@ -96,13 +101,8 @@ def subject_results(
     counts: dict[tuple[str, int], Counter[str]] = {}
     for subject_type, subject_id, rating, n in session.exec(q).all():
         counts.setdefault((subject_type, subject_id), Counter())[rating] = n
-    minimum = session.exec(
-        select(Campaign.min_ballots)
-        .join(AppraisalRound, col(AppraisalRound.year) == Campaign.year)
-        .where(AppraisalRound.id == round_id)
-    ).one()
     return [
-        _result(session, scale, key, c, basic_counts_as_satisfied, totals_only or sum(c.values()) < minimum)
+        _result(session, scale, key, c, basic_counts_as_satisfied, totals_only or sum(c.values()) < min_ballots)
         for key, c in sorted(counts.items())
     ]
 
@@ -143,5 +143,5 @@ def results(session: Session, scale: RatingScale, actor: Actor, round_id: int, b
         "threshold": scale.threshold,
         "basic_counts_as_satisfied": basic,
         "totals_only": totals_only,
-        "subjects": subject_results(session, scale, round_id, basic, totals_only),
+        "subjects": subject_results(session, scale, round_id, basic, loaded.campaign.min_ballots, totals_only),
     }

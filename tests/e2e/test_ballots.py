@@ -95,3 +95,13 @@ def test_sqlite_keeps_no_order_of_ballots(served: Served, county: County) -> Non
         for table in ("voted", "tally"):
             sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar_one()
             assert "WITHOUT ROWID" in sql.upper()
+
+
+def test_the_progress_report_reads_a_round_whose_subjects_are_below_the_minimum(served: Served, county: County) -> None:
+    _ok(county.admin.post("/api/v1/campaigns", json={"year": NEXT}), 201)
+    rid = _round(county, NEXT)
+    assert _vote(county, "m1", rid, {"type": "org", "id": county.orgs["a"]}, "dissatisfied").status_code == 201
+    _ok(county.as_("sec_a").post(f"/api/v1/appraisal-rounds/{rid}/events", json={"event": "close"}))
+    rows = _ok(county.as_("office").get(f"/api/v1/reports/{NEXT}/progress"))["orgs"]
+    branch = next(r for r in rows if r["org_id"] == county.orgs["a"])
+    assert branch["appraisal"]["satisfaction_rate"] is None
