@@ -82,6 +82,9 @@ class WebSession(SQLModel, table=True):
     credential_version: int
     created_at: dt.datetime = _time(nullable=False)
     expires_at: dt.datetime = _time(nullable=False)
+    flash: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    """What the next page shows once: a form's outcome, its messages and, after a refusal, what was
+    typed (kept here rather than in the cookie, so a long report is never lost)."""
 
 
 class RoleGrant(SQLModel, table=True):

@@ -56,6 +56,20 @@ def mark_read(uow: UnitOfWork, actor: Actor, entry_id: int, now: dt.datetime) ->
     return _entry(entry, notice)
 
 
+def mark_all_read(uow: UnitOfWork, actor: Actor, now: dt.datetime) -> int:
+    """Every unread entry of the actor's inbox read now; how many there were."""
+    mine = (col(InboxEntry.user_id) == (actor.user_id or 0)) & col(InboxEntry.read_at).is_(None)
+    result: Any = uow.session.execute(sa.update(InboxEntry).where(mine).values(read_at=now))
+    uow.commit()
+    return int(result.rowcount)
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    """How many entries of the actor's inbox are unread (the top bar's count)."""
+    mine = (col(InboxEntry.user_id) == (actor.user_id or 0)) & col(InboxEntry.read_at).is_(None)
+    return int(session.exec(select(sa.func.count()).select_from(InboxEntry).where(mine)).one())
+
+
 def create_webhook(
     uow: UnitOfWork,
     actor: Actor,

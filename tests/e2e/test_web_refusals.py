@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import httpx
-
 from tests.conftest import Served
 from tests.county import County
-
-
-@contextmanager
-def signed_in(served: Served, token: str) -> Iterator[httpx.Client]:
-    """A browser-like client signed in through the login form (session cookie and CSRF token)."""
-    with httpx.Client(base_url=served.url, timeout=30) as client:
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert csrf is not None
-        r = client.post("/login", data={"csrf_token": csrf.group(1), "token": token})
-        assert r.status_code == 303, r.text
-        yield client
+from tests.web import signed_in
 
 
 def test_a_forbidden_page_is_403_and_a_missing_one_404(served: Served, county: County) -> None:

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 import anyio
-import sqlalchemy as sa
-from sqlmodel import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.access import hash_token
 from services.container import Container
 from services.entrypoints.deps import caller
-from services.persistence.idempotency import TTL
+from services.persistence import idempotency
 from services.persistence.tables import IdempotencyKey
-from services.persistence.uow import UnitOfWork
 
 KEPT_HEADERS = ("content-type", "etag", "location")
 PROBLEM = "application/problem+json"
@@ -49,7 +45,7 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         claim = (hashlib.sha256(token).hexdigest(), scope["path"], key, hashlib.sha256(body).hexdigest())
-        outcome, row = await anyio.to_thread.run_sync(self._claim, *claim)
+        outcome, row = await anyio.to_thread.run_sync(idempotency.claim, self.c.db, self.c.clock(), *claim)
         if outcome == "replay":
             await _replay(send, row)
         elif outcome == "mismatch":
@@ -67,30 +63,6 @@ class IdempotencyMiddleware:
             return False
         key = hash_token(token)
         return await anyio.to_thread.run_sync(caller, self.c, key) is not None
-
-    def _claim(self, caller: str, route: str, key: str, body_hash: str) -> tuple[str, Any]:
-        now = self.c.clock()
-        with UnitOfWork(self.c.db) as uow:
-            s = uow.session
-            q = select(IdempotencyKey).where(
-                IdempotencyKey.caller == caller, IdempotencyKey.route == route, IdempotencyKey.key == key
-            )
-            row = s.exec(q).first()
-            if row is not None and row.created_at < now - TTL:
-                s.delete(row)
-                s.flush()
-                row = None
-            if row is not None:
-                if row.body_hash != body_hash:
-                    return "mismatch", row
-                return ("pending", row) if row.status is None else ("replay", row)
-            row = IdempotencyKey(caller=caller, route=route, key=key, body_hash=body_hash, created_at=now)
-            s.add(row)
-            try:
-                uow.commit()
-            except sa.exc.IntegrityError:
-                return "pending", None
-            return "new", row.id
 
     async def _first(self, scope: Scope, body: bytes, send: Send, row_id: int) -> None:
         """Run the request, keep its answer, and only then send it: a retry that arrives as soon
@@ -110,23 +82,13 @@ class IdempotencyMiddleware:
             raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
             headers = [(k.decode().lower(), v.decode()) for k, v in started.get("headers", [])]
             kept = {k: v for k, v in headers if k in KEPT_HEADERS}
-            # An answer marked no-store carries a secret (a new user's token): it is never kept.
-            keep = not any(k == "cache-control" and "no-store" in v for k, v in headers)
-            await anyio.to_thread.run_sync(self._finish, row_id, started.get("status", 500), raw, kept, keep)
+            # Only 2xx answers are kept (a refused request may be corrected and retried), and never one
+            # marked no-store: it carries a secret (a new user's token).
+            status = started.get("status", 500)
+            keep = 200 <= status < 300 and not any(k == "cache-control" and "no-store" in v for k, v in headers)
+            await anyio.to_thread.run_sync(idempotency.finish, self.c.db, row_id, status, raw, kept, keep)
         for message in messages:
             await send(message)
-
-    def _finish(self, row_id: int, status: int, response: bytes, headers: dict[str, str], keep: bool) -> None:
-        with UnitOfWork(self.c.db) as uow:
-            row = uow.session.get(IdempotencyKey, row_id)
-            if row is None:
-                return
-            if keep and 200 <= status < 300:
-                row.status, row.response, row.headers = status, response.decode(), headers
-                uow.session.add(row)
-            else:  # only 2xx answers are kept: a refused request may be corrected and retried
-                uow.session.delete(row)
-            uow.commit()
 
 
 def _no_route(path: str) -> bool:

@@ -9,7 +9,8 @@ from services.entrypoints.deps import ContainerDep
 from services.entrypoints.throttle import FailureThrottle
 from services.entrypoints.throttle import detail as throttle_detail
 from services.entrypoints.web.render import menu, page
-from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, resolve, sign_in, sign_out
+from services.entrypoints.web.route import WebRoute
+from services.entrypoints.web.session import CheckedForm, WebActor, resolve, sign_in, sign_out
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 HOME_ORDER = ("/office", "/supervisor", "/branch", "/ballot", "/me")
@@ -35,16 +36,17 @@ def login_form(request: Request) -> Response:
 def login(request: Request, form: CheckedForm, c: ContainerDep) -> Response:
     throttle: FailureThrottle = request.app.state.throttle
     if wait := throttle.retry_after(request):
-        request.session["flash"] = {"form": "login", "ok": False, "messages": [throttle_detail(wait)]}
-        answer = page(request, "login.html", None, status=429)
+        refusal = {"form": "login", "ok": False, "messages": [throttle_detail(wait)]}
+        answer = page(request, "login.html", None, status=429, flash=refusal)
         answer.headers["Retry-After"] = str(wait)
         return answer
     token = str(form.get("token", "")).strip()
     refused = sign_in(request, c, token) if token else "请输入令牌"
     if refused:
         throttle.failed(request)
-        request.session["flash"] = {"form": "login", "ok": False, "messages": [refused]}
-        return page(request, "login.html", None, status=401)
+        return page(
+            request, "login.html", None, status=401, flash={"form": "login", "ok": False, "messages": [refused]}
+        )
     return RedirectResponse("/", status_code=303)
 
 

@@ -14,7 +14,8 @@ from services.container import Container
 from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
-from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
+from services.entrypoints.web.route import WebRoute
+from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash
 from services.persistence.tables import Org, Person
 from services.persistence.uow import UnitOfWork
 from services.queries import listings

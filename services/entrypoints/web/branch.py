@@ -14,7 +14,8 @@ from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
 from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
-from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash, messages
+from services.entrypoints.web.route import WebRoute
+from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash, messages
 from services.errors import Invalid, ServiceError
 from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
@@ -71,7 +72,7 @@ def batch_approve(request: Request, form: CheckedForm, c: ContainerDep, actor: W
             done += 1
         except (ServiceError, WorkflowError) as exc:
             refused.append(f"承诺书 {pledge_id}：{'；'.join(messages(exc))}")
-    request.session["flash"] = {"form": "batch", "ok": not refused, "messages": [f"已批准 {done} 份承诺书", *refused]}
+    flash(request, "batch", f"已批准 {done} 份承诺书", *refused, ok=not refused)
     return RedirectResponse(back_to(form), status_code=303)
 
 

@@ -20,7 +20,8 @@ from services.entrypoints.web import views
 from services.entrypoints.web.charts import stage_chart
 from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
-from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
+from services.entrypoints.web.route import WebRoute
+from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash
 from services.errors import Forbidden
 from services.persistence.tables import Campaign, Deadline, Pledge
 from services.persistence.uow import UnitOfWork

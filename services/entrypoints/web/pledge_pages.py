@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -12,7 +12,8 @@ from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
 from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
-from services.entrypoints.web.session import CheckedForm, WebActor, WebRoute, back_to, flash
+from services.entrypoints.web.route import WebRoute
+from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash
 from services.persistence.uow import UnitOfWork
 from services.usecases import events, pledges
 from services.usecases.commands import AddComment, AddProgress, FireEvent
@@ -20,13 +21,18 @@ from services.usecases.fields import parse
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PledgeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
 @router.get("/me")
-def my_pledges(request: Request, c: ContainerDep, actor: WebActor, now: Now) -> Response:
+def my_pledges(request: Request, c: ContainerDep, actor: WebActor, now: Now, year: Year = None) -> Response:
     with UnitOfWork(c.db, write=False) as uow:
+        shown = views.current_year(uow.session, now, year)
         mine = views.my_pledges(uow.session, c, actor, now)
-    return page(request, "me.html", actor, pledges=mine, now=now)
+        may_write = actor.person_id is not None and any(
+            key == f"person:{actor.person_id}" for key, _ in views.pledge_subjects(uow.session, actor, shown)
+        )
+    return page(request, "me.html", actor, pledges=mine, now=now, year=shown, may_write=may_write)
 
 
 @router.get("/pledges/{pledge_id}")

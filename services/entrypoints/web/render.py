@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,9 @@ from starlette.responses import Response
 
 from definitions.vocabulary import Channel, Grade, Outcome
 from services.access import Actor
-from services.entrypoints.web.session import csrf_token
+from services.entrypoints.web.session import csrf_token, take_flash
+from services.persistence.uow import UnitOfWork
+from services.usecases import inbox
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -54,19 +57,70 @@ def templates(timezone: str) -> Jinja2Templates:
     built = Jinja2Templates(directory=HERE / "templates")
     built.env.filters["local"] = local
     built.env.globals.update(
-        CHANNELS=Channel.labels(), GRADES=Grade.labels(), OUTCOMES=Outcome.labels(), countdown=countdown
+        CHANNELS=Channel.labels(),
+        GRADES=Grade.labels(),
+        OUTCOMES=Outcome.labels(),
+        countdown=countdown,
+        once=lambda: secrets.token_urlsafe(16),  # a form's one-time token: posted twice, done once
     )
     return built
 
 
-def page(request: Request, name: str, actor: Actor | None, status: int = 200, **context: Any) -> Response:
-    flash = request.session.pop("flash", None)
+def unread(request: Request, actor: Actor | None) -> int:
+    """The signed-in person's unread notices, for the top bar of every page."""
+    if actor is None or actor.user_id is None:
+        return 0
+    with UnitOfWork(request.app.state.container.db, write=False) as uow:
+        return inbox.unread_count(uow.session, actor)
+
+
+def page(
+    request: Request,
+    name: str,
+    actor: Actor | None,
+    status: int = 200,
+    flash: dict[str, Any] | None = None,
+    **context: Any,
+) -> Response:
+    """Page `name` in the site's layout; `flash` is a message for this very answer (else the one the
+    last form left)."""
     base = {
         "actor": actor,
         "menu": menu(actor) if actor else [],
+        "unread": unread(request, actor),
         "csrf": csrf_token(request),
-        "flash": flash or {},
+        "flash": flash if flash is not None else take_flash(request),
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     built: Jinja2Templates = request.app.state.templates
     return built.TemplateResponse(request, name, base | context, status_code=status)
+
+
+STATUS_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持此操作",
+    408: "请求超时",
+    409: "记录已被修改",
+    413: "提交的内容过大",
+    422: "填写有误",
+    429: "操作过于频繁",
+    503: "服务暂时不可用",
+}
+
+
+def error_page(request: Request, status: int, message: str, actor: Actor | None = None) -> Response:
+    """A refusal as a page in the site's layout, with its status and a way back (drawn without the
+    page session when there is none: an answer from before the session was read)."""
+    context: dict[str, Any] = {
+        "actor": actor,
+        "menu": menu(actor) if actor else [],
+        "csrf": csrf_token(request) if actor else "",
+        "flash": {},
+        "path": request.url.path,
+        "status_title": STATUS_TITLES.get(status, "出错了"),
+        "message": message,
+    }
+    built: Jinja2Templates = request.app.state.templates
+    return built.TemplateResponse(request, "error.html", context, status_code=status)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.entrypoints.web import auth, ballot, branch, evaluation_pages, overview, pledge_pages
+from services.entrypoints.web import (
+    auth,
+    ballot,
+    branch,
+    evaluation_pages,
+    inbox_pages,
+    overview,
+    pledge_editor,
+    pledge_pages,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, pledge_pages, branch, evaluation_pages, overview, ballot):
+for module in (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages):
     router.include_router(module.router)

@@ -1,19 +1,14 @@
-"""Signed-cookie sessions for the pages: the session secret, who is signed in, CSRF, and the route
-class that turns a refusal into a message shown next to the form that caused it."""
+"""Page sessions: the signed cookie, who is signed in, CSRF, and the message left for the next page."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-import html
 import secrets
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Depends, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
+from fastapi import Depends, Request
 from sqlmodel import col
 from starlette.datastructures import FormData
 
@@ -21,7 +16,7 @@ from services import access
 from services.access import Actor, hash_token, new_token
 from services.container import Container
 from services.entrypoints.deps import ContainerDep, caller
-from services.errors import Invalid, ServiceError, problem_of
+from services.errors import ServiceError, problem_of
 from services.persistence.tables import WebSession
 from services.persistence.uow import UnitOfWork
 from services.secret_key import SecretKey
@@ -133,37 +128,61 @@ def back_to(form: FormData | None) -> str:
     return back if back.startswith("/") and not back.startswith("//") else "/"
 
 
-def flash(request: Request, form_id: str, text: str, ok: bool = True, field: str | None = None) -> None:
-    request.session["flash"] = {"form": form_id, "ok": ok, "messages": [text] if ok else [], "field": field}
+def session_hash(request: Request) -> str | None:
+    key = request.session.get(SESSION_KEY)
+    return hash_token(str(key)) if key else None
 
 
-class WebRoute(APIRoute):
-    """Pages: not signed in → /login; a refused POST → back to its page, messages beside its form."""
+def flash(
+    request: Request,
+    form_id: str,
+    *messages: str,
+    ok: bool = True,
+    field: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> None:
+    """What the next page shows once beside form `form_id`: its messages and, after a refusal, the
+    refused field and every value typed; kept with the page session in the database."""
+    key_hash = session_hash(request)
+    if key_hash is None:
+        return
+    shown = {"form": form_id, "ok": ok, "messages": list(messages), "field": field, "values": values or {}}
+    container: Container = request.app.state.container
+    with UnitOfWork(container.db) as uow:
+        uow.session.execute(sa.update(WebSession).where(col(WebSession.key_hash) == key_hash).values(flash=shown))
+        uow.commit()
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SignInRequired:
-                request.session.pop(SESSION_KEY, None)
-                return RedirectResponse("/login", status_code=303)
-            except CsrfRejected:
-                return HTMLResponse(
-                    "<p lang='zh-CN'>页面已过期或来源不明（CSRF 校验失败），请返回刷新后重试。</p>", 403
-                )
-            except (ServiceError, WorkflowError) as exc:
-                if request.method != "POST":
-                    text = messages(exc)[0]
-                    return HTMLResponse(f"<p lang='zh-CN'>{html.escape(text)}</p>", problem_of(exc).status)
-                form = await request.form()
-                request.session["flash"] = {
-                    "form": str(form.get("form", "")),
-                    "ok": False,
-                    "messages": messages(exc),
-                    "field": exc.field if isinstance(exc, Invalid) else None,
-                }
-                return RedirectResponse(back_to(form), status_code=303)
+def take_flash(request: Request) -> dict[str, Any]:
+    """The message left for this page by the last form, once (an empty dict when there is none)."""
+    key_hash = session_hash(request)
+    if key_hash is None:
+        return {}
+    container: Container = request.app.state.container
+    where = col(WebSession.key_hash) == key_hash
+    with UnitOfWork(container.db, write=False) as uow:
+        shown = uow.session.execute(sa.select(col(WebSession.flash)).where(where)).scalar()
+    if not shown:
+        return {}
+    with UnitOfWork(container.db) as uow:
+        uow.session.execute(sa.update(WebSession).where(where).values(flash=None))
+        uow.commit()
+    return dict(shown)
 
-        return route
+
+UNTYPED = {"csrf_token", "once", "form", "back"}
+
+
+def typed(form: FormData) -> dict[str, Any]:
+    """What a person typed into a form, to show it again after a refusal (a field sent several
+    times, such as an item editor's rows, as its list)."""
+    values: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        if name in UNTYPED or not isinstance(value, str):
+            continue
+        if name in values:
+            kept = values[name]
+            values[name] = [*kept, value] if isinstance(kept, list) else [kept, value]
+        else:
+            values[name] = value
+    return values

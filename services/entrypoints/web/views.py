@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from services.access import Actor
 from services.container import Container
 from services.lifecycle import store
-from services.persistence.tables import Campaign, Pledge
+from services.persistence.tables import Campaign, Org, Person, Pledge
 from services.queries import diagrams, listings
 from services.usecases import events, pledges
 from services.usecases import self_evaluations as se
@@ -69,3 +69,20 @@ def branch_pledges(session: Session, c: Container, actor: Actor, year: int, now:
 def evaluations(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
     filters = listings.Filters(year=year)
     return list(listings.listing(session, c.lifecycles, actor, se.LIFECYCLE, filters, 200, 0, now)["items"])
+
+
+def pledge_subjects(session: Session, actor: Actor, year: int) -> list[tuple[str, str]]:
+    """Whose pledge the actor may write for `year` and has not yet: themself, the members of the orgs
+    they are secretary of, and those orgs — as (`person:3` or `org:2`, the name shown)."""
+    taken = set(session.exec(select(Pledge.subject_key).where(Pledge.year == year, Pledge.state != "withdrawn")).all())
+    found: list[tuple[str, str]] = []
+    if actor.person_id is not None:
+        found.append((f"person:{actor.person_id}", f"本人（{actor.name}）"))
+    if actor.secretary_orgs:
+        orgs = session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.id))).all()
+        found += [(f"org:{o.id}", f"{o.name}（党组织承诺）") for o in orgs]
+        people = session.exec(
+            select(Person).where(col(Person.org_id).in_(actor.secretary_orgs)).order_by(col(Person.id))
+        ).all()
+        found += [(f"person:{m.id}", m.name) for m in people if m.id != actor.person_id]
+    return [(key, label) for key, label in found if key not in taken]
