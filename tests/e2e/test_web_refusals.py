@@ -15,3 +15,22 @@ def test_a_forbidden_page_is_403_and_a_missing_one_404(served: Served, county: C
         assert member.get("/pledges/999999").status_code == 404
     with signed_in(served, county.tokens["office"]) as office:
         assert office.get("/office").status_code == 200
+
+
+def test_a_browser_gets_pages_for_errors_never_json(served: Served, county: County) -> None:
+    """A mistyped address, an id that is no number, a body too large: the error page, with its status."""
+    with signed_in(served, county.tokens["m1"]) as member:
+        for path, status, said in (
+            ("/no-such-page", 404, "页面不存在"),
+            ("/pledges/abc", 422, "填写有误"),
+            ("/pledges/999999", 404, "页面不存在"),
+        ):
+            r = member.get(path)
+            assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
+            assert said in r.text and 'href="/"' in r.text, path
+        assert "<nav" in member.get("/pledges/999999").text, "a page's own refusal keeps the person's menu"
+        big = member.post("/pledges/new", content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "text/plain"})
+        assert big.status_code == 413 and big.headers["content-type"].startswith("text/html")
+        assert "提交的内容过大" in big.text
+        api = member.get("/api/v1/nothing-here")
+        assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

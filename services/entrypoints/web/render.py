@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from definitions.vocabulary import Channel, Grade, Outcome
 from services.access import Actor
+from services.entrypoints.web import views
 from services.entrypoints.web.session import csrf_token, take_flash
 from services.persistence.uow import UnitOfWork
 from services.usecases import inbox
@@ -66,12 +67,14 @@ def templates(timezone: str) -> Jinja2Templates:
     return built
 
 
-def unread(request: Request, actor: Actor | None) -> int:
-    """The signed-in person's unread notices, for the top bar of every page."""
-    if actor is None or actor.user_id is None:
-        return 0
+def top_bar(request: Request, actor: Actor | None) -> dict[str, Any]:
+    """What the top bar of every page shows a signed-in person: their unread notices, and the
+    campaign years to choose from."""
+    if actor is None:
+        return {"unread": 0, "years": []}
     with UnitOfWork(request.app.state.container.db, write=False) as uow:
-        return inbox.unread_count(uow.session, actor)
+        unread = inbox.unread_count(uow.session, actor) if actor.user_id is not None else 0
+        return {"unread": unread, "years": views.years(uow.session)}
 
 
 def page(
@@ -87,13 +90,12 @@ def page(
     base = {
         "actor": actor,
         "menu": menu(actor) if actor else [],
-        "unread": unread(request, actor),
         "csrf": csrf_token(request),
         "flash": flash if flash is not None else take_flash(request),
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     built: Jinja2Templates = request.app.state.templates
-    return built.TemplateResponse(request, name, base | context, status_code=status)
+    return built.TemplateResponse(request, name, base | top_bar(request, actor) | context, status_code=status)
 
 
 STATUS_TITLES = {

@@ -18,12 +18,26 @@ from services.usecases import events, pledges
 from services.usecases import self_evaluations as se
 
 
+IN_PROGRESS_AFTER = dt.timedelta(days=60)
+
+
 def current_year(session: Session, now: dt.datetime, asked: int | None = None) -> int:
-    """The year asked for, else the latest campaign's, else this year."""
+    """The year asked for; else the campaign in progress today: the oldest whose latest deadline is
+    ahead or passed less than 60 days ago (so setting up next year's campaign does not hide this
+    one); else the latest campaign's year; else this year."""
     if asked:
         return asked
-    latest = session.exec(select(sa.func.max(Campaign.year))).one()
-    return int(latest or now.year)
+    campaigns = session.exec(select(Campaign.year, Campaign.deadlines).order_by(col(Campaign.year))).all()
+    for year, deadlines in campaigns:
+        due = [dt.datetime.fromisoformat(d) for d in deadlines.values()]
+        if due and now - max(due) < IN_PROGRESS_AFTER:
+            return int(year)
+    return int(campaigns[-1][0]) if campaigns else now.year
+
+
+def years(session: Session) -> list[int]:
+    """Every campaign's year, newest first (the year selector's choices)."""
+    return [int(y) for y in session.exec(select(Campaign.year).order_by(col(Campaign.year).desc())).all()]
 
 
 def deadline_labels(c: Container) -> dict[str, str]:
