@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
@@ -16,7 +15,6 @@ from services.persistence.tables import Campaign, Org, Person, Pledge
 from services.queries import diagrams, listings
 from services.usecases import events, pledges
 from services.usecases import self_evaluations as se
-
 
 IN_PROGRESS_AFTER = dt.timedelta(days=60)
 
