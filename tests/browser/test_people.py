@@ -97,10 +97,19 @@ def test_a_member_writes_a_pledge_has_it_returned_and_resubmits_it(served: Serve
     page.goto(f"{served.url}/me")
     sign_out(page)
 
-    for who, home in (("office", "/office"), ("supervisor", "/supervisor"), ("appraiser", "/ballot")):
+    for who, home in (
+        ("m1", "/me"),
+        ("sec_a", "/branch"),
+        ("office", "/office"),
+        ("supervisor", "/supervisor"),
+        ("appraiser", "/ballot"),
+    ):
         sign_in(page, served.url, c.tokens[who])
         expect(page).to_have_url(f"{served.url}{home}")
         audit(page, found)
+        for path in ("/tasks", "/notifications"):
+            page.goto(f"{served.url}{path}")
+            audit(page, found)
         sign_out(page)
     context.close()
     c.close()

@@ -85,3 +85,24 @@ def test_a_form_sent_twice_saves_once(served: Served, county: County) -> None:
         assert first.status_code == second.status_code == 303
         assert second.headers["location"] == first.headers["location"], "the repeat goes where the first went"
         assert county.as_("m1").get("/api/v1/pledges").json()["total"] == 1
+
+
+def test_tasks_list_what_each_person_must_do_and_what_waits_on_the_committee(served: Served, county: County) -> None:
+    """待办: the member's draft to submit, the secretary's review; a pledge the secretary submitted on
+    a member's behalf stays in the secretary's list as waiting for 教育工委, and is the supervisor's task."""
+    items = [{"content": "每周听课两节，课后与授课教师交流", "measure": "记录听课笔记"}]
+    mine = county.as_("m1").post(
+        "/api/v1/pledges", json={"year": YEAR, "person_id": county.people["m1"], "items": items}
+    )
+    assert mine.status_code == 201
+    sec = county.as_("sec_a")
+    body = {"year": YEAR, "person_id": county.people["m2"], "items": items}
+    behalf = sec.post("/api/v1/pledges", json=body).json()["id"]
+    assert sec.post(f"/api/v1/pledges/{behalf}/events", json={"event": "submit"}).status_code == 200
+    with signed_in(served, county.tokens["m1"]) as m1, signed_in(served, county.tokens["sec_a"]) as secretary:
+        member_tasks = m1.get("/tasks").text
+        assert "m1老师 · 承诺书（提出承诺）" in member_tasks and "提交审查" in member_tasks
+        secretary_tasks = secretary.get("/tasks").text
+        assert "已代为提交，等待教育工委审查" in secretary_tasks and "m2老师" in secretary_tasks
+    with signed_in(served, county.tokens["supervisor"]) as supervisor:
+        assert f'href="/pledges/{behalf}"' in supervisor.get("/tasks").text

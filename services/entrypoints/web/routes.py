@@ -13,8 +13,9 @@ from services.entrypoints.web import (
     overview,
     pledge_editor,
     pledge_pages,
+    tasks_page,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages):
+for module in (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages, tasks_page):
     router.include_router(module.router)

@@ -98,3 +98,37 @@ def pledge_subjects(session: Session, actor: Actor, year: int) -> list[tuple[str
         ).all()
         found += [(f"person:{m.id}", m.name) for m in people if m.id != actor.person_id]
     return [(key, label) for key, label in found if key not in taken]
+
+
+PAGES = {"pledge": "/pledges/{}", "self_evaluation": "/self-evaluations/{}", "appraisal_round": "/branch"}
+NOT_TASKS = {"withdraw"}
+"""Events a person may do but is never asked to (a withdrawal is no to-do)."""
+
+
+def tasks(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """What the actor must act on now in `year`, across lifecycles, soonest deadline first; and the
+    pledges a secretary submitted on a member's behalf, waiting for 教育工委 (four eyes)."""
+    found = []
+    for lifecycle, kind in c.lifecycles.kinds.items():
+        lifecycle_def = c.engines[lifecycle].lifecycle
+        labels = {e.name: e.label_zh for e in lifecycle_def.events}
+        listed = listings.listing(session, c.lifecycles, actor, lifecycle, listings.Filters(year=year), 500, 0, now)
+        for r in listed["items"]:
+            to_do = [e for e in r["allowed_events"] if e not in NOT_TASKS]
+            waiting = lifecycle == pledges.LIFECYCLE and r["state"] == "reviewing" and r["submitted_on_behalf"]
+            if not to_do and not (waiting and r["org_id"] in actor.secretary_orgs):
+                continue
+            due = [d["due_at"] for d in r["deadlines"] if d["status"] in ("pending", "missed")]
+            name = r["subject"]["name"] if "subject" in r else r["org_name"]
+            page = PAGES.get(lifecycle)
+            found.append(
+                {
+                    "what": f"{name} · {kind.label_zh}（{r['state_label']}）",
+                    "do": "、".join(labels.get(e, e) for e in to_do) if to_do else "已代为提交，等待教育工委审查",
+                    "due_at": min(due) if due else None,
+                    "overdue": r["overdue"],
+                    "link": page.format(r["id"]) if page else None,
+                }
+            )
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(found, key=lambda t: (t["due_at"] or far, t["what"]))
