@@ -13,6 +13,8 @@ def test_a_forbidden_page_is_403_and_a_missing_one_404(served: Served, county: C
         assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
         assert "县级看板只对创先争优活动办公室和教育工委领导开放" in refused.text
         assert member.get("/pledges/999999").status_code == 404
+        workbench = member.get("/branch")
+        assert workbench.status_code == 403 and "支部工作台只对支部书记开放" in workbench.text, "no empty workbench"
     with signed_in(served, county.tokens["office"]) as office:
         assert office.get("/office").status_code == 200
 

@@ -16,7 +16,7 @@ from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.route import WebRoute
 from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash, messages
-from services.errors import Invalid, ServiceError
+from services.errors import Forbidden, Invalid, ServiceError
 from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
 from services.queries import listings
@@ -38,6 +38,8 @@ def my_orgs(session: Session, actor: Actor) -> list[Org]:
 
 @router.get("/branch")
 def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year: Year = None) -> Response:
+    if not actor.secretary_orgs:
+        raise Forbidden("支部工作台只对支部书记开放")
     with UnitOfWork(c.db, write=False) as uow:
         s = uow.session
         shown = views.current_year(s, now, year)
