@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from definitions import RatingScale
 from services.access import Actor
@@ -40,6 +41,19 @@ def open_round(uow: UnitOfWork, lc: Lifecycles, actor: Actor, cmd: CreateRound, 
     return round_id
 
 
+def voter_of(actor: Actor) -> str:
+    """Who a ballot counts as: the person, whichever of their accounts votes; else the account."""
+    return f"person:{actor.person_id}" if actor.person_id is not None else f"user:{actor.user_id}"
+
+
+def voted(session: Session, actor: Actor, round_ids: Sequence[int]) -> set[tuple[int, str, int]]:
+    """The (round, subject type, subject id) the actor has already voted on, in these rounds."""
+    q = sa.select(col(Voted.round_id), col(Voted.subject_type), col(Voted.subject_id)).where(
+        col(Voted.voter) == voter_of(actor), col(Voted.round_id).in_(round_ids)
+    )
+    return {(int(r), str(t), int(i)) for r, t, i in session.execute(q).all()}
+
+
 def cast(uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, cmd: CastBallot) -> None:
     """One ballot: the voter is marked as having voted on the subject (`Voted`) and the rating's count
     moves by one (`Tally`), two writes that share nothing but the subject. A person votes once per
@@ -54,9 +68,10 @@ def cast(uow: UnitOfWork, scale: RatingScale, actor: Actor, round_id: int, cmd: 
         options = "、".join(f"{r.code}（{r.label_zh}）" for r in scale.ratings)
         raise Invalid("rating", f"评价应为：{options}")
     _check_subject(s, loaded.org, subject)
+    if subject["type"] == "person" and subject["id"] == actor.person_id:
+        raise Forbidden("不能评议本人")
     where = {"round_id": round_id, "subject_type": subject["type"], "subject_id": subject["id"]}
-    voter = f"person:{actor.person_id}" if actor.person_id is not None else f"user:{actor.user_id}"
-    s.add(Voted(**where, voter=voter))
+    s.add(Voted(**where, voter=voter_of(actor)))
     try:
         s.flush()
     except sa.exc.IntegrityError as exc:

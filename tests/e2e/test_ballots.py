@@ -4,6 +4,7 @@ whichever of their accounts they use."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from tests.conftest import Served
 from tests.county import YEAR, County
+from tests.web import signed_in
 
 NEXT = YEAR + 1  # a campaign with the default min_ballots
 
@@ -105,3 +107,16 @@ def test_the_progress_report_reads_a_round_whose_subjects_are_below_the_minimum(
     rows = _ok(county.as_("office").get(f"/api/v1/reports/{NEXT}/progress"))["orgs"]
     branch = next(r for r in rows if r["org_id"] == county.orgs["a"])
     assert branch["appraisal"]["satisfaction_rate"] is None
+
+
+def test_no_one_votes_on_herself_and_the_page_marks_what_was_voted(served: Served, county: County) -> None:
+    rid = _round(county, YEAR)
+    me, org = {"type": "person", "id": county.people["m1"]}, {"type": "org", "id": county.orgs["a"]}
+    refused = _vote(county, "m1", rid, me)
+    assert refused.status_code == 403 and "不能评议本人" in refused.json()["detail"]
+    assert _vote(county, "m1", rid, org).status_code == 201
+    with signed_in(served, county.tokens["m1"]) as m1:
+        ballot = m1.get("/ballot").text
+        assert "m1老师" not in ballot.split('<main id="main">', 1)[1].split("</main>", 1)[0], "never herself"
+        assert re.search(r'id="s-\d+-org-\d+"><strong>延庆一中党支部</strong>：已投票', ballot)
+        assert f'value="/ballot#s-{rid}-person-{county.people["m2"]}"' in ballot, "a vote returns to its place"

@@ -40,8 +40,12 @@ def open_rounds(session: Session, c: Container, actor: Actor, now: dt.datetime) 
             select(Person).join(Org, col(Org.id) == Person.org_id).where(col(Org.path).startswith(org.path))
         ).all()
         subjects = [{"type": "org", "id": org.id, "name": org.name}]
-        subjects += [{"type": "person", "id": p.id, "name": p.name} for p in people]
+        subjects += [{"type": "person", "id": p.id, "name": p.name} for p in people if p.id != actor.person_id]
         out.append(r | {"subjects": subjects})
+    done = appraisals.voted(session, actor, [r["id"] for r in out])
+    for r in out:
+        for subject in r["subjects"]:
+            subject["voted"] = (r["id"], subject["type"], subject["id"]) in done
     return out
 
 
