@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from click.testing import CliRunner
 from sqlmodel import col, select
 
@@ -16,7 +17,7 @@ from services.config import Settings
 from services.container import Container, build_container
 from services.entrypoints.cli import main
 from services.lifecycle import audit
-from services.persistence.db import migrate
+from services.persistence.db import alembic_config, migrate
 from services.persistence.history_hash import canonical
 from services.persistence.tables import History
 from services.persistence.uow import UnitOfWork
@@ -128,3 +129,38 @@ def test_the_upgrade_rekeys_intact_unkeyed_chains_and_leaves_broken_ones(contain
     _sql(container, "UPDATE alembic_version SET version_num = '0006'")
     migrate(container.db, "0007", history_key=container.lifecycles.history_key)  # the schema is past it otherwise
     assert [b.subject_id for b in _verify(container)] == [broken]  # from its first row, still unkeyed
+
+
+def test_the_downgrade_gives_intact_chains_back_their_unkeyed_hashes(container: Container) -> None:
+    """Below 0007 again: each chain intact under the key is hashed as before it; a broken one is kept."""
+    intact, broken = _pledge_with_history(container), _pledge_with_history(container)
+    _sql(container, "UPDATE history SET reason = '改过' WHERE subject_id = :pid AND seq = 2", pid=broken)
+    before = _hashes(container)
+    config = alembic_config()
+    config.attributes["history_key"] = container.lifecycles.history_key
+    _sql(container, "UPDATE alembic_version SET version_num = '0007'")  # the later migrations are not undone here
+    with container.db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+    after = _hashes(container)
+    assert after[broken] == before[broken]
+    unkeyed = []
+    with UnitOfWork(container.db, write=False) as uow:
+        rows = uow.session.exec(select(History).where(History.subject_id == intact).order_by(col(History.seq)))
+        prev = None
+        for row in rows:
+            unkeyed.append(hashlib.sha256(canonical(row.model_dump(), prev)).hexdigest())
+            prev = unkeyed[-1]
+    assert after[intact] == unkeyed != before[intact]
+    _sql(container, "UPDATE alembic_version SET version_num = '0006'")
+    migrate(container.db, "0007", history_key=container.lifecycles.history_key)
+    assert _hashes(container)[intact] == before[intact] and [b.subject_id for b in _verify(container)] == [broken]
+
+
+def _hashes(c: Container) -> dict[int, list[str]]:
+    with UnitOfWork(c.db, write=False) as uow:
+        rows = uow.session.exec(select(History).order_by(col(History.subject_id), col(History.seq)))
+        found: dict[int, list[str]] = {}
+        for row in rows:
+            found.setdefault(row.subject_id, []).append(row.hash)
+        return found

@@ -81,18 +81,18 @@ def sign_in(request: Request, container: Container, token: str) -> str | None:
 
 
 def sign_out(request: Request, container: Container) -> None:
-    key = request.session.get(SESSION_KEY)
-    if key:
+    key_hash = session_hash(request)
+    if key_hash:
         with UnitOfWork(container.db) as uow:
-            uow.session.execute(sa.delete(WebSession).where(col(WebSession.key_hash) == hash_token(str(key))))
+            uow.session.execute(sa.delete(WebSession).where(col(WebSession.key_hash) == key_hash))
             uow.commit()
     request.session.clear()
 
 
 def resolve(request: Request, container: Container) -> Actor | None:
     """Who is signed in to this page session, read afresh (a logout or revocation ends it at once)."""
-    key = request.session.get(SESSION_KEY)
-    return caller(container, session_key_hash=hash_token(str(key))) if key else None
+    key_hash = session_hash(request)
+    return caller(container, session_key_hash=key_hash) if key_hash else None
 
 
 def web_actor(request: Request, container: ContainerDep) -> Actor:

@@ -83,4 +83,7 @@ def _voters(conn: sa.Connection) -> list[dict]:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("ballots are no longer kept one by one: restore a backup to go below 0008")
+    raise NotImplementedError(
+        "0008 cannot be undone: which voter gave which ballot is deliberately no longer stored, so the"
+        " one-row-per-voter ballots below it cannot be rebuilt; restore a backup taken before 0008"
+    )
