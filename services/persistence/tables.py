@@ -47,6 +47,10 @@ class Org(SQLModel, table=True):
     parent_id: int | None = _fk("org.id", nullable=True)
     path: str = Field(default="", max_length=500, index=True)
     """Materialized path of ids, '/1/4/9/': a subtree is a prefix match."""
+    code: str | None = Field(default=None, max_length=40, unique=True)
+    """The roster's own key (编码): a second import of the same roster finds the org by it."""
+    public_page: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    """Whether the org's public 公示 page answers; the office can switch it off."""
 
 
 class Person(SQLModel, table=True):
@@ -56,6 +60,8 @@ class Person(SQLModel, table=True):
     org_id: int = _fk("org.id")
     status: str = Field(max_length=20)
     position: str | None = Field(default=None, max_length=50)
+    code: str | None = Field(default=None, max_length=40, unique=True)
+    """The roster's own key (编码) for the person."""
 
 
 class User(SQLModel, table=True):
@@ -102,7 +108,13 @@ class Campaign(SQLModel, table=True):
     year: int = Field(unique=True)
     timezone: str = Field(max_length=50)
     deadlines: dict[str, str] = _json()
-    """Deadline name → ISO datetime with offset."""
+    """Deadline name → ISO datetime with offset, after `calendar_policy` moved it off a rest day."""
+    deadlines_as_set: dict[str, str] = _json()
+    """The same before the policy moved any (equal to `deadlines` under `fixed`)."""
+    calendar_policy: str = Field(
+        default="fixed", sa_column=sa.Column(sa.String(20), nullable=False, server_default="fixed")
+    )
+    """fixed | previous_workday | next_workday: where a deadline on a rest day (China's calendar) goes."""
     notify_past_deadlines: bool = False
     reminder_offsets_days: list[int] = Field(
         default_factory=lambda: [7, 1], sa_column=sa.Column(sa.JSON, nullable=False)

@@ -70,10 +70,12 @@ def create_campaign(
         raise Invalid(f"calendar.deadlines.{unknown[0]}", f"未知的期限名称：{'、'.join(unknown)}")
     if uow.session.exec(select(Campaign).where(Campaign.year == year)).first():
         raise Conflict(f"{year}年度活动已经设立")
+    resolved = resolve_deadlines(base, timezone, overrides)
     campaign = Campaign(
         year=year,
         timezone=timezone,
-        deadlines=resolve_deadlines(base, timezone, overrides),
+        deadlines=resolved,
+        deadlines_as_set=resolved,
         notify_past_deadlines=bool(calendar.get("notify_past_deadlines", False)),
         reminder_offsets_days=list(calendar.get("reminder_offsets_days") or base.reminder_offsets_days),
         escalation_after_days=calendar.get("escalation_after_days", base.escalation_after_days),
