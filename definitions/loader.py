@@ -193,9 +193,11 @@ def load_catalog(root: Path = ROOT, known_guards: frozenset[str] | None = DECLAR
             catalog.scorecards[sc.name] = sc
         problems += found
     for path in sorted((root / "calendars").glob("*.yaml")):
-        cal, _, found = _parse(path, Calendar)
+        cal, node, found = _parse(path, Calendar)
         if cal is not None:
             catalog.calendars[cal.year] = cal
+            if cal.closing is not None and cal.closing not in cal.deadlines:
+                found.append(Problem(path, _line_of(node, ["closing"]), f"closing names no deadline: '{cal.closing}'"))
         problems += found
     for path in sorted((root / "criteria").glob("*.yaml")):
         crit, _, found = _parse(path, CriteriaSet)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from definitions.vocabulary import Role
+from definitions.vocabulary import CalendarPolicy, Role
 
 ROLES: frozenset[str] = frozenset(Role)
 """Roles an event may name (definitions/vocabulary.py)."""
@@ -131,6 +131,10 @@ class Calendar(Strict):
     timezone: str | None = None
     """The campaign's time zone; unset, the service's setting (PLEDGEFLOW_TIMEZONE)."""
     deadlines: dict[str, dt.date | dt.datetime]
+    policy: CalendarPolicy = CalendarPolicy.fixed
+    """Where a deadline on a rest day goes; a campaign's `calendar.policy` overrides it."""
+    closing: str | None = None
+    """The deadline that closes the year: no other may fall after it."""
     reminder_offsets_days: list[int] = [7, 1]
     escalation_after_days: int = 1
 

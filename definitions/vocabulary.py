@@ -116,6 +116,14 @@ class DeadlineStatus(Coded):
     cancelled = "cancelled", "已取消"
 
 
+class CalendarPolicy(Coded):
+    """Where a campaign deadline that falls on a rest day (China's official calendar) goes."""
+
+    fixed = "fixed", "按原定日期"
+    previous_workday = "previous_workday", "提前到前一个工作日"
+    next_workday = "next_workday", "顺延到下一个工作日"
+
+
 class NoticeKind(Coded):
     """What a notice is about: a deadline's reminder, overdue notice or escalation, or an event."""
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from definitions.vocabulary import OrgKind, PersonStatus, Role
+from definitions.vocabulary import CalendarPolicy, OrgKind, PersonStatus, Role
 from services.usecases.fields import Clean, Code, Command, EventData, Id, Name, Text, YearNumber
 
 ItemText = Annotated[Clean, Field(max_length=500)]
@@ -157,6 +157,8 @@ class UpdateUser(Command):
 class CalendarIn(Command):
     timezone: Annotated[Clean | None, Field(max_length=50, title="时区")] = None
     deadlines: Annotated[dict[Code, Annotated[Clean, Field(max_length=40)]] | None, Field(title="期限")] = None
+    policy: Annotated[CalendarPolicy | None, Field(title="期限遇休息日")] = None
+    """fixed, previous_workday or next_workday; unset, the calendar file's (else fixed)."""
     notify_past_deadlines: Annotated[bool, Field(title="已过期限也发提醒")] = False
     reminder_offsets_days: Annotated[
         list[Annotated[int, Field(ge=1, le=60)]] | None, Field(max_length=5, title="提前提醒天数")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints, computed_field
 from pydantic_core import PydanticCustomError
 
-from definitions.vocabulary import NoticeKind
+from definitions.vocabulary import CalendarPolicy, NoticeKind
 from services.usecases.fields import Clean, Command
 
 
@@ -63,11 +63,21 @@ class MeOut(BaseModel):
 class CampaignOut(BaseModel):
     year: int
     timezone: str
+    calendar_policy: CalendarPolicy
+    """Where a deadline on a rest day went: fixed, previous_workday or next_workday."""
     deadlines: dict[str, dt.datetime]
+    """The deadlines in force: after the policy moved any off a rest day."""
+    deadlines_as_set: dict[str, dt.datetime]
+    """The same as set, before any was moved."""
     notify_past_deadlines: bool
     reminder_offsets_days: list[int]
     escalation_after_days: int
     min_ballots: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def calendar_policy_label(self) -> str:
+        return self.calendar_policy.label_zh
 
 
 class Subject(BaseModel):
