@@ -46,6 +46,19 @@ def list_orgs(session: Session) -> list[Org]:
     return list(session.exec(select(Org).order_by(Org.path)).all())
 
 
+def set_public_page(uow: UnitOfWork, actor: Actor, org_id: int, public_page: bool) -> dict[str, Any]:
+    """Switch the org's public 公示 page on or off (the office only); the org as the API shows it."""
+    if not actor.is_office:
+        raise Forbidden("只有创先争优活动办公室可以开启或关闭公示页面")
+    org = uow.session.get(Org, org_id)
+    if org is None:
+        raise NotFound(f"党组织 {org_id} 不存在")
+    org.public_page = public_page
+    uow.session.add(org)
+    uow.commit()
+    return org_view(org) | {"public_page": org.public_page}
+
+
 def create_person(uow: UnitOfWork, actor: Actor, cmd: CreatePerson) -> Person:
     s = uow.session
     org = s.get(Org, cmd.org_id)

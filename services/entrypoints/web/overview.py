@@ -111,6 +111,7 @@ def office(request: Request, c: ContainerDep, actor: WebActor, now: Now, year: Y
             "chart": Markup(stage_chart(rows, labels)),
             "calendar": calendar(s, c, shown),
             "notices": notices_per_org(s, shown),
+            "public_pages": views.public_switches(s),
         }
     return page(request, "office.html", actor, now=now, **context)
 

@@ -13,9 +13,13 @@ from services.entrypoints.web import (
     overview,
     pledge_editor,
     pledge_pages,
+    print_pages,
+    public_pages,
     tasks_page,
+    users_page,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages, tasks_page):
+PAGES = (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages, tasks_page)
+for module in (*PAGES, print_pages, public_pages, users_page):
     router.include_router(module.router)

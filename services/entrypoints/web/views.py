@@ -8,12 +8,14 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
+from definitions.vocabulary import Role
 from services.access import Actor
 from services.container import Container
+from services.errors import NotFound
 from services.lifecycle import store
-from services.persistence.tables import Campaign, Org, Person, Pledge
+from services.persistence.tables import Campaign, Org, Person, Pledge, User
 from services.queries import diagrams, listings
-from services.usecases import events, pledges
+from services.usecases import directory, events, pledge_items, pledges
 from services.usecases import self_evaluations as se
 
 IN_PROGRESS_AFTER = dt.timedelta(days=60)
@@ -132,3 +134,105 @@ def tasks(session: Session, c: Container, actor: Actor, year: int, now: dt.datet
             )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(found, key=lambda t: (t["due_at"] or far, t["what"]))
+
+
+def printed(session: Session, c: Container, view: dict[str, Any]) -> dict[str, Any]:
+    """A pledge as its printed 承诺书 shows it: the API's view, whether it is published yet, and whether
+    its org's public 公示 page (the QR code's target) answers."""
+    org = session.get(Org, view["org_id"])
+    return view | {
+        "published": view["state"] in published_states(c),
+        "public_page": bool(org and org.public_page),
+    }
+
+
+def print_sheet(session: Session, c: Container, actor: Actor, pledge_id: int, now: dt.datetime) -> dict[str, Any]:
+    """One pledge to print, read as its page reads it (the same load and access rule: 404 otherwise)."""
+    loaded = store.load(session, pledges.KIND, actor, pledge_id)
+    return printed(session, c, events.views(session, c.lifecycles, [loaded], now)[0])
+
+
+def branch_sheets(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every live pledge the secretary's workbench lists in `year` (their orgs' and members'), to print
+    one a page: each org's own pledge first, then its members' by name."""
+    found: list[dict[str, Any]] = []
+    while True:
+        listed = listings.listing(
+            session, c.lifecycles, actor, pledges.LIFECYCLE, listings.Filters(year=year), 200, len(found), now
+        )
+        found += listed["items"]
+        if not listed["items"] or len(found) >= listed["total"]:
+            break
+    mine = [p for p in found if p["state"] != pledges.WITHDRAWN]
+    mine.sort(key=lambda p: (p["org_id"], p["subject"]["type"] != "org", p["subject"]["name"], p["id"]))
+    return [printed(session, c, p) for p in mine]
+
+
+PUBLIC_PAGE_OFF = "该组织的公示页面已关闭"
+PUBLISHED_DEADLINE = "pledge_published"
+"""The deadline a pledge settles by being made public: the states it names are 'published or later'."""
+
+
+def published_states(c: Container) -> frozenset[str]:
+    """The states of a published pledge, from the lifecycle's definition (the `pledge_published`
+    deadline is reached in them), not from a second list."""
+    rules = c.engines[pledges.LIFECYCLE].lifecycle.deadlines
+    return frozenset(s for rule in rules if rule.name == PUBLISHED_DEADLINE for s in rule.reached_in)
+
+
+def public_org(session: Session, c: Container, year: int, org_id: int) -> dict[str, Any]:
+    """What an org's public 公示 page shows of `year`: its own and its members' published pledges —
+    names, items, measures, due dates, publication — and nothing else (no outcome, grade, comment,
+    progress, score or ballot is read at all). 404 for an unknown year or org, or a page switched off."""
+    if session.exec(select(Campaign.id).where(Campaign.year == year)).first() is None:
+        raise NotFound(f"{year}年度活动不存在")
+    org = session.get(Org, org_id)
+    if org is None:
+        raise NotFound(f"党组织 {org_id} 不存在")
+    if not org.public_page:
+        raise NotFound(PUBLIC_PAGE_OFF)
+    q = select(Pledge.id, Pledge.person_id, Pledge.data).where(
+        Pledge.year == year, Pledge.org_id == org_id, col(Pledge.state).in_(published_states(c))
+    )
+    rows = [(int(pid or 0), person_id, data) for pid, person_id, data in session.exec(q).all()]
+    names = dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_({r[1] for r in rows}))).all())
+    items = pledge_items.of_page(session, [r[0] for r in rows])
+    shown = [
+        {
+            "id": pid,
+            "name": names.get(person_id, "") if person_id else org.name,
+            "is_org": person_id is None,
+            "items": [{k: i[k] for k in ("content", "measure", "due_date")} for i in items[pid]],
+            "publication": (data or {}).get("publication") or {},
+        }
+        for pid, person_id, data in rows
+    ]
+    shown.sort(key=lambda p: (not p["is_org"], p["name"], p["id"]))
+    return {"year": year, "org": {"id": org.id, "name": org.name}, "pledges": shown}
+
+
+def public_switches(session: Session) -> dict[int, bool]:
+    """Whether each org's public 公示 page is on, by org id (for the office's switch)."""
+    return {int(i): bool(on) for i, on in session.exec(select(Org.id, Org.public_page)).all() if i is not None}
+
+
+def users(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The users as the API lists them (the same use case, so the same office-only rule), with what a
+    person reads beside them: e-mail, the person and their org, each role's label and org."""
+    listed = directory.list_users(session, actor)
+    emails = dict(session.exec(select(User.id, User.email)).all())
+    people = {p.id: p for p in session.exec(select(Person)).all()}
+    orgs = dict(session.exec(select(Org.id, Org.name)).all())
+    for u in listed:
+        person = people.get(u["person_id"])
+        u["email"] = emails.get(u["id"])
+        u["person"] = f"{person.name}（{orgs.get(person.org_id, '')}）" if person else ""
+        for r in u["roles"]:
+            r["label"] = Role.of(r["role"]).label_zh
+            r["org_name"] = orgs.get(r["org_id"], "") if r["org_id"] else ""
+    return listed
+
+
+def org_choices(session: Session) -> list[tuple[int, str]]:
+    """Every org as (id, name), in tree order, for a role's org."""
+    return [(int(o.id), o.name) for o in directory.list_orgs(session) if o.id is not None]

@@ -7,7 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.entrypoints.api.params import RecordId
-from services.entrypoints.api.schemas import MeOut, OrgOut, PersonOut, TokenOut, UserCreated, UserOut
+from services.entrypoints.api.schemas import (
+    MeOut,
+    OrgOut,
+    OrgUpdated,
+    PersonOut,
+    TokenOut,
+    UpdateOrg,
+    UserCreated,
+    UserOut,
+)
 from services.entrypoints.deps import CurrentActor, Now, ReadUow, WriteUow
 from services.usecases import directory
 from services.usecases.commands import CreateOrg, CreatePerson, CreateUser, UpdateUser
@@ -23,6 +32,13 @@ def create_org(body: CreateOrg, actor: CurrentActor, uow: WriteUow) -> Any:
 @router.get("/orgs", response_model=list[OrgOut], name="list_orgs", summary="党组织列表")
 def list_orgs(actor: CurrentActor, uow: ReadUow) -> Any:
     return [directory.org_view(o) for o in directory.list_orgs(uow.session)]
+
+
+@router.patch(
+    "/orgs/{org_id}", response_model=OrgUpdated, name="update_org", summary="开启或关闭党组织的公示页面（办公室）"
+)
+def update_org(org_id: RecordId, body: UpdateOrg, actor: CurrentActor, uow: WriteUow) -> Any:
+    return directory.set_public_page(uow, actor, org_id, body.public_page)
 
 
 @router.post("/people", status_code=201, response_model=PersonOut, name="create_person", summary="新建人员")
