@@ -20,6 +20,16 @@ class OrgOut(BaseModel):
     parent_id: int | None
 
 
+class UpdateOrg(Command):
+    """What the office may change on an org through the API: whether its public 公示 page answers."""
+
+    public_page: Annotated[bool, Field(title="公示页面")]
+
+
+class OrgUpdated(OrgOut):
+    public_page: bool
+
+
 class PersonOut(BaseModel):
     id: int
     name: str
