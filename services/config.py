@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     max_body_bytes: int = 1024 * 1024
     """Request bodies larger than this are refused with 413 before anything reads them."""
+    max_upload_bytes: int = 16 * 1024 * 1024
+    """The same for an uploaded roster workbook (a district's is about 1 MB)."""
     threads: int = 16
     """Worker threads per process for the routes (and for serialising their answers)."""
     max_in_flight: int = 32

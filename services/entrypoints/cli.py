@@ -1,4 +1,4 @@
-"""The `pledgeflow` command line: serve, demo, users add, definitions check."""
+"""The `pledgeflow` command line: serve, demo, users, import roster, definitions check."""
 
 from __future__ import annotations
 
@@ -223,6 +223,60 @@ def users_add(name: str, person_id: int | None, roles: tuple[str, ...]) -> None:
     finally:
         container.db.dispose()
     click.echo(f"user {user.id} {name}: token {token}")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import the office's rosters."""
+
+
+@import_group.command("roster")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and count what would change; write nothing.")
+@click.option("--cards", "cards_path", type=click.Path(dir_okay=False), default=None, help="Login cards .xlsx")
+def import_roster(path: str, dry_run: bool, cards_path: str | None) -> None:
+    """Import orgs and people from the roster workbook (the template of GET /api/v1/imports/roster/template.xlsx).
+    New users' tokens go to a login-card workbook (default: beside the file), shown nowhere else."""
+    from pathlib import Path
+
+    from services.access import admin_actor
+    from services.container import build_container
+    from services.errors import ServiceError
+    from services.persistence.uow import UnitOfWork
+    from services.usecases import roster, roster_book
+
+    container = build_container(Settings())
+    bar: Any = None
+
+    def progress(n: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="导入名册", file=sys.stderr)
+            bar.__enter__()
+        bar.update(n)
+
+    try:
+        with UnitOfWork(container.db) as uow:
+            data = Path(path).read_bytes()
+            outcome = roster.import_roster(uow, admin_actor(), data, container.clock(), dry_run, progress)
+    except roster.RosterRefused as exc:
+        for e in exc.errors:
+            click.echo(f"「{e['sheet']}」第{e['row']}行{e['column'] or ''}列：{e['message']}", err=True)
+        raise click.ClickException(f"导入失败，共 {len(exc.errors)} 处错误，未写入任何数据") from exc
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        container.db.dispose()
+    verb = "检查通过，将" if dry_run else "已"
+    for label, counts in (("党组织", outcome.orgs), ("人员", outcome.people), ("用户", outcome.users)):
+        click.echo(f"{label}：{verb}新增 {counts.created}，更新 {counts.updated}，未变 {counts.unchanged}")
+    if outcome.cards:
+        target = Path(cards_path) if cards_path else Path(path).with_name(f"{Path(path).stem}-登录卡.xlsx")
+        target.write_bytes(roster_book.login_cards(outcome.cards))
+        target.chmod(0o600)
+        click.echo(f"新用户的登录令牌已写入 {target}（只此一份，请妥善保管后分发）")
 
 
 @main.group()

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
@@ -60,6 +59,8 @@ from services.persistence.tables import (
 from services.queries.listings import overdue_condition
 from services.usecases.appraisals import subject_results
 from services.usecases.campaigns import get_campaign
+from services.usecases.sheets import XLSX as XLSX  # the reports' media type, beside CSV
+from services.usecases.sheets import sheet_value, text_cell
 from workflow import Engine
 from workflow import deadlines as dl
 
@@ -67,7 +68,6 @@ MEMBER_STATUSES = ("full", "probationary")
 PRACTISED = ("practising", "appraising", "closed")
 WITHDRAWN = "withdrawn"
 SHEET_TITLE = "工作进展"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 
 
@@ -391,25 +391,6 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
-"""What makes a spreadsheet read a cell as a formula (or, for tab and CR, hide one behind them)."""
-
-
-def _text_cell(value: Any) -> Any:
-    """Text as an export may carry it: one starting like a formula (an org named `=cmd|' /C calc'!A0`) gets a
-    leading single quote, so Excel, LibreOffice and WPS show it as text and never run it (OWASP's advice for
-    CSV injection; the same in the workbook, whichever program later opens or re-saves it). Numbers stay
-    numbers: a negative count is not text."""
-    if isinstance(value, str) and value.startswith(FORMULA_FIRST):
-        return "'" + value
-    return value
-
-
-def _sheet_value(value: Any) -> Any:
-    """Stored text as a sheet can hold it: without the control characters a cell refuses, escaped as above."""
-    return _text_cell(ILLEGAL_CHARACTERS_RE.sub("", value)) if isinstance(value, str) else value
-
-
 def to_xlsx(report: dict[str, Any], src: Sources) -> bytes:
     """One sheet 「工作进展」: a title row, a bold header row, one row per org and a 合计 row."""
     cols = columns(src)
@@ -424,7 +405,7 @@ def to_xlsx(report: dict[str, Any], src: Sources) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in [*report["orgs"], _total_row(report)]:
-        ws.append([_sheet_value(c.value(row)) for c in cols])
+        ws.append([sheet_value(c.value(row)) for c in cols])
         for cell, c in zip(ws[ws.max_row], cols, strict=True):
             if c.number_format:
                 cell.number_format = c.number_format
@@ -447,5 +428,5 @@ def to_csv(report: dict[str, Any], src: Sources) -> bytes:
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([c.header for c in cols])
     for row in [*report["orgs"], _total_row(report)]:
-        writer.writerow(["" if (v := c.value(row)) is None else _text_cell(v) for c in cols])
+        writer.writerow(["" if (v := c.value(row)) is None else text_cell(v) for c in cols])
     return text.getvalue().encode("utf-8-sig")

@@ -26,6 +26,7 @@ from services.entrypoints.api.routes import (
     contact_points,
     definitions,
     directory,
+    imports,
     notifications,
     org_records,
     pledges,
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(SessionMiddleware, **session_options(container.secret))  # the pages' cookie
     app.add_middleware(InFlightLimit, max_in_flight=s.max_in_flight, max_waiting=s.max_waiting)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes, timeout_s=s.request_timeout_s)
+    uploads = {imports.PATH: s.max_upload_bytes}
+    app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes, timeout_s=s.request_timeout_s, uploads=uploads)
     app.add_middleware(PageErrors)  # a browser's navigation gets the error page, never problem+json
     app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
     problems.install(app)
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
         contact_points,
         definitions,
         reports,
+        imports,
     ):
         app.include_router(module.router, responses=problems.RESPONSES)
     for router in org_records.routers:

@@ -68,32 +68,36 @@ class InFlightLimit:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float):
+    """`uploads`: the paths that take a file (the roster import), each with its own, larger cap."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float, uploads: dict[str, int] | None = None):
         self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self.uploads.get(scope["path"], self.max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length", b"").strip()
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared.isdigit() and int(declared) > cap:
+            await self._refuse(scope, receive, send, cap)
             return
         chunks: list[bytes] = []
         outcome: str | Message = "late"
         with anyio.move_on_after(self.timeout_s):
-            outcome = await self._read(receive, chunks)
+            outcome = await self._read(receive, chunks, cap)
         if outcome == "late":
             detail = f"请求体未在 {self.timeout_s:g} 秒内发送完毕"
             await problem(408, "request-timeout", detail, Request(scope))(scope, receive, send)
         elif outcome == "too-large":
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, cap)
         elif isinstance(outcome, dict):  # the client went away: let the app see it
             await self.app(scope, _replay([], outcome, receive), send)
         else:
             await self.app(scope, _replay(chunks, None, receive), send)
 
-    async def _read(self, receive: Receive, chunks: list[bytes]) -> str | Message:
+    async def _read(self, receive: Receive, chunks: list[bytes], cap: int) -> str | Message:
         """The body into `chunks`: "read", "too-large", or the message that ended it early."""
         size, more = 0, True
         while more:
@@ -102,14 +106,14 @@ class BodyLimitMiddleware:
                 return message
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > cap:
                 return "too-large"
             chunks.append(chunk)
             more = message.get("more_body", False)
         return "read"
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"请求体过大：最多 {self.max_bytes} 字节"
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
+        detail = f"请求体过大：最多 {cap} 字节"
         await problem(413, "payload-too-large", detail, Request(scope))(scope, receive, send)
 
 

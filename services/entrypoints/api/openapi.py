@@ -12,6 +12,7 @@ PACKAGE_NAME = "pledgeflow_client"
 
 TAGS: list[dict[str, Any]] = [
     {"name": "directory", "description": "党组织、人员、用户，以及当前登录者"},
+    {"name": "imports", "description": "名册导入：模板下载、检查与导入（办公室）"},
     {"name": "campaigns", "description": "年度创先争优活动：时间安排和百分制考核标准"},
     {"name": "pledges", "description": "公开承诺：党组织和党员的承诺书、流程操作、践诺记录、领导点评"},
     {"name": "self_evaluations", "description": "自查总结评估报告：自评分、考核评分和流程操作"},
