@@ -15,7 +15,8 @@ from definitions import Catalog
 from notifications.outbox import NoticeDraft, active_webhooks, among, publish
 from services.enforcement import notices
 from services.enforcement.recipients import Subject, add_people, load_directory
-from services.lifecycle.deadlines import campaign_stages
+from services.lifecycle.calendar import reminder_time
+from services.lifecycle.deadlines import campaign_stages, notice_at
 from services.persistence.tables import (
     AppraisalRound,
     Campaign,
@@ -173,9 +174,18 @@ class Campaigns:
         key = (due.year, due.notice_stage, due.due_at)
         step = self._steps.get(key)
         if step is None:
-            send, stage, at = dl.due_stages(self.stages[due.year], due.notice_stage, due.due_at, self.now)
-            step = self._steps[key] = Step(send, stage, at)
+            step = self._steps[key] = self.next_step(due.year, due.notice_stage, due.due_at)
         return step
+
+    def next_step(self, year: int, start: int, due: dt.datetime) -> Step:
+        """The stages due now and the next one's time; a reminder due now outside working hours (a sweep
+        that runs late) is held to the next working morning instead of going out."""
+        stages, timezone = self.stages[year], self.timezones[year]
+        send, stage, at = dl.due_stages(stages, start, due, self.now)
+        held = reminder_time(self.now, timezone)
+        if send and send[0].kind == dl.REMINDER and held != self.now:
+            return Step(send[1:], stages.index(send[0]), min(held, due))
+        return Step(send, stage, notice_at(stages, stage, at, due, timezone))
 
 
 def _emit(

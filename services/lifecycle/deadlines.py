@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from definitions import Lifecycle
 from definitions.vocabulary import DeadlineStatus
-from services.lifecycle.calendar import Firing, Year
+from services.lifecycle.calendar import Firing, Year, reminder_time
 from services.persistence.tables import Campaign, Deadline
 from workflow import Transitioned
 from workflow import deadlines as dl
@@ -36,6 +36,7 @@ def create_deadlines(
             continue
         due = dates[rule.name]
         stage, at = dl.first_stage(stages, due, now, campaign.notify_past_deadlines)
+        at = notice_at(stages, stage, at, due, campaign.timezone)
         rows.append(
             {
                 "year": campaign.year,
@@ -54,6 +55,17 @@ def create_deadlines(
 
 def campaign_stages(campaign: Campaign | Year) -> list[dl.Stage]:
     return dl.notice_stages(campaign.reminder_offsets_days, campaign.escalation_after_days)
+
+
+def notice_at(
+    stages: list[dl.Stage], index: int, at: dt.datetime | None, due: dt.datetime, timezone: str
+) -> dt.datetime | None:
+    """When stage `index`, due `at`, really goes out: a reminder is held to the next working morning when
+    it falls on a rest day or outside working hours, but never past the deadline (then the overdue notice
+    goes instead); overdue notices and escalations go at their time."""
+    if at is None or index >= len(stages) or stages[index].kind != dl.REMINDER:
+        return at
+    return min(reminder_time(at, timezone), due)
 
 
 DEADLINE = Deadline.__table__  # type: ignore[attr-defined]
