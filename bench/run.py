@@ -21,7 +21,7 @@ from report import BENCHMARKS, RESULTS, ROOT, verdict, write_section
 
 BENCHES = {
     name: "http" if name == "load" else name
-    for name in ("engine", "persisted", "simulate", "sweep", "load", "burst", "profile")
+    for name in ("engine", "persisted", "simulate", "sweep", "load", "burst", "roster", "profile")
 }
 """Script (bench/<name>.py) → its results file and the markers of its section (bench/results/<x>.json, <!-- x -->)."""
 SUMMARY, SUMMARY_TITLE = "summary", "Targets at a glance"
