@@ -38,6 +38,7 @@ from services.entrypoints.api.security_headers import SecurityHeadersMiddleware
 from services.entrypoints.scheduler import Enforcer
 from services.entrypoints.throttle import FailureThrottle
 from services.entrypoints.web import render as web_render
+from services.entrypoints.web import roster_page
 from services.entrypoints.web import routes as web_routes
 from services.entrypoints.web.page_errors import PageErrors
 from services.entrypoints.web.session import session_options
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(SessionMiddleware, **session_options(container.secret))  # the pages' cookie
     app.add_middleware(InFlightLimit, max_in_flight=s.max_in_flight, max_waiting=s.max_waiting)
-    uploads = {imports.PATH: s.max_upload_bytes}
+    uploads = {imports.PATH: s.max_upload_bytes, roster_page.PATH: s.max_upload_bytes}
     app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes, timeout_s=s.request_timeout_s, uploads=uploads)
     app.add_middleware(PageErrors)  # a browser's navigation gets the error page, never problem+json
     app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
