@@ -35,7 +35,7 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
         os.environ["PLEDGEFLOW_SCHEDULER"] = "false"  # read by every worker's Settings()
     settings = Settings()
     if demo:
-        _seed_if_empty(settings)
+        _seed_if_empty(settings, f"http://{host}:{port}")
     click.echo(f"Pledgeflow: http://{host}:{port}/docs  (database {shown_url(settings.database_url)})")
     uvicorn.run(
         "services.entrypoints.api.app:create_app",
@@ -65,17 +65,12 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
-def _seed_if_empty(settings: Settings) -> None:
-    from services.container import build_container
-    from services.rehearsal import demo
+def _seed_if_empty(settings: Settings, url: str = "http://127.0.0.1:8000") -> None:
+    from services.rehearsal import demo, live_demo
 
-    container = build_container(settings)
-    try:
-        result = demo.seed_if_empty(container, dt.datetime.now(dt.UTC))
-    finally:
-        container.db.dispose()
+    result = live_demo.seed_live(settings, dt.datetime.now(dt.UTC))
     if result is not None:
-        click.echo(demo.describe(result))
+        click.echo(demo.describe(result, url))
 
 
 @main.command("migrate")

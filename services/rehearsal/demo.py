@@ -6,8 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import select
-
 from definitions.vocabulary import OrgKind
 from services.access import Actor, admin_actor, user_actor
 from services.container import Container
@@ -37,13 +35,8 @@ class Seeded:
     tokens: list[tuple[str, str, str]] = field(default_factory=list)
     """(role label, name, token) — printed once; only hashes are stored."""
     pledges: int = 0
-
-
-def seed_if_empty(c: Container, now: dt.datetime) -> Seeded | None:
-    with UnitOfWork(c.db, write=False) as uow:
-        if uow.session.exec(select(Org.id)).first() is not None:
-            return None
-    return seed(c, now)
+    refused: list[str] = field(default_factory=list)
+    """Steps of the played weeks (the live demo) that a use case refused: none, unless the demo is out of date."""
 
 
 def do(c: Container, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -51,10 +44,18 @@ def do(c: Container, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(uow, *args, **kwargs)
 
 
-def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pledges: bool = True) -> Seeded:
-    """Seed the county and the campaign of `now.year`; members get accounts when asked."""
+def seed(
+    c: Container,
+    now: dt.datetime,
+    accounts_for_all: bool = False,
+    with_pledges: bool = True,
+    year: int | None = None,
+    deadlines: dict[str, str] | None = None,
+) -> Seeded:
+    """Seed the county and the campaign of `year` (else `now.year`), its calendar's deadlines or the
+    given ones; members get accounts when asked."""
     admin = admin_actor()
-    out = Seeded(year=now.year)
+    out = Seeded(year=year or now.year)
     committee = do(c, directory.create_org, admin, CreateOrg(name="延庆县委教育工委", kind=OrgKind.committee))
     general = do(
         c,
@@ -74,7 +75,10 @@ def seed(c: Container, now: dt.datetime, accounts_for_all: bool = False, with_pl
             if i == 0:
                 body["position"] = "支部书记"
             out.people.append(do(c, directory.create_person, admin, CreatePerson.model_validate(body)))
-    do(c, campaigns.create_campaign, c.catalog, admin, CreateCampaign(year=now.year), now, c.settings.timezone)
+    campaign = CreateCampaign.model_validate(
+        {"year": out.year, "calendar": {"deadlines": deadlines} if deadlines else None}
+    )
+    do(c, campaigns.create_campaign, c.catalog, admin, campaign, now, c.settings.timezone)
     _users(c, out, now, accounts_for_all)
     if with_pledges:
         out.pledges = _pledges(c, out, now)
@@ -120,10 +124,21 @@ def _pledges(c: Container, out: Seeded, now: dt.datetime) -> int:
     return len(pledgers(out))
 
 
-def describe(s: Seeded) -> str:
+FIRST = "党员"
+"""Whose token to try first: a member whose pledge came back with the reviewer's reason."""
+
+
+def describe(s: Seeded, url: str | None = None) -> str:
     lines = [
-        f"已建立演示数据（{s.year}年度）：{len(s.branches) + 2}个党组织、{len(s.people)}名人员、{s.pledges}份承诺书。",
-        "登录令牌（只显示这一次，请妥善保存）：",
+        f"已建立演示数据（{s.year}年度，活动进行中）：{len(s.branches) + 2}个党组织、{len(s.people)}名人员、"
+        f"{s.pledges}份承诺书。",
     ]
+    if url:
+        lines += [
+            f"网页：{url}/  （接口文档：{url}/docs）",
+            f"先用「{FIRST}」的令牌登录网页：看「消息」里被退回的承诺书和理由，修改后重新提交；"
+            "再用「支部书记」「教育工委领导」「活动办公室」的令牌看各自的待办。",
+        ]
+    lines.append("登录令牌（只显示这一次，请妥善保存）：")
     lines += [f"  {label:<8} {name:<6} {token}" for label, name, token in s.tokens]
     return "\n".join(lines)

@@ -126,16 +126,16 @@ class PledgeTrack(Track):
         elif step == "comment":
             pledges.add_comment(uow, self.commenter, self.pid, AddComment.model_validate(COMMENT), now)
         else:
-            actor, body = self._event(step, r.year, now, r.tz)
+            actor, body = self._event(step, r, now)
             cmd = FireEvent.model_validate({"event": step, **body})
             events.fire_event(uow, lc, actor, "pledge", self.pid, cmd, None, now)
 
-    def _event(self, step: str, year: int, now: dt.datetime, tz: ZoneInfo) -> tuple[Actor, dict[str, Any]]:
+    def _event(self, step: str, r: Rehearsal, now: dt.datetime) -> tuple[Actor, dict[str, Any]]:
         if step == "submit":
             org = "org_id" in self.body
-            return self.owner, {"data": {"meeting": {"held_on": f"{year}-09-20", "attendees": 9}} if org else {}}
+            return self.owner, {"data": {"meeting": {"held_on": r.date(9, 20), "attendees": 9}} if org else {}}
         if step == "publish":
-            return self.secretary, {"data": {"channel": "notice_board", "published_on": now.astimezone(tz).date()}}
+            return self.secretary, {"data": {"channel": "notice_board", "published_on": now.astimezone(r.tz).date()}}
         if step == "request_appraisal":
             return self.owner, {}
         if step == "return":
@@ -178,7 +178,7 @@ class EvaluationTrack(Track):
             actor = {"accept": self.office, "assess": self.assessor}.get(step, self.secretary)
             body: dict[str, Any] = {"event": step}
             if step == "submit":
-                body["data"] = {"report": REPORT, "meeting_held_on": f"{r.year}-11-05", "questionnaires": 30}
+                body["data"] = {"report": REPORT, "meeting_held_on": r.date(11, 5), "questionnaires": 30}
             events.fire_event(uow, lc, actor, "self_evaluation", self.eid, FireEvent.model_validate(body), None, now)
 
 
@@ -221,6 +221,8 @@ class Rehearsal:
     busiest: tuple[int, int] = (0, 0)
     """The most use-case calls in one six-hour step, and that step's end (minutes after the start)."""
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    shift: dt.timedelta = dt.timedelta(0)
+    """How far the played year is moved from its calendar (the live demo plays it around today)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -229,11 +231,15 @@ class Rehearsal:
 
     def minutes(self, month: int, day: int, hour: int = 10) -> int:
         """Minutes from the start to `hour` o'clock on (month, day) of the campaign year."""
-        moment = dt.datetime(self.year, month, day, hour, tzinfo=self.tz)
+        moment = dt.datetime(self.year, month, day, hour, tzinfo=self.tz) + self.shift
         return int((moment - self.start).total_seconds()) // 60
 
     def at(self, minutes: int) -> dt.datetime:
         return self.start + dt.timedelta(minutes=minutes)
+
+    def date(self, month: int, day: int) -> str:
+        """(month, day) of the campaign year, moved as the year is: a meeting's date, as ISO text."""
+        return (dt.date(self.year, month, day) + self.shift).isoformat()
 
 
 class Days:
@@ -359,7 +365,7 @@ def _round(days: Days, org_id: int, secretary: Actor, voters: list[Actor]) -> Ro
     return RoundTrack(steps, times, org_id, secretary, [voters[n] for _, n in ballots])
 
 
-def _run(r: Rehearsal, tracks: list[Track], end: int, clock: SimClock, out: TextIO | None) -> None:
+def play(r: Rehearsal, tracks: list[Track], end: int, clock: SimClock, out: TextIO | None) -> None:
     """Advance the clock a step at a time: the actions due, in one unit of work, then the sweep (and the timeline)."""
     c = r.c
     queue = [(t.times[0], n, n, 0) for n, t in enumerate(tracks) if t.times]
@@ -559,7 +565,7 @@ def simulate(
             tracks = _county_tracks(r, county)
         print(f"{year}年度创先争优活动演练（模拟时钟，{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）", file=out)
         show = shape is None if timeline is None else timeline
-        _run(r, tracks, int((end - start).total_seconds()) // 60, clock, out if show else None)
+        play(r, tracks, int((end - start).total_seconds()) // 60, clock, out if show else None)
         if seeded is not None:
             _summary(c, seeded, year, out)
         counted = figures(c, year)
