@@ -134,4 +134,10 @@ class NoticeKind(Coded):
     digest = "digest", "汇总提醒"
 
 
-DEADLINE_NOTICES: tuple[NoticeKind, ...] = (NoticeKind.reminder, NoticeKind.overdue, NoticeKind.escalation)
+DEADLINE_NOTICES: tuple[NoticeKind, ...] = (
+    NoticeKind.reminder,
+    NoticeKind.overdue,
+    NoticeKind.escalation,
+    NoticeKind.digest,
+)
+"""The notices a deadline's calendar sends: a person's several reminders of a morning go as one digest."""

@@ -37,6 +37,7 @@ FIELDS = (
     "title",
     "body",
     "recipients",
+    "items",
 )
 """A notice's columns as a draft gives them (`occurred_at` is the publishing time)."""
 
@@ -57,6 +58,8 @@ class NoticeDraft:
     title: str
     body: str
     recipients: tuple[int, ...]
+    items: tuple[dict[str, Any], ...] | None = None
+    """A digest's reminders (see `Notice.items`); None for other notices."""
 
 
 class Hook(Protocol):
@@ -157,7 +160,7 @@ def _json_document(session: Session, drafts: Sequence[NoticeDraft]) -> str:
 
     def row(d: NoticeDraft) -> list[Any]:
         head = [d.key, d.kind, d.subject_type, d.subject_id, d.deadline, stored(d.due_at), d.offset_days, d.title]
-        return [*head, d.body, listed(d.recipients)]
+        return [*head, d.body, listed(d.recipients), None if d.items is None else json.dumps(d.items, default=str)]
 
     return json.dumps([row(d) for d in drafts], ensure_ascii=False, default=str)
 
@@ -256,8 +259,8 @@ def _delivery_row(notice_id: int, channel: str, target_id: int, address: str, no
 
 
 def payload(notice: Notice) -> dict[str, Any]:
-    """What a webhook receives for a notice; the same on every retry."""
-    return {
+    """What a webhook receives for a notice; the same on every retry. A digest lists its reminders (`items`)."""
+    data = {
         "id": notice.id,
         "kind": notice.kind,
         "subject": {"type": notice.subject_type, "id": notice.subject_id},
@@ -268,6 +271,7 @@ def payload(notice: Notice) -> dict[str, Any]:
         "title": notice.title,
         "body": notice.body,
     }
+    return data if notice.items is None else data | {"items": notice.items}
 
 
 def encode(data: Mapping[str, Any]) -> bytes:

@@ -25,7 +25,8 @@ def _time(nullable: bool = False, index: bool = False) -> Any:
 
 
 class Notice(SQLModel, table=True):
-    """One (subject, deadline, kind, offset): the unique `key` makes it exist at most once."""
+    """One (subject, deadline, kind, offset), or a digest of one person's reminders of a morning: the unique
+    `key` makes it exist at most once."""
 
     __table_args__ = (SQLITE_AUTOINCREMENT,)
     id: int | None = _pk()
@@ -39,6 +40,8 @@ class Notice(SQLModel, table=True):
     title: str = Field(max_length=300)
     body: str = Field(max_length=2000)
     recipients: list[int] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    items: list[dict[str, Any]] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    """A digest's reminders, each {subject_type, subject_id, deadline, due_at, title}; None for other notices."""
     occurred_at: dt.datetime = _time()
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from definitions import Catalog
 from notifications.outbox import NoticeDraft, active_webhooks, among, publish
-from services.enforcement import notices
+from services.enforcement import digests, notices
 from services.enforcement.recipients import Subject, add_people, load_directory
 from services.lifecycle.calendar import reminder_time
 from services.lifecycle.deadlines import campaign_stages, notice_at
@@ -191,12 +191,13 @@ class Campaigns:
 def _emit(
     session: Session, catalog: Catalog, drafter: notices.Drafter, rows: list[Due], now: dt.datetime
 ) -> tuple[int, list[int]]:
-    """Advance the rows and publish their notices; the number of rows newly missed, the notices created."""
+    """Advance the rows and publish their notices (a person's several reminders as one digest); the number
+    of rows newly missed, the notices created."""
     campaigns = Campaigns.load(session, now)
     missed = _advance(session, campaigns, rows)
-    drafts = [draft for due in rows for draft in _drafts(catalog, drafter, campaigns, due)]
+    zoned = [(d, campaigns.timezones[due.year]) for due in rows for d in _drafts(catalog, drafter, campaigns, due)]
     webhooks = active_webhooks(session)
-    return missed, publish(session, drafts, webhooks, drafter.directory.emails, now)
+    return missed, publish(session, digests.gather(zoned, now), webhooks, drafter.directory.emails, now)
 
 
 def _advance(session: Session, campaigns: Campaigns, rows: list[Due]) -> int:

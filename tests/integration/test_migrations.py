@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from services.entrypoints.cli import main
 from services.persistence.db import make_engine, migrate
 
-HEAD = "0010"
+HEAD = "0011"
 
 
 def test_an_empty_database_migrates_to_the_models(db_url: str) -> None:

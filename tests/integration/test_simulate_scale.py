@@ -233,14 +233,18 @@ def test_every_notice_the_calendar_implies_is_written_once(year: tuple[Outcome, 
     notices = s.exec(select(Notice).where(col(Notice.kind).in_(deadline_kinds))).all()
     assert {n.key for n in notices} == expected
     assert Counter(n.kind for n in notices).keys() == {"reminder", "overdue", "escalation"}
-    assert all(n.recipients for n in notices)
+    # a person's several reminders of a morning went to her as one digest, listing them
+    digests = s.exec(select(Notice).where(Notice.kind == "digest")).all()
+    listed = {(i["subject_type"], i["subject_id"], i["deadline"]) for n in digests for i in n.items or []}
+    assert digests and all(len(n.recipients) == 1 and len(n.items or []) > 1 for n in digests)
+    assert all(n.recipients or (n.subject_type, n.subject_id, n.deadline) in listed for n in notices)
     inbox = s.exec(
         select(sa.func.count())
         .select_from(InboxEntry)
         .join(Notice, col(Notice.id) == InboxEntry.notice_id)
-        .where(col(Notice.kind).in_(deadline_kinds))
+        .where(col(Notice.kind).in_([*deadline_kinds, "digest"]))
     ).one()
-    assert inbox == sum(len(set(n.recipients)) for n in notices)
+    assert inbox == sum(len(set(n.recipients)) for n in [*notices, *digests])
     events = s.exec(select(Notice).where(Notice.kind == "event")).all()
     assert events and len({n.key for n in events}) == len(events)
     secretaries = _secretary_users(s)

@@ -1,12 +1,15 @@
-"""消息: the signed-in person's inbox, newest first, read one by one or all at once."""
+"""消息: the signed-in person's inbox, newest first, read one by one or all at once; a digest lists its reminders."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
 
+from definitions.vocabulary import NoticeKind
+from notifications.tables import Notice
 from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web.forms import text
 from services.entrypoints.web.render import page
@@ -26,12 +29,28 @@ def notifications(
 ) -> Response:
     with UnitOfWork(c.db, write=False) as uow:
         listed = inbox.inbox(uow.session, actor, None, PAGE, offset)
+        digested = _digest_items(uow.session, listed["items"])
     for entry in listed["items"]:
-        link = LINKS.get(entry["subject"]["type"])
-        entry["link"] = link.format(entry["subject"]["id"]) if link else None
+        entry["link"] = _link(entry["subject"]["type"], entry["subject"]["id"])
+        items = digested.get(entry["notice_id"], [])
+        entry["listed"] = [i | {"link": _link(i["subject_type"], i["subject_id"])} for i in items]
     return page(
         request, "notifications.html", actor, entries=listed["items"], total=listed["total"], offset=offset, size=PAGE
     )
+
+
+def _link(subject_type: str, subject_id: int) -> str | None:
+    link = LINKS.get(subject_type)
+    return link.format(subject_id) if link else None
+
+
+def _digest_items(session: Session, entries: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The reminders each digest on the page lists, by notice id."""
+    ids = [e["notice_id"] for e in entries if e["kind"] == NoticeKind.digest.value]
+    if not ids:
+        return {}
+    rows = session.exec(select(Notice.id, Notice.items).where(col(Notice.id).in_(ids))).all()
+    return {int(nid or 0): list(items or []) for nid, items in rows}
 
 
 @router.post("/notifications/{entry_id}/read")
