@@ -159,64 +159,109 @@ def demo_command() -> None:
 
 @main.group()
 def users() -> None:
-    """Manage users."""
+    """Manage users: list, add, disable or enable, change roles, replace a token (SPEC §7.2)."""
+
+
+def _as_office(work: Any) -> Any:
+    """`work(uow, actor)` in one unit of work as the command line's office, a refusal as its message."""
+    from services.access import admin_actor
+    from services.container import build_container
+    from services.errors import ServiceError
+    from services.persistence.uow import UnitOfWork
+
+    container = build_container(Settings())
+    try:
+        with UnitOfWork(container.db) as uow:
+            return work(uow, admin_actor())
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        container.db.dispose()
+
+
+def _grants(specs: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"role": role, "org_id": org or None} for role, _, org in (spec.partition(":") for spec in specs)]
+
+
+ROLE_HELP = "role or role:org_id, e.g. office, supervisor, secretary:3, member, appraiser:3"
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every user: id, name, standing and roles."""
+    from definitions.vocabulary import Role
+    from services.usecases import directory
+
+    for u in _as_office(lambda uow, actor: directory.list_users(uow.session, actor)):
+        roles = "、".join(
+            Role.of(r["role"]).label_zh + (f"（{r['org_id']}）" if r["org_id"] else "") for r in u["roles"]
+        )
+        click.echo(f"{u['id']:>6}  {'启用' if u['active'] else '停用'}  {u['name']}  {roles}")
 
 
 @users.command("revoke")
 @click.option("--id", "user_id", type=int, required=True)
 def users_revoke(user_id: int) -> None:
     """Disable a user: their token and page sessions stop working at once."""
-    from services.access import admin_actor
-    from services.container import build_container
-    from services.errors import ServiceError
-    from services.persistence.uow import UnitOfWork
+    _set_active(user_id, False)
+
+
+@users.command("enable")
+@click.option("--id", "user_id", type=int, required=True)
+def users_enable(user_id: int) -> None:
+    """Enable a disabled user again (with the token they had)."""
+    _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool) -> None:
     from services.usecases import directory
     from services.usecases.commands import UpdateUser
 
-    container = build_container(Settings())
-    try:
-        with UnitOfWork(container.db) as uow:
-            user = directory.update_user(uow, admin_actor(), user_id, UpdateUser(active=False))
-    except ServiceError as exc:
-        raise click.ClickException(exc.detail) from exc
-    finally:
-        container.db.dispose()
-    click.echo(f"用户 {user['id']}（{user['name']}）已停用")
+    user = _as_office(lambda uow, actor: directory.update_user(uow, actor, user_id, UpdateUser(active=active)))
+    click.echo(f"用户 {user['id']}（{user['name']}）已{'启用' if active else '停用'}")
+
+
+@users.command("roles")
+@click.option("--id", "user_id", type=int, required=True)
+@click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
+def users_roles(user_id: int, roles: tuple[str, ...]) -> None:
+    """Replace a user's roles; their sessions end at once."""
+    from services.usecases import directory
+    from services.usecases.commands import UpdateUser
+    from services.usecases.fields import parse
+
+    def change(uow: Any, actor: Any) -> Any:
+        return directory.update_user(uow, actor, user_id, parse(UpdateUser, {"roles": _grants(roles)}))
+
+    user = _as_office(change)
+    click.echo(f"用户 {user['id']}（{user['name']}）的角色已更换")
+
+
+@users.command("token")
+@click.option("--id", "user_id", type=int, required=True)
+def users_token(user_id: int) -> None:
+    """Replace a user's token and print the new one (shown once); the old one stops working at once."""
+    from services.usecases import directory
+
+    token = _as_office(lambda uow, actor: directory.replace_token(uow, actor, user_id))
+    click.echo(f"user {user_id}: new token {token}")
 
 
 @users.command("add")
 @click.option("--name", required=True)
 @click.option("--person-id", type=int, default=None)
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    help="role or role:org_id, e.g. office, supervisor, secretary:3, member, appraiser:3",
-)
+@click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
 def users_add(name: str, person_id: int | None, roles: tuple[str, ...]) -> None:
     """Create a user and print its token (shown once)."""
-    from services.access import admin_actor
-    from services.container import build_container
-    from services.errors import ServiceError
-    from services.persistence.uow import UnitOfWork
     from services.usecases import directory
     from services.usecases.commands import CreateUser
     from services.usecases.fields import parse
 
-    grants = []
-    for spec in roles:
-        role, _, org = spec.partition(":")
-        grants.append({"role": role, "org_id": org or None})
-    container = build_container(Settings())
-    try:
-        cmd = parse(CreateUser, {"name": name, "person_id": person_id, "roles": grants})
-        with UnitOfWork(container.db) as uow:
-            user, token = directory.create_user(uow, admin_actor(), cmd, dt.datetime.now(dt.UTC))
-    except ServiceError as exc:
-        raise click.ClickException(exc.detail) from exc
-    finally:
-        container.db.dispose()
+    def add(uow: Any, actor: Any) -> Any:
+        cmd = parse(CreateUser, {"name": name, "person_id": person_id, "roles": _grants(roles)})
+        return directory.create_user(uow, actor, cmd, dt.datetime.now(dt.UTC))
+
+    user, token = _as_office(add)
     click.echo(f"user {user.id} {name}: token {token}")
 
 

@@ -120,3 +120,28 @@ def test_users_revoke_on_the_command_line(served: Served, county: County, monkey
     assert "已停用" in result.output
     assert _me(served, county.tokens["m1"]).status_code == 401
     assert CliRunner().invoke(main, ["users", "revoke", "--id", "999999"]).exit_code == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_users_on_the_command_line(served: Served, county: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """list, roles, token, enable: each refused or taken at once by the very next request."""
+    monkeypatch.setenv("PLEDGEFLOW_DATABASE_URL", str(served.container.db.url.render_as_string(hide_password=False)))
+    runner, uid = CliRunner(), str(county.user_ids["m2"])
+    listed = runner.invoke(main, ["users", "list"])
+    assert listed.exit_code == 0 and any(
+        line.split()[0] == uid and "启用" in line for line in listed.output.splitlines()
+    )
+    replaced = runner.invoke(main, ["users", "token", "--id", uid])
+    assert replaced.exit_code == 0, replaced.output
+    new = replaced.output.split("new token ")[1].strip()
+    assert _me(served, county.tokens["m2"]).status_code == 401 and _me(served, new).status_code == 200
+    org = str(county.orgs["a"])
+    roles = runner.invoke(main, ["users", "roles", "--id", uid, "--role", "member", "--role", f"appraiser:{org}"])
+    assert roles.exit_code == 0, roles.output
+    assert {r["role"] for r in _me(served, new).json()["roles"]} == {"member", "appraiser"}
+    bad = runner.invoke(main, ["users", "roles", "--id", uid, "--role", "appraiser"])
+    assert bad.exit_code == 1 and "评议人须指定所属党组织" in bad.output
+    assert runner.invoke(main, ["users", "revoke", "--id", uid]).exit_code == 0
+    assert _me(served, new).status_code == 401
+    assert runner.invoke(main, ["users", "enable", "--id", uid]).output.strip().endswith("已启用")
+    assert _me(served, new).status_code == 200
