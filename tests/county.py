@@ -49,7 +49,10 @@ class County:
         self.tokens[who], self.user_ids[who] = created["token"], created["id"]
 
 
-def build_county(admin: httpx.Client, url: str, deadlines: dict[str, str] | None = None) -> County:
+def build_county(
+    admin: httpx.Client, url: str, deadlines: dict[str, str] | None = None, backfill: bool = False
+) -> County:
+    """The small county through the API; `backfill`: deadlines already past are intended (补录)."""
     c = County(admin, url)
     c.orgs["committee"] = c.post("/api/v1/orgs", {"name": "县委教育工委", "kind": "committee"})["id"]
     for key, name in (("a", "延庆一中党支部"), ("b", "延庆二中党支部")):
@@ -70,7 +73,7 @@ def build_county(admin: httpx.Client, url: str, deadlines: dict[str, str] | None
     c.user("m2", [{"role": "member"}], person="m2")
     c.user("mb", [{"role": "member"}], person="mb")
     c.user("appraiser", [{"role": "appraiser", "org_id": c.orgs["a"]}])
-    calendar = {"deadlines": deadlines} if deadlines else None
+    calendar = {"deadlines": deadlines, "notify_past_deadlines": backfill} if deadlines else None
     # three members a branch: results from a single ballot (the default of 5 is tested in test_ballots.py)
     campaign = {"year": YEAR, "min_ballots": 1} | ({"calendar": calendar} if calendar else {})
     c.post("/api/v1/campaigns", campaign)

@@ -51,7 +51,7 @@ COMMENT = {"achievements": "按时备课", "problems": "家访记录不全", "di
 
 @pytest.fixture
 def county(served: Served) -> Iterator[County]:
-    c = build_county(served.client(), served.url, deadlines={"pledge_published": PAST})
+    c = build_county(served.client(), served.url, deadlines={"pledge_published": PAST}, backfill=True)
     yield c
     c.close()
 
