@@ -26,7 +26,10 @@ def gather(drafts: Sequence[tuple[NoticeDraft, str]], now: dt.datetime) -> list[
     The reminders are still published (their keys keep each sent once) to their other recipients. A digest's
     key is (person, local date, the reminders it lists): a person whose reminders of a morning fall into two
     sweep chunks gets two digests rather than losing one."""
-    firsts = list({d.key: (d, tz) for d, tz in reversed(drafts)}.values())[::-1]
+    first_per_key: dict[str, tuple[NoticeDraft, str]] = {}
+    for draft, timezone in drafts:
+        first_per_key.setdefault(draft.key, (draft, timezone))
+    firsts = list(first_per_key.values())
     by_person: dict[tuple[int, str], list[NoticeDraft]] = defaultdict(list)
     for draft, timezone in firsts:
         if draft.kind == REMINDER:
