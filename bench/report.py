@@ -1,6 +1,4 @@
-"""Shared by the benchmark scripts: the command line, the machine a figure came from, the results file with its
-`targets`, and the script's own section of BENCHMARKS.md (generated between its markers; the prose after them stays).
-"""
+"""Shared by the benchmarks: command line, machine info, databases, results file with `targets`, section writer."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +46,22 @@ def parser(doc: str | None, pg: bool = False) -> argparse.ArgumentParser:
     return p
 
 
-def pg_url(args: argparse.Namespace) -> str | None:
+def pg_url(args: Any) -> str | None:
     url = getattr(args, "pg_url", None) or os.environ.get("PLEDGEFLOW_TEST_PG_URL") or None
     if not url:
         progress("no PostgreSQL URL (--pg-url or PLEDGEFLOW_TEST_PG_URL): PostgreSQL is skipped")
     return url
 
 
+def databases(args: Any, name: str) -> dict[str, Callable[[], AbstractContextManager[str]]]:
+    """SQLite, and PostgreSQL when a URL is given: each a maker of a fresh database (a context of its URL)."""
+    pg = pg_url(args)
+    makers: dict[str, Callable[[], AbstractContextManager[str]]] = {"sqlite": lambda: sqlite_url(name)}
+    return makers | ({"postgresql": lambda: pg_schema_url(pg)} if pg else {})
+
+
 def run(args: Any, name: str, title: str, measure: Callable[[Any], Results], render: Render, **versions: str) -> int:
-    """Measure (or, with --report-only, read bench/results/<name>.json), print the section, write the results file
-    and the section between `<!-- name:start -->` and `<!-- name:end -->`."""
+    """Measure (or read bench/results/<name>.json), print the section, write the results and the section."""
     path = RESULTS / f"{name}.json"
     if args.report_only:
         results = json.loads(path.read_text(encoding="utf-8"))
@@ -80,8 +84,7 @@ def run(args: Any, name: str, title: str, measure: Callable[[Any], Results], ren
 
 
 def write_section(name: str, title: str, body: str, path: Path = BENCHMARKS) -> None:
-    """Replace what lies between `<!-- name:start -->` and `<!-- name:end -->`, or append the section under
-    `## title`; the prose after the end marker and every other section are left as they are."""
+    """Replace what lies between `<!-- name:start -->` and `<!-- name:end -->`, or append `## title` and them."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Pledgeflow benchmarks\n"
     if start in text and end in text and text.index(start) < text.index(end):
@@ -93,7 +96,6 @@ def write_section(name: str, title: str, body: str, path: Path = BENCHMARKS) -> 
 
 
 def machine_info(**versions: str) -> dict[str, Any]:
-    """The machine, Python and the given library versions a figure was measured with, and the load at the start."""
     cpu = [x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in x]
     out = {"processor": platform.processor(), "cpu_model": cpu[0] if cpu else "", "cpu_count": os.cpu_count()}
     out |= {"machine": platform.machine(), "platform": platform.platform(), "python": platform.python_version()}
@@ -101,8 +103,7 @@ def machine_info(**versions: str) -> dict[str, Any]:
 
 
 def command() -> str:
-    """How this script was run: a PostgreSQL URL is never shown (it may hold a password), and the wrapper that
-    started the throwaway PostgreSQL is named when one did."""
+    """How this script was run, the PostgreSQL URL hidden (it may hold a password), the wrapper named."""
     exe = Path(sys.executable)
     with suppress(ValueError):
         exe = exe.relative_to(Path.cwd())
@@ -116,7 +117,7 @@ def command() -> str:
 
 @contextmanager
 def pg_schema_url(base: str) -> Iterator[str]:
-    """A fresh schema on the PostgreSQL server at `base` (the URL to use it), dropped afterwards."""
+    """A fresh schema on the PostgreSQL server at `base` (its URL), dropped afterwards."""
     schema, admin = f"bench_{uuid.uuid4().hex[:12]}", sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
@@ -143,7 +144,7 @@ def server_version(db: sa.Engine) -> str:
 
 
 def header(r: Results, runs: str, also: str = "", note: str = "") -> list[str]:
-    """The lines every section opens with: the machine and its versions, the command, mode, date and load."""
+    """The lines a section opens with: machine, versions, command, mode, date and load."""
     m = r["machine"]
     versions = "".join(f", {NAMES.get(k, k)} {v}" for k, v in m.items() if k not in _MACHINE and "load" not in k)
     load = {w: "/".join(f"{v:.2f}" for v in m.get(f"loadavg_at_{w}") or []) or "–" for w in ("start", "end")}
@@ -157,8 +158,16 @@ def header(r: Results, runs: str, also: str = "", note: str = "") -> list[str]:
     ]
 
 
+def section(r: Results, runs: str, heads: list[str], rows: list[list[str]], *tail: str, **kw: Any) -> str:
+    """Header, one table, the targets and `tail`; `pg=False` notes that PostgreSQL was not run."""
+    note = kw.get("note", "") + ("" if kw.get("pg", True) else NO_PG)
+    top = header(r, runs, kw.get("also", ""), note)
+    lines = table(heads, rows, kw.get("left", 1), kw.get("notes", False))
+    return "\n".join([*top, *lines, *target_lines(r["targets"]), *tail])
+
+
 def table(heads: list[str], rows: list[list[str]], left: int = 1, notes: bool = False) -> list[str]:
-    """A markdown table: the first `left` columns (and a last `notes` one) left-aligned, the figures right-aligned."""
+    """A markdown table: the first `left` columns (and a last `notes` one) left-aligned, figures right-aligned."""
     align = ["---"] * left + ["---:"] * (len(heads) - left - notes) + ["---"] * notes
     return ["| " + " | ".join(heads) + " |", "|" + "|".join(align) + "|", *("| " + " | ".join(r) + " |" for r in rows)]
 
@@ -168,7 +177,6 @@ def verdict(met: bool | None) -> str:
 
 
 def target(text: str, measured: str, met: bool | None) -> dict[str, Any]:
-    """One entry of a results file's `targets` list, which bench/run.py puts in "Targets at a glance"."""
     return {"target": text, "measured": measured, "met": met}
 
 
@@ -185,7 +193,7 @@ def listing(pairs: list[list[Any]], k: int) -> str:
 
 
 def package_of(function: str, path: str) -> str:
-    """`sqlalchemy.orm`, `services.usecases`, `stdlib json`, …: two levels are enough to tell where time goes."""
+    """`sqlalchemy.orm`, `services.usecases`, `stdlib json`, …: two levels tell where time goes."""
     if path == "<built-in>":  # pyinstrument names C functions by their class: the sqlite3 driver's Cursor, …
         return "sqlite3 driver (C)" if function.startswith(("Cursor.", "Connection.")) else "C built-ins"
     p = Path(path)
@@ -197,8 +205,7 @@ def package_of(function: str, path: str) -> str:
 
 
 def profile_counters(session: Any, ours: set[str]) -> tuple[Counter[str], Counter[str], Counter[str], float]:
-    """From a pyinstrument session's frame records: self time by frame and by package, inclusive time of the
-    functions in the `ours` packages (each counted once per stack), and the time sampled."""
+    """A pyinstrument session: self time by frame and package, inclusive time in `ours` packages, time sampled."""
     by_frame, by_package, inclusive = Counter[str](), Counter[str](), Counter[str]()
     for stack, t in session.frame_records:
         names = {}

@@ -1,8 +1,4 @@
-"""Sweep benchmark: the deadline sweep over a million stored pledges, a tenth of them overdue at once.
-
-`.venv/bin/python bench/sweep.py [--quick] [--pg-url URL]` (PostgreSQL too under `scripts/with-postgres.sh`);
-what it measures and how: BENCHMARKS.md, "Deadline sweep". Building the rows is not part of any figure.
-"""
+"""Sweep benchmark: the deadline sweep over a million stored pledges, a tenth of them overdue at once."""
 
 from __future__ import annotations
 
@@ -41,25 +37,16 @@ from notifications.tables import Notice
 from notifications.types import UTCDateTime
 from workflow import deadlines as dl
 
-YEAR = 2030
-TARGET_S = 5.0
-"""A sweep over 1,000,000 pledges with 100,000 overdue, writing their notices, on SQLite."""
-RSS_GROWTH = 0.10
-"""Peak RSS of the scheduler over the largest store against the smallest (10× the pledges): less counts as flat."""
-BASELINE_S = {"sqlite": 0.95, "postgresql": 0.61}
-"""NOTES.md, Deadline sweeps: one set-based UPDATE over (state, due_at), 1 M pledges, 111 k due, nothing else."""
-NOOP_REPEATS = 5
-DISPATCH_SLICES = 10
-VARIANTS = 480
-"""Pledge n takes variant n % 480 (+ 480 when it is one of the overdue): branch and due day vary with n // 10."""
+YEAR, TARGET_S, RSS_GROWTH = 2030, 5.0, 0.10
+BASELINE_S = {"sqlite": 0.95, "postgresql": 0.61}  # NOTES.md, Deadline sweeps: the set-based UPDATE alone
+NOOP_REPEATS, DISPATCH_SLICES = 5, 10
+VARIANTS = 480  # pledge n takes variant n % 480 (+ 480 when overdue): branch and due day vary with n // 10
 OVERDUE = {"scattered": "s.n % 10 = 0", "clustered": "s.n <= :overdue", "per_step": "(s.n - :lo) % :every = 0"}
 SECRET = "bench-secret"
 PLEDGEFLOW = Path(sys.executable).parent / "pledgeflow"
 SWEPT = re.compile(r"sweep at \S+: (\d+) missed, (\d+) notices")
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 NAMES = report.NAMES
-
-
 SIZES = {  # floor_posts: bare signed POSTs timed as the dispatch's floor; scheduler_due: due at each scheduler start
     "quick": {"pledges": 100_000, "due": 10_000, "steps": [10_000, 30_000, 100_000], "floor_posts": 1_000},
     "full": {"pledges": 1_000_000, "due": 100_000, "steps": [100_000, 300_000, 1_000_000], "floor_posts": 5_000},
@@ -131,8 +118,7 @@ def _serve(port: Any) -> None:
 
 @contextmanager
 def receiver() -> Iterator[Receiver]:
-    """In a process of its own (its work does not share our GIL), started before this process opens databases or
-    threads, so the fork copies neither."""
+    """In a process of its own (not sharing our GIL), forked before any database or thread is opened."""
     ctx = multiprocessing.get_context("fork")
     port = ctx.Queue()
     child = ctx.Process(target=_serve, args=(port,), daemon=True, name="webhook-receiver")
@@ -146,8 +132,7 @@ def receiver() -> Iterator[Receiver]:
 
 @dataclass(frozen=True)
 class Plan:
-    """The campaign's clock: pledges created 12 h before its pledge_published deadline, swept an hour after it;
-    `quiet`, two hours before the deadline, when a sweep finds no work."""
+    """Pledges created 12 h before pledge_published, swept an hour after it; `quiet` (2 h before): nothing due."""
 
     campaign: Any
     stages: list[dl.Stage]
@@ -160,8 +145,7 @@ class Plan:
 
 
 def make_plan(c: Any, branches: list[int], real_clock: bool = False) -> Plan:
-    """The campaign's clock, or with `real_clock` moved so that `now` is the wall clock's now (for a process that
-    reads the real time); the notice stages are offsets from each row's due time, so only times move."""
+    """The campaign's clock; with `real_clock`, moved so that `now` is the wall clock's (stages are offsets)."""
     campaign, stages = c.campaign(YEAR)
     names = tuple(r.name for r in c.c.catalog.lifecycles["pledge"].deadlines if r.name in campaign.deadlines)
     assert names == ("pledge_published", "pledge_appraised"), names
@@ -185,9 +169,7 @@ VARIANT = sa.Table(
 
 
 def variants(p: Plan) -> list[dict[str, Any]]:
-    """Deadline rows as `create_deadlines` computes them at `p.created` (stage and time by `first_stage`). Variants
-    from VARIANTS on carry the campaign's pledge_published time, passed at `p.now` with the overdue notice due; the
-    others fall due 8 to 52 days later, their first reminder still ahead. pledge_appraised is the campaign's."""
+    """Deadline rows as `create_deadlines` computes them at `p.created`: from VARIANTS on overdue at `p.now`."""
     rows, notify_past, appr_due = [], p.campaign.notify_past_deadlines, p.due["pledge_appraised"]
     appr_stage, appr_next = dl.first_stage(p.stages, appr_due, p.created, notify_past)
     assert appr_next is not None and appr_next > p.now
@@ -207,8 +189,7 @@ def variants(p: Plan) -> list[dict[str, Any]]:
 
 
 def grow_statements(dialect: str, layout: str, accounts: bool) -> list[sa.TextClause]:
-    """People, pledges and deadline rows for n in [lo, hi], by `INSERT … SELECT` (ids given: base + n); with
-    `accounts`, a user account for each person too (no role grant: a member's own account)."""
+    """People, pledges, deadline rows (and with `accounts` users) for n in [lo, hi] by `INSERT … SELECT`."""
     series = "(WITH RECURSIVE s(n) AS (SELECT :lo UNION ALL SELECT n + 1 FROM s WHERE n < :hi) SELECT n FROM s) AS s"
     if dialect == "postgresql":
         series = "generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS s(n)"
@@ -244,8 +225,7 @@ def grow_statements(dialect: str, layout: str, accounts: bool) -> list[sa.TextCl
 
 @dataclass
 class Store:
-    """A database with the demo county, its campaign and one active webhook, grown by `grow`; `bases` are the
-    largest ids before the bench's rows."""
+    """The demo county, its campaign and one webhook, grown by `grow`; `bases`: the largest ids before ours."""
 
     c: Any
     plan: Plan
@@ -256,7 +236,6 @@ class Store:
     size: int = 0
 
     def grow(self, to: int) -> float:
-        """Seconds to insert pledges up to `to`."""
         p, db, started = self.plan, self.c.db, time.perf_counter()
         params = self.bases | {"lo": self.size + 1, "hi": to, "year": YEAR, "no": False, "data": {}}
         params |= {"created": p.created, "name0": p.names[0], "name1": p.names[1], "overdue": self.overdue}
@@ -269,8 +248,7 @@ class Store:
         return time.perf_counter() - started
 
     def settle(self) -> float:
-        """After bulk loading: checkpoint SQLite's WAL; on PostgreSQL, what autovacuum would soon do (VACUUM
-        ANALYZE)."""
+        """After bulk loading: checkpoint SQLite's WAL; on PostgreSQL VACUUM ANALYZE, as autovacuum soon would."""
         db, started = self.c.db, time.perf_counter()
         if db.dialect.name == "sqlite":
             with db.connect() as conn:
@@ -358,8 +336,7 @@ def trimmed_rss() -> int | None:
 
 
 def first_and_second(c: Any, plan: Plan, sizes: Sizes, label: str) -> dict[str, Any]:
-    """The first sweep (timed, its parts, counts asserted; the peak RSS during it from VmHWM, reset just before),
-    then the same sweep again (must publish nothing)."""
+    """The first sweep (timed, in parts, counts asserted, peak RSS from VmHWM), then again (publishing nothing)."""
     rss_before, peak_reset = trimmed_rss(), True
     try:
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
@@ -381,9 +358,7 @@ def first_and_second(c: Any, plan: Plan, sizes: Sizes, label: str) -> dict[str, 
 
 
 def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: int, sizes: Sizes) -> dict[str, Any]:
-    """Every webhook delivery the first sweep wrote, drained by `dispatch_due` in tenths; the receiver must get each
-    once, signed. Just before, the floor: the same signed POST of a real notice, same client and receiver, no
-    database."""
+    """The floor (the same signed POST, no database), then every delivery drained by `dispatch_due` in tenths."""
     with Session(db) as session:
         body = encode(payload(session.exec(select(Notice).limit(1)).one()))
     stamp = int(time.time())
@@ -425,8 +400,7 @@ def logged(text: str, needle: str) -> dt.datetime | None:
 
 
 def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
-    """A real `pledgeflow scheduler` over the database at `url`, sweeping and dispatching every hour (so only the
-    start-up sweep and its dispatch run while watched); its memory once its log shows them; then SIGTERM."""
+    """A real `pledgeflow scheduler` (hourly, so only its start-up sweep runs): its memory then; then SIGTERM."""
     env = {"PLEDGEFLOW_DATABASE_URL": url, "PLEDGEFLOW_SWEEP_INTERVAL": "3600", "PLEDGEFLOW_DISPATCH_INTERVAL": "3600"}
 
     def ready() -> bool:
@@ -450,8 +424,7 @@ def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
 
 
 def directory_profile(db: sa.Engine) -> dict[str, Any]:
-    """The sweep's recipient directory over this store: tracemalloc's peak while loading it, and the source lines
-    that allocated most of what it keeps."""
+    """The sweep's recipient directory: tracemalloc's peak while loading it, the lines that keep most."""
     gc.collect()
     tracemalloc.start(1)
     try:
@@ -471,9 +444,7 @@ def directory_profile(db: sa.Engine) -> dict[str, Any]:
 
 
 def scheduler_memory(url: str, sizes: Sizes, hook: Receiver, workdir: Path, accounts: bool) -> dict[str, Any]:
-    """A store grown like the first one's, moved to the wall clock: before each start of the scheduler the same
-    number of pledges fall due; first, a start over the county alone. With `accounts`, every pledger has a user
-    account, as members who sign in do."""
+    """A store on the wall clock, grown in steps, a scheduler started after each (first over the county alone)."""
     runs: list[dict[str, Any]] = []
     with store(url, hook.url, "per_step", sizes, real_clock=True, accounts=accounts) as st:
         label = f"{st.c.db.dialect.name} scheduler{', accounts' if accounts else ''}"
@@ -494,7 +465,7 @@ def scheduler_memory(url: str, sizes: Sizes, hook: Receiver, workdir: Path, acco
 
 
 def run_backend(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
-    """The main run: overdue rows scattered; growth with no-op sweeps, first and second sweep, dispatch."""
+    """Overdue rows scattered: growth with no-op sweeps, first and second sweep, dispatch."""
     started = time.perf_counter()
     with store(url, hook.url, "scattered", sizes) as st:
         c, plan = st.c, st.plan
@@ -515,18 +486,17 @@ def run_backend(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
 
 
 def run_clustered(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
-    """The same first and second sweep over a second database whose overdue rows form one contiguous block."""
+    """The first and second sweep over a database whose overdue rows form one block."""
     with store(url, hook.url, "clustered", sizes) as st:
         out = {"layout": "clustered", "build_s": st.grow(sizes["pledges"]) + st.settle(), "stored": st.checked(sizes)}
         return out | first_and_second(st.c, st.plan, sizes, f"{st.c.db.dialect.name} (clustered)")
 
 
 def measure(args: Any) -> report.Results:
-    sizes, pg_url = SIZES["quick" if args.quick else "full"], report.pg_url(args)
+    sizes = SIZES["quick" if args.quick else "full"]
     results: report.Results = {"sizes": sizes, "chunk": ours.sweep_chunk(), "backends": {}, "baseline_s": BASELINE_S}
     with receiver() as hook, tempfile.TemporaryDirectory(prefix="pledgeflow-sweep-") as tmp:
-        for name in ("sqlite", "postgresql") if pg_url else ("sqlite",):
-            fresh = (lambda: report.sqlite_url("sweep")) if name == "sqlite" else (lambda: report.pg_schema_url(pg_url))
+        for name, fresh in report.databases(args, "sweep").items():
             with fresh() as url:
                 b = results["backends"][name] = run_backend(url, sizes, hook)
             with fresh() as url:
@@ -593,7 +563,6 @@ def _rss(run: dict[str, Any]) -> str:
 
 
 def _cell(x: dict[str, Any], key: str) -> str:
-    """The figures of one backend that take more than a format: tenths, CPU, directory, bytes per pledge."""
     d, per = x["dispatch"], x["dispatch"]["cpu_ms_per_delivery"]
     if key == "tenths":
         rates = [y["deliveries"] / y["seconds"] for y in d["slices"]]
@@ -645,11 +614,8 @@ def rows(r: report.Results) -> list[list[str]]:
     row(label, lambda x: f"**{x['dispatch']['per_s']:,.0f} /s**", note + each(lambda x: _cell(x, "tenths")))
     reach = each(lambda x: f"{x['dispatch']['per_s'] / x['dispatch']['floor']['per_s']:.0%}")
     label = "… floor: the same signed POST of a notice, same client and receiver, no database"
-    row(
-        label,
-        lambda x: f"{x['dispatch']['floor']['per_s']:,.0f} /s",
-        f"{s['floor_posts']:,} POSTs; dispatch reaches {reach} of it",
-    )
+    note = f"{s['floor_posts']:,} POSTs; dispatch reaches {reach} of it"
+    row(label, lambda x: f"{x['dispatch']['floor']['per_s']:,.0f} /s", note)
     note = "utime + stime from /proc over the whole drain (PostgreSQL: every backend)"
     row("… CPU per delivery: dispatcher / receiver / PostgreSQL", lambda x: _cell(x, "cpu"), note)
     memory = "memory_kb"
@@ -662,9 +628,8 @@ def rows(r: report.Results) -> list[list[str]]:
         took = each(both(lambda x, i=i: "–" if x["runs"][i]["sweep_s"] is None else f"{x['runs'][i]['sweep_s']:.2f} s"))
         note = f"start-up sweep {took}" if run["pledges"] else "imports, settings, engine; nothing to sweep"
         row(label + "accounts", both(lambda x, i=i: _rss(x["runs"][i])), note)
-    note = (
-        f"{s['steps'][-1] // s['steps'][0]}× the stored pledges; per stored pledge {each(lambda x: _cell(x, 'bytes'))}"
-    )
+    note = f"{s['steps'][-1] // s['steps'][0]}× the stored pledges; per stored pledge "
+    note += each(lambda x: _cell(x, "bytes"))
     label = "scheduler peak RSS, largest store against smallest: without / with accounts"
     row(label, both(lambda x: _growth(x["peak_growth"])), note)
     label = "… the sweep's recipient directory over the largest store with accounts (`load_directory`)"
@@ -680,7 +645,7 @@ def rows(r: report.Results) -> list[list[str]]:
 def render(r: report.Results) -> str:
     s, b, base = r["sizes"], r["backends"], BASELINE_S
     heads = ["measurement", *(NAMES[k] for k in ("sqlite", "postgresql") if k in b), "notes"]
-    versions, pg = "; " + ", ".join(x["version"] for x in b.values()), "" if "postgresql" in b else report.NO_PG
+    versions = "; " + ", ".join(x["version"] for x in b.values())
     first, clustered = (x["first"]["seconds"] / base["sqlite"] for x in (b["sqlite"], b["sqlite"]["clustered"]))
     steps = ", ".join(f"{n:,}" for n in s["steps"])
     baseline = (
@@ -688,15 +653,16 @@ def render(r: report.Results) -> str:
         f"{base['postgresql']:g} s PostgreSQL — the whole sweep takes {first:.1f}× ({clustered:.1f}× clustered) that "
         "on SQLite. "
     )
-    lines = [*report.header(r, "one run (the first sweep can run once per database)", versions, pg)]
-    lines += [*report.table(heads, rows(r), notes=True), *report.target_lines(r["targets"]), ""]
-    lines.append(
-        (baseline if r["mode"] == "full" else "")
-        + f"Sizes: {s['pledges']:,} pledges, {s['due']:,} overdue; grown in {len(s['steps'])} steps ({steps}); sweep "
+    sizes = f"Sizes: {s['pledges']:,} pledges, {s['due']:,} overdue; grown in {len(s['steps'])} steps ({steps}); sweep "
+    sizes += (
         f"chunk {r['chunk']:,} rows; {s['floor_posts']:,} bare POSTs for the floor; {s['scheduler_due']:,} pledges "
-        "fall due before each start of the scheduler. Raw figures: `bench/results/sweep.json`."
     )
-    return "\n".join(lines)
+    sizes += "fall due before each start of the scheduler. Raw figures: `bench/results/sweep.json`."
+    runs, tail = (
+        "one run (the first sweep can run once per database)",
+        (baseline if r["mode"] == "full" else "") + sizes,
+    )
+    return report.section(r, runs, heads, rows(r), "", tail, also=versions, pg="postgresql" in b, notes=True)
 
 
 if __name__ == "__main__":
