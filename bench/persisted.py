@@ -1,8 +1,4 @@
-"""Persisted transitions: whole service-layer transitions per second, beside SpiffWorkflow persisting its JSON.
-
-`.venv/bin/python bench/persisted.py [--quick] [--pg-url URL] [--profile]` (PostgreSQL too under
-`scripts/with-postgres.sh`); what it measures and how: BENCHMARKS.md, "Persisted transitions".
-"""
+"""Persisted transitions: whole service-layer transitions per second, beside SpiffWorkflow persisting its JSON."""
 
 from __future__ import annotations
 
@@ -34,21 +30,16 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 
 BPMN = report.ROOT / "bench" / "bpmn" / "pledge.bpmn"
-TARGET_RATIO = 5.0
+TARGET_RATIO, TARGET_LIFECYCLE_RATIO, TARGET_FLOOR_RATIO = 5.0, 1.5, 2.0
 SIZES = {"quick": {"rounds": 3, "pledges": 28, "warmup": 8, "profile_pledges": 28, "cycles": 100}}
 SIZES["full"] = {"rounds": 5, "pledges": 200, "warmup": 20, "profile_pledges": 60, "cycles": 500}
-TARGET_LIFECYCLE_RATIO, TARGET_FLOOR_RATIO = 1.5, 2.0
-TZ = ZoneInfo("Asia/Shanghai")
-FIRST_YEAR = 2030
+TZ, FIRST_YEAR, PROGRESS_DAY = ZoneInfo("Asia/Shanghai"), 2030, 40
 SEED_AT = dt.datetime(FIRST_YEAR, 9, 1, 9, tzinfo=TZ)
 OURS = {"services", "workflow", "definitions", "notifications"}
-PROGRESS_DAY = 40
 COMMENT = {"achievements": "承诺事项落实较好", "problems": "记录还不够细", "direction": "继续发挥带头作用"}
 
 
-class Step(NamedTuple):
-    """One event of the walk: who fires it, how many days into the campaign, and the BPMN task it completes."""
-
+class Step(NamedTuple):  # one event of the walk: who fires it, on which day, the BPMN task it completes
     event: str
     actor: str
     day: int
@@ -76,8 +67,7 @@ def event_data(step: Step, year: int, items: list[int]) -> dict[str, Any]:
 class Member(NamedTuple):
     person_id: int
     owner: Any
-    secretary: Any
-    """The secretary of the member's branch: reviewer, publisher and commenter of a member's pledge."""
+    secretary: Any  # of the member's branch: reviewer, publisher and commenter of the member's pledge
 
 
 @dataclass
@@ -104,8 +94,7 @@ def build_county(url: str, members: int) -> County:
 def walk_ours(
     county: County, year: int, n: int, around: Callable[[str], AbstractContextManager[Any]] = nullcontext
 ) -> dict:
-    """Walk n new pledges of `year` through the lifecycle; seconds per event kind, only the events timed (set-up:
-    the year's campaign, the pledges with a leader comment, progress records). `around(event)` wraps each timed loop."""
+    """Walk n new pledges of `year` through the lifecycle: seconds per event, the events alone timed in `around`."""
     c, start = county.c, at(year, 0)
     if year not in county.years:
         c.open_campaign(year, start)
@@ -186,8 +175,7 @@ class SpiffStore:
         return ids
 
     def step(self, wid: int, step: Step, actor: str, data: dict[str, Any], now: dt.datetime) -> None:
-        """BEGIN IMMEDIATE, read the row, deserialize, complete the ready user task, run engine steps, serialize,
-        UPDATE the row, INSERT a history row, COMMIT."""
+        """BEGIN IMMEDIATE, read, deserialize, complete the ready task, serialize, UPDATE, history, COMMIT."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -260,23 +248,21 @@ def run_round(sides: dict[str, Callable[[int, int], dict[str, Any]]], order: lis
 
 
 def measure(args: Any) -> report.Results:
-    size, pg_url = SIZES["quick" if args.quick else "full"], report.pg_url(args)
+    size = SIZES["quick" if args.quick else "full"]
     n = size["pledges"]
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pledgeflow-persisted-")))
-        t0 = time.perf_counter()
-        counties = {"sqlite": build_county(f"sqlite:///{tmp}/pledgeflow.db", n)}
-        if pg_url:
-            counties["postgresql"] = build_county(stack.enter_context(report.pg_schema_url(pg_url)), n)
-        for county in counties.values():
-            stack.callback(county.c.db.dispose)
+        t0, counties = time.perf_counter(), {}
+        for name, fresh in report.databases(args, "pledgeflow").items():
+            counties[name] = build_county(stack.enter_context(fresh()), n)
+            stack.callback(counties[name].c.db.dispose)
         store = SpiffStore(tmp / "spiff.db")
         stack.callback(store.conn.close)
         store.check_return()
         setup_s = time.perf_counter() - t0
-        sides: dict[str, Callable[[int, int], dict[str, Any]]] = {}
-        for name, county in counties.items():
-            sides[name] = lambda year, k, county=county: walk_ours(county, year, k)
+        sides: dict[str, Callable[[int, int], dict[str, Any]]] = {
+            name: lambda year, k, county=county: walk_ours(county, year, k) for name, county in counties.items()
+        }
         names = [*sides, "spiff"]
         sides["spiff"] = store.walk
         run_round(sides, names, FIRST_YEAR, size["warmup"])  # warm-up, not kept
@@ -295,8 +281,10 @@ def measure(args: Any) -> report.Results:
             profile = profile_ours(counties["sqlite"], FIRST_YEAR + 1 + size["rounds"], size["profile_pledges"])
         if "postgresql" in counties:
             with counties["postgresql"].c.db.connect() as conn:
-                pg = {k: conn.exec_driver_sql(f"SHOW {k}").scalar() for k in ("server_version", "fsync")}
-                pg["synchronous_commit"] = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+                pg = {
+                    k: conn.exec_driver_sql(f"SHOW {k}").scalar()
+                    for k in ("server_version", "fsync", "synchronous_commit")
+                }
             pg = {"version": pg.pop("server_version"), **pg}
         with counties["sqlite"].c.db.connect() as conn:
             ours_settings = sqlite_settings(conn.connection.dbapi_connection)
@@ -314,22 +302,13 @@ def measure(args: Any) -> report.Results:
     us, floor = results["lifecycles_us"], results["floor_us"]
     worst = max(us, key=lambda k: us[k] / us["pledge"])
     each = ", ".join(f"{k} {v:,.0f} µs" for k, v in us.items())
+    slowest = f"{each} CPU per event; the slowest, {worst}, {us[worst] / us['pledge']:.2f}× the pledge"
+    lifecycles = f"no lifecycle slower than the pledge path by more than {TARGET_LIFECYCLE_RATIO:g}× per event"
+    floored = f"a pledge event within {TARGET_FLOOR_RATIO:g}× of a raw `sqlite3` floor doing its read, guard, update, "
+    against = f"{us['pledge']:,.0f} µs against {floor:,.0f} µs: {us['pledge'] / floor:.1f}×"
     targets = [report.target(target, measured, met)]
-    targets.append(
-        report.target(
-            f"no lifecycle slower than the pledge path by more than {TARGET_LIFECYCLE_RATIO:g}× per event",
-            f"{each} CPU per event; the slowest, {worst}, {us[worst] / us['pledge']:.2f}× the pledge",
-            us[worst] / us["pledge"] <= TARGET_LIFECYCLE_RATIO,
-        )
-    )
-    targets.append(
-        report.target(
-            f"a pledge event within {TARGET_FLOOR_RATIO:g}× of a raw `sqlite3` floor doing its read, guard, update, "
-            "history and commit",
-            f"{us['pledge']:,.0f} µs against {floor:,.0f} µs: {us['pledge'] / floor:.1f}×",
-            us["pledge"] / floor <= TARGET_FLOOR_RATIO,
-        )
-    )
+    targets.append(report.target(lifecycles, slowest, us[worst] / us["pledge"] <= TARGET_LIFECYCLE_RATIO))
+    targets.append(report.target(floored + "history and commit", against, us["pledge"] / floor <= TARGET_FLOOR_RATIO))
     return results | {"targets": targets}
 
 
@@ -348,8 +327,7 @@ CYCLES: dict[str, list[tuple[str, dict[str, Any]]]] = {  # lifecycle → one cyc
 
 
 def walk_lifecycles(county: County, year: int, n: int) -> dict[str, float]:
-    """CPU µs per event of each lifecycle on the one path, each record cycled between two states (a pledge returned
-    and submitted, a self-evaluation returned and submitted, a rectification's report rejected and made again)."""
+    """CPU µs per event of each lifecycle on the one path, one record of each cycled between two states."""
     c, now, m = county.c, at(year, 60), county.members[0]
     c.open_campaign(year, at(year, 0))
     office = ours.admin_actor()
@@ -360,12 +338,8 @@ def walk_lifecycles(county: County, year: int, n: int) -> dict[str, float]:
     c.event(m.secretary, "self_evaluation", evaluation, {"event": "start"}, now)
     c.scores(m.secretary, evaluation, "self", now)
     c.event(m.secretary, "self_evaluation", evaluation, {"event": "submit", "data": REPORT}, now)
-    order = c.start(
-        "rectification",
-        office,
-        {"year": year, "org_id": branch, "problems": "组织生活不经常", "due_date": f"{year}-12-20"},
-        now,
-    )
+    rectify = {"year": year, "org_id": branch, "problems": "组织生活不经常", "due_date": f"{year}-12-20"}
+    order = c.start("rectification", office, rectify, now)
     c.event(m.secretary, "rectification", order, {"event": "acknowledge"}, now)
     c.event(m.secretary, "rectification", order, {"event": "report", "data": {"report": "已整改"}}, now)
     records = {"pledge": pledge, "self_evaluation": evaluation, "rectification": order}
@@ -387,16 +361,12 @@ CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, record_id INTEGER NO
   event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL,
   prev_hash TEXT, hash TEXT NOT NULL, UNIQUE (record_id, seq));
 """
-
-
 FLOOR_HISTORY = "INSERT INTO history (record_id, seq, event, from_state, to_state, actor, at, prev_hash, hash)"
 FLOOR_HISTORY += " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def raw_floor(path: Path, n: int) -> float:
-    """CPU µs per event on a raw `sqlite3` connection with Pledgeflow's pragmas doing what an event does at the
-    least: BEGIN IMMEDIATE, read the record and its last history row, check the state (the guard), a versioned
-    UPDATE, a chained history INSERT, COMMIT — the return/submit cycle of `walk_lifecycles`' pledge."""
+    """CPU µs per event on raw `sqlite3` doing an event's least: read, guard, versioned UPDATE, history, COMMIT."""
     conn = sqlite3.connect(path, isolation_level=None)
     ours.sqlite_pragmas(conn)
     conn.executescript(FLOOR_SCHEMA)
@@ -423,9 +393,7 @@ def raw_floor(path: Path, n: int) -> float:
 
 
 def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
-    """pyinstrument over the events only (the set-up between them is not sampled), then the SQL statements of each
-    event by kind (BEGIN, SELECT, INSERT, UPDATE, …) as the driver receives them, counted in a second walk so that
-    counting does not show in the profile."""
+    """pyinstrument over the events only, then (in a second walk) the SQL statements of each event by verb."""
     profiler, seen, current = Profiler(interval=0.0002), Counter[tuple[str, str]](), []
 
     @contextmanager
@@ -471,8 +439,10 @@ def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
             layers[top.replace("pydantic_core", "pydantic") if known else "other (stdlib, C built-ins)"] += t
     out = {"transitions": n * len(STEPS), "statements_per_event": statements, "samples": len(session.frame_records)}
     out |= {"sampled_s": round(total, 3), "self_time_by_frame": report.shares(by_frame, 12, total)}
-    out |= {"self_time_by_layer": report.shares(layers, 8, total)}
-    out |= {"self_time_by_package": report.shares(by_package, 10, total)}
+    out |= {
+        "self_time_by_layer": report.shares(layers, 8, total),
+        "self_time_by_package": report.shares(by_package, 10, total),
+    }
     return out | {"inclusive_ours": report.shares(inclusive, 16, total)}
 
 
@@ -494,17 +464,17 @@ def render(r: report.Results) -> str:
     notices = sum(x["sqlite"]["notices_written"] for x in runs)
     per_round = " / ".join(f"{x['ratio']:.2f}×" for x in runs)
     sqlite = ", ".join(f"{k}={v}" for k, v in r["sqlite_settings"]["pledgeflow"].items())
-    pg_line = f" PostgreSQL {pg['version']} (fsync={pg['fsync']}, synchronous_commit={pg['synchronous_commit']})."
-    pg_line = pg_line if pg else ""
+    pg_line = (
+        pg and f" PostgreSQL {pg['version']} (fsync={pg['fsync']}, synchronous_commit={pg['synchronous_commit']})."
+    )
     json_bytes = f"{min(r['spiff_json_bytes'].values()):,}–{max(r['spiff_json_bytes'].values()):,}"
     runs_line = f"medians of {len(runs)} rounds, each {n} pledges × {len(STEPS)} events = {n * len(STEPS):,} per side"
-    lines = [*report.header(r, runs_line, note="" if pg else report.NO_PG), *report.table(heads, rows, notes=True)]
-    lines += [*report.target_lines(r["targets"]), ""]
-    lines.append(
-        f"Ours ÷ Spiff per round: {per_round}. This run: {n} pledgers after a "
-        f"warm-up round of {size['warmup']}; the events wrote {notices} outbox notices; SQLite {sqlite}.{pg_line} "
-        f"Spiff's JSON {json_bytes} bytes. Raw runs: `bench/results/persisted.json`."
-    )
+    lines = [
+        "",
+        f"Ours ÷ Spiff per round: {per_round}. This run: {n} pledgers after a warm-up round of {size['warmup']}; the "
+        f"events wrote {notices} outbox notices; SQLite {sqlite}.{pg_line or ''} Spiff's JSON {json_bytes} bytes. "
+        "Raw runs: `bench/results/persisted.json`.",
+    ]
     if p := r["profile"]:
         sql = "; ".join(f"{e} {statements(v)}" for e, v in p["statements_per_event"].items())
         lines += [
@@ -518,7 +488,7 @@ def render(r: report.Results) -> str:
             f"- inclusive, in our code: {report.listing(p['inclusive_ours'], 12)}.",
             f"- SQL statements per event (counted in a separate walk): {sql}.",
         ]
-    return "\n".join(lines)
+    return report.section(r, runs_line, heads, rows, *lines, pg=bool(pg), notes=True)
 
 
 if __name__ == "__main__":
