@@ -19,10 +19,11 @@ from services.usecases.fields import Clean, Code, Command, Id, parse
 
 def one_of(vocabulary: type[Coded], title: str) -> Any:
     """A code from `vocabulary`, described as such in the OpenAPI; a value outside it is refused by
-    the event's guard, with the guard's name and message (SPEC §4: 422 guard-failed)."""
+    the event's guard, with the guard's name and message (SPEC §4: 422 guard-failed). The vocabulary
+    itself rides along in the annotation, for a page to offer its labels."""
     listed = "；".join(f"{code} {label}" for code, label in vocabulary.labels().items())
     schema = {"type": "string", "enum": list(vocabulary.labels()), "title": title, "description": listed}
-    return Annotated[Clean, Field(max_length=40, title=title), WithJsonSchema(schema)]
+    return Annotated[Clean, Field(max_length=40, title=title), WithJsonSchema(schema), vocabulary]
 
 
 class NoData(Command):

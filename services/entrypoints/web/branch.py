@@ -20,10 +20,11 @@ from services.errors import Forbidden, Invalid, ServiceError
 from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
 from services.queries import listings
-from services.usecases import appraisals, events, pledges
+from services.usecases import appraisals, demo_sites, events, pledges
 from services.usecases import self_evaluations as se
 from services.usecases.commands import CreateRound, CreateSelfEvaluation, FireEvent
 from services.usecases.fields import parse
+from services.usecases.org_kinds import own_labels
 from workflow import WorkflowError
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -55,6 +56,8 @@ def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year
             "evaluations": views.evaluations(s, c, actor, shown, now),
             "rounds": rounds["items"],
             "orgs": my_orgs(s, actor),
+            "org_records": views.org_records(s, c, actor, shown, now),
+            "site_labels": own_labels(demo_sites.LIFECYCLE),
             "labels": {st.code: st.label_zh for st in c.engines["pledge"].lifecycle.states},
         }
     return page(request, "branch.html", actor, now=now, **context)

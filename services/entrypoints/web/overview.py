@@ -26,10 +26,11 @@ from services.errors import Forbidden
 from services.persistence.tables import Campaign, Deadline, Pledge
 from services.persistence.uow import UnitOfWork
 from services.queries import contact_points, reports
-from services.usecases import campaigns
+from services.usecases import campaigns, rectifications
 from services.usecases.campaigns import get_campaign
 from services.usecases.commands import CreateCampaign
 from services.usecases.fields import parse
+from services.usecases.org_kinds import own_labels
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -112,6 +113,8 @@ def office(request: Request, c: ContainerDep, actor: WebActor, now: Now, year: Y
             "calendar": calendar(s, c, shown),
             "notices": notices_per_org(s, shown),
             "public_pages": views.public_switches(s),
+            "org_records": views.org_records(s, c, actor, shown, now),
+            "rectification_labels": own_labels(rectifications.LIFECYCLE),
         }
     return page(request, "office.html", actor, now=now, **context)
 

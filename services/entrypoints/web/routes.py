@@ -15,6 +15,7 @@ from services.entrypoints.web import (
     pledge_pages,
     print_pages,
     public_pages,
+    record_pages,
     roster_page,
     tasks_page,
     users_page,
@@ -22,5 +23,5 @@ from services.entrypoints.web import (
 
 router = APIRouter(include_in_schema=False)
 PAGES = (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages, tasks_page)
-for module in (*PAGES, print_pages, public_pages, users_page, roster_page):
+for module in (*PAGES, print_pages, public_pages, users_page, roster_page, record_pages):
     router.include_router(module.router)

@@ -17,6 +17,7 @@ from services.persistence.tables import Campaign, Org, Person, Pledge, User
 from services.queries import diagrams, listings
 from services.usecases import directory, events, pledge_items, pledges
 from services.usecases import self_evaluations as se
+from services.usecases.org_kinds import STARTS
 
 IN_PROGRESS_AFTER = dt.timedelta(days=60)
 
@@ -236,3 +237,17 @@ def users(session: Session, actor: Actor) -> list[dict[str, Any]]:
 def org_choices(session: Session) -> list[tuple[int, str]]:
     """Every org as (id, name), in tree order, for a role's org."""
     return [(int(o.id), o.name) for o in directory.list_orgs(session) if o.id is not None]
+
+
+ORG_RECORDS_SHOWN = 200
+
+
+def org_records(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """The year's appraisal rounds, demo sites and rectification orders the person may read, by kind."""
+    out = []
+    for lifecycle in STARTS:
+        listed = listings.listing(
+            session, c.lifecycles, actor, lifecycle, listings.Filters(year=year), ORG_RECORDS_SHOWN, 0, now
+        )
+        out.append({"lifecycle": lifecycle, "label": c.lifecycles.kinds[lifecycle].label_zh, **listed})
+    return out

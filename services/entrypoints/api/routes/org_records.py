@@ -19,7 +19,8 @@ from services.entrypoints.api.schemas import (
 from services.entrypoints.deps import ContainerDep, CurrentActor, IfMatch, Now, ReadUow, WriteUow
 from services.queries import listings
 from services.usecases import appraisals, demo_sites, events, rectifications
-from services.usecases.commands import CastBallot, CreateRound, FireEvent, IssueRectification, NominateSite
+from services.usecases.commands import CastBallot, FireEvent
+from services.usecases.org_kinds import STARTS
 
 Creator = Callable[..., int]
 
@@ -84,14 +85,13 @@ def build(lifecycle: str, label: str, path: str, body_type: type[BaseModel], cre
     return router
 
 
-appraisal_rounds = build(
-    appraisals.LIFECYCLE, appraisals.KIND.label_zh, "appraisal-rounds", CreateRound, appraisals.open_round
-)
-demo_site_routes = build(
-    demo_sites.LIFECYCLE, demo_sites.KIND.label_zh, "demo-sites", NominateSite, demo_sites.nominate
-)
-rectification_routes = build(
-    rectifications.LIFECYCLE, rectifications.KIND.label_zh, "rectifications", IssueRectification, rectifications.issue
+def _built(kind: Any) -> APIRouter:
+    start = STARTS[kind.lifecycle]
+    return build(kind.lifecycle, kind.label_zh, start.path, start.command, start.start)
+
+
+appraisal_rounds, demo_site_routes, rectification_routes = (
+    _built(k) for k in (appraisals.KIND, demo_sites.KIND, rectifications.KIND)
 )
 
 

@@ -1,0 +1,105 @@
+"""The org's own records on the pages: the office orders a rectification and the branch sees its problems and
+due date, acknowledges and reports, the office verifies; a demo site from nomination to 推荐至县; an appraisal
+round's results once closed. Each event's form is drawn from its payload model and refuses as the API does."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import httpx
+
+from tests.conftest import Served
+from tests.county import YEAR, County
+from tests.web import form_on, signed_in
+
+DUE = f"{YEAR}-12-15"
+
+
+def _fire(client: httpx.Client, path: str, event: str, fields: dict[str, Any] | None = None) -> httpx.Response:
+    """Send the form of `event` on the record page at `path`."""
+    page = client.get(path).text
+    forms = re.findall(r'<form method="post" action="([^"]+/events)"[^>]*>(.*?)</form>', page, re.S)
+    n = [i for i, (_, body) in enumerate(forms) if f'name="event" value="{event}"' in body]
+    assert n, f"no form for {event} on {path}"
+    action = forms[n[0]][0]
+    return client.post(action, data=form_on(page, action, n[0]) | {"event": event} | (fields or {}))
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_a_rectification_from_order_to_verification(served: Served, county: County) -> None:
+    with signed_in(served, county.tokens["office"]) as office:
+        refused = office.post(
+            "/records/rectification",
+            data=form_on(office.get("/office").text, "/records/rectification")
+            | {"org_id": str(county.orgs["a"]), "problems": "", "due_date": DUE},
+        )
+        assert refused.status_code == 303 and refused.headers["location"] == "/office"
+        shown = office.get("/office").text
+        assert "须整改的问题：" in _text(shown) and f'value="{DUE}"' in shown, "the message beside it, the date kept"
+        made = office.post(
+            "/records/rectification",
+            data=form_on(office.get("/office").text, "/records/rectification")
+            | {"org_id": str(county.orgs["a"]), "problems": "党员学习记录不全，须补齐", "due_date": DUE},
+        )
+        assert made.status_code == 303
+        path = made.headers["location"]
+        assert re.fullmatch(r"/records/rectification/\d+", path)
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        branch = _text(sec.get("/branch").text)
+        assert "限期整改" in branch and "党员学习记录不全" in branch and DUE in branch
+        page = _text(sec.get(path).text)
+        assert "党员学习记录不全，须补齐" in page and DUE in page and "已下达" in page
+        assert _fire(sec, path, "acknowledge").status_code == 303
+        assert "整改中" in _text(sec.get(path).text)
+        assert _fire(sec, path, "report", {"report": ""}).status_code == 303
+        assert "已报告" not in _text(sec.get(path).text).split("当前阶段：")[1][:10]
+        assert _fire(sec, path, "report", {"report": "已补齐全部学习记录并建立检查制度"}).status_code == 303
+        page = _text(sec.get(path).text)
+        assert "已报告" in page and "整改情况报告" in page and "已补齐全部学习记录并建立检查制度" in page
+    with signed_in(served, county.tokens["office"]) as office:
+        assert 'data-confirm="「验收」后不能撤销。确定吗？"' in office.get(path).text
+        assert _fire(office, path, "verify").status_code == 303
+        page = _text(office.get(path).text)
+        assert "已验收" in page and "办理记录" in page and "签收" in page
+
+
+def test_a_demo_site_from_nomination_to_the_county(served: Served, county: County) -> None:
+    typicals = {"typical_formulation": "三心育人", "typical_person": "王老师", "typical_event": "送教下乡"}
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        made = sec.post("/records/demo_site", data=form_on(sec.get("/branch").text, "/records/demo_site") | typicals)
+        assert made.status_code == 303, made.text
+        path = made.headers["location"]
+        page = _text(sec.get(path).text)
+        assert "三心育人" in page and "典型人物" in page and "已申报" in page
+    with signed_in(served, county.tokens["office"]) as office:
+        assert "三心育人" in _text(office.get("/office").text)
+        _fire(office, path, "evaluate", {"methods": ["report", "survey"]})
+        page = _text(office.get(path).text)
+        assert "评估中" in page and "评估方式" in page and "听取汇报、调查走访" in page
+        _fire(office, path, "select_for_focus")
+        _fire(office, path, "recommend")
+        assert "推荐至县" in _text(office.get(path).text)
+    api = county.as_("office").get(path.replace("/records/demo_site", "/api/v1/demo-sites")).json()
+    assert api["state"] == "recommended" and api["data"]["evaluate"]["methods"] == ["report", "survey"]
+
+
+def test_a_rounds_results_once_closed(served: Served, county: County) -> None:
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        form = form_on(sec.get("/branch").text, "/branch/records", 1)
+        assert form.get("form") == "rounds"
+        sec.post("/branch/records", data=form | {"what": "appraisal_round", "org_id": str(county.orgs["a"])})
+        rid = county.as_("sec_a").get("/api/v1/appraisal-rounds").json()["items"][0]["id"]
+        path = f"/records/appraisal_round/{rid}"
+        _fire(sec, path, "open")
+        for who, rating in (("m1", "satisfied"), ("m2", "dissatisfied"), ("appraiser", "satisfied")):
+            vote = {"subject": {"type": "org", "id": county.orgs["a"]}, "rating": rating}
+            assert county.as_(who).post(f"/api/v1/appraisal-rounds/{rid}/ballots", json=vote).status_code == 201
+        assert "评议结果" not in _text(sec.get(path).text), "no results while it is open"
+        _fire(sec, path, "close")
+        page = _text(sec.get(path).text)
+    assert "评议结果" in page and "已结束" in page
