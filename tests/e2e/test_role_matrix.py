@@ -72,6 +72,18 @@ def rules() -> dict[tuple[str, str], Rule]:
             statuses(403, **{"201": {"office"}}),
         ),
         ("GET", "/api/v1/me"): (lambda w: ("GET", "/api/v1/me", None), everyone(200)),
+        ("PATCH", "/api/v1/orgs/{org_id}"): (
+            lambda w: ("PATCH", f"/api/v1/orgs/{w.ids['a']}", {"public_page": True}),
+            statuses(403, **{"200": {"office"}}),
+        ),
+        ("GET", "/api/v1/imports/roster/template.xlsx"): (
+            lambda w: ("GET", "/api/v1/imports/roster/template.xlsx", None),
+            statuses(403, **{"200": {"office"}}),
+        ),
+        ("POST", "/api/v1/imports/roster"): (  # no file sent: the office is told what is missing, others refused first
+            lambda w: ("POST", "/api/v1/imports/roster", None),
+            statuses(403, **{"422": {"office"}}),
+        ),
         ("POST", "/api/v1/campaigns"): (
             lambda w: ("POST", "/api/v1/campaigns", {"year": YEAR}),
             statuses(403, **{"409": {"office"}}),

@@ -124,12 +124,12 @@ def _directory_rows(db: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def _replay_through_use_cases(db: sa.Engine, rows: dict[str, list[tuple[Any, ...]]]) -> None:
     admin = admin_actor()
-    for _id, name, kind, parent_id, _path in rows["org"]:
+    for _id, name, kind, parent_id, _path, *_roster in rows["org"]:  # code, public_page: as the use case leaves them
         with UnitOfWork(db) as uow:
             directory.create_org(
                 uow, admin, CreateOrg.model_validate({"name": name, "kind": kind, "parent_id": parent_id})
             )
-    for _id, name, org_id, status, position in rows["person"]:
+    for _id, name, org_id, status, position, *_roster in rows["person"]:
         with UnitOfWork(db) as uow:
             body = {"name": name, "org_id": org_id, "status": status, "position": position}
             directory.create_person(uow, admin, CreatePerson.model_validate(body))
