@@ -31,6 +31,13 @@ Results = dict[str, Any]
 Render = Callable[[Results], str]
 
 
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """Seconds `fn(*args)` took, and what it returned."""
+    started = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - started, out
+
+
 def progress(message: str) -> None:
     print(f"  [{time.perf_counter() - _T0:7.1f} s] {message}", file=sys.stderr, flush=True)
 

@@ -1,8 +1,4 @@
-"""Simulate benchmark: a campaign year at real scale — `pledgeflow simulate` on generated counties.
-
-`.venv/bin/python bench/simulate.py [--quick] [--pg-url URL] [--profile FACTOR]` (PostgreSQL too, in full mode, under
-`scripts/with-postgres.sh`); what it measures and how: BENCHMARKS.md, "A year at real scale".
-"""
+"""Simulate benchmark: a campaign year at real scale — `pledgeflow simulate` on generated counties."""
 
 from __future__ import annotations
 
@@ -23,15 +19,14 @@ import ours
 import report
 import sqlalchemy as sa
 
-YEAR = 2010
-TARGET_S = 60.0
-"""A district-size year (653 organisations, 23,625 members) on SQLite."""
+YEAR, TARGET_S = 2010, 60.0
 DISTRICT = {"orgs": 653, "members": 23_625}
 NATION = {"name": "the nation (2024)", "orgs": 5_250_000, "members": 100_000_000}
 PROVINCE = {"name": "an average province (1/31 of the nation)", "orgs": 5_250_000 // 31, "members": 100_000_000 // 31}
 SQLITE_FACTORS = {"quick": (1 / 32, 1 / 16), "full": (1 / 8, 1 / 4, 1 / 2, 1.0)}
 PG_FACTORS = (1.0, 10.0)
 NAMES = report.NAMES
+KEYS = ("seconds", "cpu_seconds", "db_bytes", "transitions", "calls")
 
 
 def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
@@ -86,10 +81,10 @@ def fit(xs: list[float], ys: list[float]) -> dict[str, float]:
 
 
 def curve(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    xs = [float(r["members"]) for r in runs]
-    lines = {"seconds": lambda r: r["seconds"]["total"], "cpu_seconds": lambda r: r["seconds"]["cpu"]}
-    lines |= {k: (lambda r, k=k: float(r[k])) for k in ("db_bytes", "transitions", "calls")}
-    return {"points": len(runs)} | {f"{k}_vs_members": fit(xs, [y(r) for r in runs]) for k, y in lines.items()}
+    xs, ys = [float(r["members"]) for r in runs], {"seconds": [r["seconds"]["total"] for r in runs]}
+    ys |= {"cpu_seconds": [r["seconds"]["cpu"] for r in runs]}
+    ys |= {k: [float(r[k]) for r in runs] for k in ("db_bytes", "transitions", "calls")}
+    return {"points": len(runs)} | {f"{k}_vs_members": fit(xs, y) for k, y in ys.items()}
 
 
 def predict(line: dict[str, float], members: float) -> float:
@@ -101,17 +96,16 @@ def projection(curves: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for place in (PROVINCE, NATION):
         out[place["name"]] = entry = {"orgs": place["orgs"], "members": place["members"]}
         for backend, c in curves.items():
-            at = {k: predict(c[f"{k}_vs_members"], place["members"]) for k in ("seconds", "cpu_seconds", "db_bytes")}
+            at = {k: predict(c[f"{k}_vs_members"], place["members"]) for k in KEYS}
             entry[backend] = {"replay_hours": at["seconds"] / 3600, "cpu_hours": at["cpu_seconds"] / 3600}
-            entry[backend] |= {"db_gb": at["db_bytes"] / 1e9}
-            entry[backend] |= {k: predict(c[f"{k}_vs_members"], place["members"]) for k in ("transitions", "calls")}
+            entry[backend] |= {"db_gb": at["db_bytes"] / 1e9, "transitions": at["transitions"], "calls": at["calls"]}
     return out
 
 
 def revision() -> str:
-    """The code measured: a git revision (`-dirty` when the tree has changes), or PLEDGEFLOW_BENCH_REVISION."""
-    if os.environ.get("PLEDGEFLOW_BENCH_REVISION"):
-        return os.environ["PLEDGEFLOW_BENCH_REVISION"]
+    """The code measured: PLEDGEFLOW_BENCH_REVISION, or a git revision (`-dirty` when the tree has changes)."""
+    if revision := os.environ.get("PLEDGEFLOW_BENCH_REVISION"):
+        return revision
     with suppress(OSError, subprocess.CalledProcessError):
         cmd = ["git", "describe", "--always", "--dirty"]
         return subprocess.run(cmd, cwd=report.ROOT, capture_output=True, check=True).stdout.decode().strip()
@@ -121,8 +115,7 @@ def revision() -> str:
 def measure(args: Any) -> report.Results:
     mode, pg_url = "quick" if args.quick else "full", report.pg_url(args)
     results: report.Results = {"revision": revision(), "district": DISTRICT, "runs": {"sqlite": []}}
-    for factor in SQLITE_FACTORS[mode]:
-        results["runs"]["sqlite"].append(run_child(factor, None, "sqlite"))
+    results["runs"]["sqlite"] = [run_child(factor, None, "sqlite") for factor in SQLITE_FACTORS[mode]]
     if pg_url and not args.quick:
         db = sa.create_engine(pg_url)
         results["postgresql_version"] = report.server_version(db)
@@ -152,8 +145,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ]
     else:
         s = run["seconds"]
-        measured = f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process"
-        out = [report.target(target, measured, s["total"] < TARGET_S)]
+        out = [
+            report.target(
+                target, f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process", s["total"] < TARGET_S
+            )
+        ]
     if big := district_run(r, "postgresql", 10.0):
         target = "10× the district (6,530 organisations, 236,250 members) on PostgreSQL, nothing refused"
         measured = f"{big['seconds']['total'] / 60:.1f} min, {big['refused']} refused"

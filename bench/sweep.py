@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 import ours
@@ -97,8 +97,7 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-@dataclass(frozen=True)
-class Receiver:
+class Receiver(NamedTuple):
     url: str
     pid: int
 
@@ -130,8 +129,7 @@ def receiver() -> Iterator[Receiver]:
         child.join(timeout=10)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Pledges created 12 h before pledge_published, swept an hour after it; `quiet` (2 h before): nothing due."""
 
     campaign: Any
@@ -177,11 +175,8 @@ def variants(p: Plan) -> list[dict[str, Any]]:
         is_due, k = divmod(v, VARIANTS)
         pub_due = p.due["pledge_published"] + dt.timedelta(days=0 if is_due else 8 + 4 * ((k // 40) % 12))
         stage, at = dl.first_stage(p.stages, pub_due, p.created, notify_past)
-        assert at is not None
-        if is_due:
-            assert at <= p.now < p.stages[stage + 1].at(pub_due) and p.stages[stage].kind == dl.OVERDUE
-        else:
-            assert at > p.now
+        assert at is not None and (at > p.now if not is_due else p.stages[stage].kind == dl.OVERDUE)
+        assert not is_due or at <= p.now < p.stages[stage + 1].at(pub_due)
         org = p.branches[(k // 10) % len(p.branches)]
         rows.append({"v": v, "org_id": org, "pub_due": pub_due, "pub_stage": stage, "pub_next": at})
         rows[-1] |= {"appr_due": appr_due, "appr_stage": appr_stage, "appr_next": appr_next}
@@ -304,9 +299,7 @@ def store(url: str, hook: str, layout: str, sizes: Sizes, real_clock: bool = Fal
 
 def timed_sweep(c: Any, now: dt.datetime) -> tuple[float, Any, dict[str, float]]:
     with ours.sweep_parts() as spent:
-        started = time.perf_counter()
-        result = c.sweep(now)
-        total = time.perf_counter() - started
+        total, result = report.timed(c.sweep, now)
     parts = {"mark_missed": spent["mark_missed"], "read_due_rows": spent["_due_rows"]}
     parts |= {"drafts_and_deadline_updates": spent["_emit"] - spent["publish"], "publish": spent["publish"]}
     parts["commits_and_rest"] = total - spent["mark_missed"] - spent["_due_rows"] - spent["_emit"]
@@ -316,9 +309,8 @@ def timed_sweep(c: Any, now: dt.datetime) -> tuple[float, Any, dict[str, float]]
 def noop_sweeps(c: Any, now: dt.datetime) -> dict[str, Any]:
     times = []
     for _ in range(NOOP_REPEATS):
-        started = time.perf_counter()
-        result = c.sweep(now)
-        times.append(time.perf_counter() - started)
+        seconds, result = report.timed(c.sweep, now)
+        times.append(seconds)
         assert (result.missed, result.notices, result.deadlines) == (0, 0, 0), result
     return {"times_s": times, "median_s": statistics.median(times)}
 
@@ -428,9 +420,8 @@ def directory_profile(db: sa.Engine) -> dict[str, Any]:
     gc.collect()
     tracemalloc.start(1)
     try:
-        started = time.perf_counter()
-        d = ours.recipient_directory(db)
-        seconds, (kept, peak) = time.perf_counter() - started, tracemalloc.get_traced_memory()
+        seconds, d = report.timed(ours.recipient_directory, db)
+        kept, peak = tracemalloc.get_traced_memory()
         top = tracemalloc.take_snapshot().statistics("lineno")[:4]
     finally:
         tracemalloc.stop()
@@ -526,10 +517,8 @@ def targets(r: report.Results) -> list[dict[str, Any]]:
     grew = [x[v]["peak_growth"] for x in b.values() for v in ("scheduler", "scheduler_accounts")]
     memory = f"peak RSS over {stores} stored pledges, {s['scheduler_due']:,} due before each start — pledgers without "
     memory += f"accounts: {peaks('scheduler')}; every pledger with an account: {peaks('scheduler_accounts')}"
-    n, rates = (
-        b["sqlite"]["dispatch"]["deliveries"],
-        [f"{NAMES[k]} {x['dispatch']['per_s']:,.0f}/s" for k, x in b.items()],
-    )
+    n = b["sqlite"]["dispatch"]["deliveries"]
+    rates = [f"{NAMES[k]} {x['dispatch']['per_s']:,.0f}/s" for k, x in b.items()]
     sweep = f"sweep ≤ {TARGET_S:g} s over 1,000,000 pledges with 100,000 due, writing their notices (SQLite)"
     rss = "scheduler process RSS independent of the number of stored pledges "
     rss += f"(10× the pledges: < {RSS_GROWTH:.0%} more peak RSS)"
@@ -558,11 +547,9 @@ def _mb(kb: int | None, unit: str = " MB") -> str:
     return "–" if kb is None else f"{kb / 1024:,.0f}{unit}"
 
 
-def _rss(run: dict[str, Any]) -> str:
-    return f"{_mb(run['rss_kb'], '')} ({_mb(run['peak_kb'], ')')} MB"
-
-
 def _cell(x: dict[str, Any], key: str) -> str:
+    if key == "rss":
+        return f"{_mb(x['rss_kb'], '')} ({_mb(x['peak_kb'], ')')} MB"
     d, per = x["dispatch"], x["dispatch"]["cpu_ms_per_delivery"]
     if key == "tenths":
         rates = [y["deliveries"] / y["seconds"] for y in d["slices"]]
@@ -618,16 +605,15 @@ def rows(r: report.Results) -> list[list[str]]:
     row(label, lambda x: f"{x['dispatch']['floor']['per_s']:,.0f} /s", note)
     note = "utime + stime from /proc over the whole drain (PostgreSQL: every backend)"
     row("… CPU per delivery: dispatcher / receiver / PostgreSQL", lambda x: _cell(x, "cpu"), note)
-    memory = "memory_kb"
     label, note = "RSS before the first sweep → peak during it", "peak = VmHWM, reset just before the sweep"
-    row(label, lambda x: f"{_mb(x[memory]['rss_before'])} → {_mb(x[memory]['peak_during'])}", note)
-    row("peak RSS growth during the first sweep", lambda x: _mb(x[memory]["peak_growth"]))
+    row(label, lambda x: f"{_mb(x['memory_kb']['rss_before'])} → {_mb(x['memory_kb']['peak_during'])}", note)
+    row("peak RSS growth during the first sweep", lambda x: _mb(x["memory_kb"]["peak_growth"]))
     for i, run in enumerate(first["scheduler"]["runs"]):
         stored = f"{run['pledges']:,} pledges stored, {run['due']:,} due" if run["pledges"] else "the county alone"
         label = f"`pledgeflow scheduler` after its start-up sweep, {stored}: RSS (peak), pledgers without / with "
         took = each(both(lambda x, i=i: "–" if x["runs"][i]["sweep_s"] is None else f"{x['runs'][i]['sweep_s']:.2f} s"))
         note = f"start-up sweep {took}" if run["pledges"] else "imports, settings, engine; nothing to sweep"
-        row(label + "accounts", both(lambda x, i=i: _rss(x["runs"][i])), note)
+        row(label + "accounts", both(lambda x, i=i: _cell(x["runs"][i], "rss")), note)
     note = f"{s['steps'][-1] // s['steps'][0]}× the stored pledges; per stored pledge "
     note += each(lambda x: _cell(x, "bytes"))
     label = "scheduler peak RSS, largest store against smallest: without / with accounts"
@@ -645,24 +631,20 @@ def rows(r: report.Results) -> list[list[str]]:
 def render(r: report.Results) -> str:
     s, b, base = r["sizes"], r["backends"], BASELINE_S
     heads = ["measurement", *(NAMES[k] for k in ("sqlite", "postgresql") if k in b), "notes"]
-    versions = "; " + ", ".join(x["version"] for x in b.values())
     first, clustered = (x["first"]["seconds"] / base["sqlite"] for x in (b["sqlite"], b["sqlite"]["clustered"]))
-    steps = ", ".join(f"{n:,}" for n in s["steps"])
-    baseline = (
+    tail = (
         f"NOTES.md baseline, the set-based `UPDATE` alone (1 M pledges, 111 k due): {base['sqlite']:g} s SQLite, "
         f"{base['postgresql']:g} s PostgreSQL — the whole sweep takes {first:.1f}× ({clustered:.1f}× clustered) that "
         "on SQLite. "
+    ) * (r["mode"] == "full")
+    tail += f"Sizes: {s['pledges']:,} pledges, {s['due']:,} overdue; grown in {len(s['steps'])} steps "
+    tail += f"({', '.join(f'{n:,}' for n in s['steps'])}); sweep chunk {r['chunk']:,} rows; {s['floor_posts']:,} bare "
+    tail += f"POSTs for the floor; {s['scheduler_due']:,} pledges fall due before each start of the scheduler. "
+    tail += "Raw figures: `bench/results/sweep.json`."
+    versions, runs = "; " + ", ".join(x["version"] for x in b.values()), "one run (the first sweep can run once per "
+    return report.section(
+        r, runs + "database)", heads, rows(r), "", tail, also=versions, pg="postgresql" in b, notes=True
     )
-    sizes = f"Sizes: {s['pledges']:,} pledges, {s['due']:,} overdue; grown in {len(s['steps'])} steps ({steps}); sweep "
-    sizes += (
-        f"chunk {r['chunk']:,} rows; {s['floor_posts']:,} bare POSTs for the floor; {s['scheduler_due']:,} pledges "
-    )
-    sizes += "fall due before each start of the scheduler. Raw figures: `bench/results/sweep.json`."
-    runs, tail = (
-        "one run (the first sweep can run once per database)",
-        (baseline if r["mode"] == "full" else "") + sizes,
-    )
-    return report.section(r, runs, heads, rows(r), "", tail, also=versions, pg="postgresql" in b, notes=True)
 
 
 if __name__ == "__main__":
