@@ -1,10 +1,4 @@
-"""Bursts: 100, 500 and 2,000 concurrent `GET /api/v1/me` at a real `pledgeflow serve`, on SQLite and PostgreSQL.
-
-`bash scripts/with-postgres.sh .venv/bin/python bench/burst.py [--quick]`. Every request of a burst is sent at
-once, each on its own connection (asyncio + httpx in this process); a second process asks `/healthz` every 20 ms
-on one kept-alive connection from before the burst until after its last answer. Targets (issue 14): `/healthz`
-p99 under 100 ms throughout, no 500, no request left unanswered (a 503 with Retry-After is an answer).
-"""
+"""Bursts: 100, 500 and 2,000 concurrent `GET /api/v1/me` at a real `pledgeflow serve`, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,8 +18,8 @@ from load import serve
 
 ADMIN = "burst-admin-token"
 SIZES = {"quick": (100, 500), "full": (100, 500, 2000)}
-HEALTHZ_P99_MS = 100.0
-PROBE_EVERY_S = 0.02
+HEALTHZ_P99_MS, PROBE_EVERY_S = 100.0, 0.02
+OK = ("200", "503")  # a 503 with Retry-After is an answer
 
 
 def probe(url: str, stop: Any, out: Any) -> None:
@@ -84,75 +78,40 @@ def measure_backend(url: str, log: Path, sizes: tuple[int, ...]) -> list[dict[st
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
             row = {"n": n, "outcomes": dict(outcomes), "seconds": round(seconds, 2), "probes": len(latencies)}
             row |= {"healthz_p50_ms": round(statistics.median(latencies), 1), "healthz_p99_ms": round(p99, 1)}
-            row["healthz_max_ms"] = round(latencies[-1], 1)
+            rows.append(row | {"healthz_max_ms": round(latencies[-1], 1)})
             report.progress(f"  {n} at once: {dict(outcomes)} in {seconds:.1f} s; /healthz p99 {p99:.1f} ms")
-            rows.append(row)
             time.sleep(1)
     return rows
 
 
 def measure(args: Any) -> report.Results:
-    sizes, pg = SIZES["quick" if args.quick else "full"], report.pg_url(args)
-    results: report.Results = {"backends": {}}
+    sizes, results = SIZES["quick" if args.quick else "full"], {"backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("sqlite", "postgresql"):
-            if name == "postgresql" and not pg:
-                continue
+        for name, fresh in report.databases(args, "burst").items():
             report.progress(f"{report.NAMES[name]}: bursts of {', '.join(map(str, sizes))}")
-            with report.sqlite_url("burst") if name == "sqlite" else report.pg_schema_url(pg or "") as url:
+            with fresh() as url:
                 results["backends"][name] = measure_backend(url, Path(tmp) / f"{name}.log", sizes)
-    results["targets"] = targets(results)
-    return results
-
-
-def targets(r: report.Results) -> list[dict[str, Any]]:
-    rows = [(name, row) for name, backend in r["backends"].items() for row in backend]
+    rows = [(name, row) for name, backend in results["backends"].items() for row in backend]
     worst = max((row["healthz_p99_ms"] for _, row in rows), default=0.0)
-    bad = [
-        f"{name} {row['n']}: {k} ×{v}"
-        for name, row in rows
-        for k, v in row["outcomes"].items()
-        if k not in ("200", "503")
-    ]
-    return [
-        report.target(
-            f"`/healthz` p99 under {HEALTHZ_P99_MS:.0f} ms during every burst",
-            f"worst {worst:.1f} ms",
-            worst < HEALTHZ_P99_MS,
-        ),
-        report.target("no 500 and no request left unanswered", "; ".join(bad) or "none", not bad),
-    ]
+    bad = [f"{name} {row['n']}: {k} ×{v}" for name, row in rows for k, v in row["outcomes"].items() if k not in OK]
+    healthz = f"`/healthz` p99 under {HEALTHZ_P99_MS:.0f} ms during every burst"
+    results["targets"] = [report.target(healthz, f"worst {worst:.1f} ms", worst < HEALTHZ_P99_MS)]
+    results["targets"].append(report.target("no 500 and no request left unanswered", "; ".join(bad) or "none", not bad))
+    return results
 
 
 def render(r: report.Results) -> str:
     heads = ["database", "at once", "answers", "seconds", "/healthz probes", "p50 ms", "p99 ms", "max ms"]
-    figures = ("healthz_p50_ms", "healthz_p99_ms", "healthz_max_ms")
-    rows = [
-        [
-            report.NAMES[name],
-            f"{row['n']:,}",
-            ", ".join(f"{k} ×{v:,}" for k, v in sorted(row["outcomes"].items())),
-            f"{row['seconds']:.2f}",
-            f"{row['probes']:,}",
-            *(f"{row[k]:.1f}" for k in figures),
-        ]
-        for name, backend in r["backends"].items()
-        for row in backend
-    ]
-    pg = "" if "postgresql" in r["backends"] else report.NO_PG
-    return "\n".join(
-        [
-            *report.header(r, "one burst per size, 1 worker, default settings (32 requests in flight)", note=pg),
-            *report.table(heads, rows, left=1),
-            *report.target_lines(r["targets"]),
-        ]
-    )
-
-
-def main() -> int:
-    args = report.parser(__doc__, pg=True).parse_args()
-    return report.run(args, "burst", "Bursts", measure, render, httpx=httpx.__version__)
+    rows = []
+    for name, backend in r["backends"].items():
+        for row in backend:
+            answers = ", ".join(f"{k} ×{v:,}" for k, v in sorted(row["outcomes"].items()))
+            cells = [report.NAMES[name], f"{row['n']:,}", answers, f"{row['seconds']:.2f}", f"{row['probes']:,}"]
+            rows.append(cells + [f"{row[k]:.1f}" for k in ("healthz_p50_ms", "healthz_p99_ms", "healthz_max_ms")])
+    runs = "one burst per size, 1 worker, default settings (32 requests in flight)"
+    return report.section(r, runs, heads, rows, pg="postgresql" in r["backends"])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    args = report.parser(__doc__, pg=True).parse_args()
+    sys.exit(report.run(args, "burst", "Bursts", measure, render, httpx=httpx.__version__))
