@@ -1,8 +1,4 @@
-"""Profile → fix, before and after: the pledge event path of a baseline commit beside this tree, in one run.
-
-`.venv/bin/python bench/profile.py [--quick] [--baseline REV]`; what it measures and how: BENCHMARKS.md,
-"Profile → fix: the event path before and after".
-"""
+"""Profile → fix, before and after: the pledge event path of a baseline commit beside this tree, in one run."""
 
 from __future__ import annotations
 
@@ -26,8 +22,7 @@ import report
 
 BASELINE = "c7d6422"  # main before this profile → fix cycle (the HTTP section's 11.4× was measured on it)
 PACKAGES = ("sqlalchemy", "sqlmodel", "pydantic", "fastapi", "starlette", "transitions", "anyio", "uvicorn")
-BURSTS = {"event": 6, "healthz": 2000}
-"""Per burst: submit/return cycles over every pledge (12 events per pledge), or healthz requests."""
+BURSTS = {"event": 6, "healthz": 2000}  # per burst: submit/return cycles over every pledge, or healthz requests
 
 
 def child(cycles: int, profile: bool) -> dict[str, Any]:
@@ -75,7 +70,7 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
 
 
 def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
-    """This tree's `pledgeflow serve` on the database, one keep-alive client: server CPU per event and per healthz."""
+    """`pledgeflow serve` on the database, one keep-alive client: server CPU per event and per healthz."""
     port, conn = proc.free_port(), None
 
     def request(method: str, path: str, body: Any = None, token: str = "") -> None:
@@ -136,21 +131,17 @@ def run_child(tree: Path, cycles: int, profile: bool) -> dict[str, Any]:
 
 
 def short(rev: str) -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"], cwd=report.ROOT, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"profile.py: {rev} is not in this clone (a shallow clone?): {done.stderr.strip()}")
-    return done.stdout.strip()
+    try:
+        return report.git("rev-parse", "--short", f"{rev}^{{commit}}")
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"profile.py: {rev} is not in this clone (a shallow clone?): {exc.stderr.strip()}") from exc
 
 
 def measure(args: Any) -> report.Results:
     (rounds, cycles), base = (2, 2) if args.quick else (4, 5), short(args.baseline)
     with tempfile.TemporaryDirectory(prefix="pledgeflow-baseline-") as tmp:
-        tree, git = Path(tmp) / "tree", ["git", "worktree"]
-        subprocess.run(
-            [*git, "add", "--detach", str(tree), args.baseline], cwd=report.ROOT, check=True, capture_output=True
-        )
+        tree = Path(tmp) / "tree"
+        report.git("worktree", "add", "--detach", str(tree), args.baseline)
         try:
             runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
             for n in range(rounds):
@@ -160,7 +151,7 @@ def measure(args: Any) -> report.Results:
                     report.progress(f"round {n + 1}/{rounds} {label}: {runs[label][-1]}")
             profile = run_child(report.ROOT, cycles, profile=True)["profile"]
         finally:
-            subprocess.run([*git, "remove", "--force", str(tree)], cwd=report.ROOT, check=False)
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=report.ROOT, check=False)
     results = {"baseline": base, "head": short("HEAD"), "runs": runs, "profile": profile}
     results["after_events"] = runs["after"][0]["events_per_round"] * cycles
     ratio, before = median(runs["after"], "http_ratio"), median(runs["before"], "http_ratio")
@@ -172,34 +163,30 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+ROWS = [
+    ("service layer: one event, CPU µs (own unit of work, commit included)", "service_us", "{:,.0f}"),
+    ("HTTP: server CPU per `POST …/events`, ms", "http_event_cpu_ms", "{:.2f}"),
+    ("HTTP: server CPU per `GET /healthz`, ms", "http_healthz_cpu_ms", "{:.2f}"),
+    ("HTTP: event ÷ healthz CPU", "http_ratio", "{:.1f}×"),
+]
+
+
 def render(r: report.Results) -> str:
     before, after = r["runs"]["before"], r["runs"]["after"]
     rows = []
-    for label, key, fmt in (
-        ("service layer: one event, CPU µs (own unit of work, commit included)", "service_us", "{:,.0f}"),
-        ("HTTP: server CPU per `POST …/events`, ms", "http_event_cpu_ms", "{:.2f}"),
-        ("HTTP: server CPU per `GET /healthz`, ms", "http_healthz_cpu_ms", "{:.2f}"),
-        ("HTTP: event ÷ healthz CPU", "http_ratio", "{:.1f}×"),
-    ):
+    for label, key, fmt in ROWS:
         b, a = median(before, key), median(after, key)
         rows.append([label, fmt.format(b), fmt.format(a), f"{a / b:.2f}"])
     heads = ["measurement", f"before ({r['baseline']})", f"after ({r['head']} + working tree)", "after ÷ before"]
     packages = ", ".join(f"{k} {v:.0%}" for k, v in r["profile"]["by_package"].items() if v >= 0.01)
     functions = "; ".join(f"`{k}` {v:.0%}" for k, v in list(r["profile"]["ours"].items())[:10])
     pledges = after[0]["events_per_round"] // 2
-    return "\n".join(
-        [
-            *report.header(r, f"medians of {len(before)} alternating rounds per tree"),
-            *report.table(heads, rows),
-            *report.target_lines(r["targets"]),
-            "",
-            f"Where the service-layer event's time goes now (pyinstrument, {r['after_events']} events): by package, "
-            f"{packages}. Our functions, inclusive: {functions}.",
-            "",
-            f"This run: {pledges} pledges; each burst {2 * BURSTS['event'] * pledges:,} events or "
-            f"{BURSTS['healthz']:,} healthz requests. Raw runs: `bench/results/profile.json`.",
-        ]
-    )
+    where = f"Where the service-layer event's time goes now (pyinstrument, {r['after_events']} events): by package, "
+    bursts = f"This run: {pledges} pledges; each burst {2 * BURSTS['event'] * pledges:,} events or "
+    bursts += f"{BURSTS['healthz']:,} healthz requests. Raw runs: `bench/results/profile.json`."
+    runs = f"medians of {len(before)} alternating rounds per tree"
+    where += f"{packages}. Our functions, inclusive: {functions}."
+    return report.section(r, runs, heads, rows, "", where, "", bursts)
 
 
 if __name__ == "__main__":

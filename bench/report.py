@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -141,6 +142,11 @@ def sqlite_url(name: str) -> Iterator[str]:
     """A SQLite file in a temporary directory, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="pledgeflow-bench-") as tmp:
         yield f"sqlite:///{tmp}/{name}.db"
+
+
+def git(*args: str) -> str:
+    """The output of `git args…` in this checkout (CalledProcessError when it fails)."""
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def server_version(db: sa.Engine) -> str:

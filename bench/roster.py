@@ -1,7 +1,4 @@
-"""The roster import of a district (653 organisations, 23,625 people) on SQLite, and on PostgreSQL when given.
-
-`bash scripts/with-postgres.sh .venv/bin/python bench/roster.py [--quick]`. Explanations: BENCHMARKS.md.
-"""
+"""The roster import of a district (653 organisations, 23,625 people) on SQLite, and on PostgreSQL when given."""
 
 from __future__ import annotations
 
@@ -27,8 +24,7 @@ STATUSES = ("正式", "正式", "正式", "预备", "积极分子", "群众")
 
 
 def workbook(orgs: int, people: int) -> bytes:
-    """A county committee, 12 general branches, the rest branches; people spread evenly, each branch's first
-    its secretary, party members with the 党员 role (so most rows make a user)."""
+    """A committee, 12 general branches, the rest branches; each branch's first its secretary, members 党员."""
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(roster_book.ORGS.name)
     sheet.append(roster_book.ORGS.headers)
@@ -62,25 +58,22 @@ def timed(url: str, data: bytes, dry_run: bool = False) -> tuple[float, roster.O
 
 
 def measure(args: Any) -> report.Results:
-    factor = 0.1 if args.quick else 1.0
-    size = {k: round(v * factor) for k, v in DISTRICT.items()}
+    size = {k: round(v * (0.1 if args.quick else 1.0)) for k, v in DISTRICT.items()}
     data = workbook(**size)
     report.progress(f"roster of {size['orgs']} orgs, {size['people']} people: {len(data) / 1e6:.1f} MB")
     runs = {}
     with ExitStack() as stack:
-        urls = {"sqlite": stack.enter_context(report.sqlite_url("roster"))}
-        if pg := report.pg_url(args):
-            urls["postgresql"] = stack.enter_context(report.pg_schema_url(pg))
+        urls = {name: stack.enter_context(fresh()) for name, fresh in report.databases(args, "roster").items()}
         for backend, url in urls.items():
             checked, _ = timed(url, data, dry_run=True)
             first, outcome = timed(url, data)
             again, _ = timed(url, data)
             runs[backend] = {"dry_run_s": checked, "import_s": first, "again_s": again, "users": outcome.users.created}
             report.progress(f"{backend}: import {first:.1f} s, again {again:.1f} s, dry run {checked:.1f} s")
-    met = None if args.quick else runs["sqlite"]["import_s"] < TARGET_S
-    measured = f"{runs['sqlite']['import_s']:.1f} s"
-    text = f"importing a district roster ({DISTRICT['orgs']} orgs, {DISTRICT['people']:,} people) < {TARGET_S:g} s on SQLite"
-    return {"size": size, "bytes": len(data), "runs": runs, "targets": [report.target(text, measured, met)]}
+    met, measured = None if args.quick else runs["sqlite"]["import_s"] < TARGET_S, f"{runs['sqlite']['import_s']:.1f} s"
+    text = f"importing a district roster ({DISTRICT['orgs']} orgs, {DISTRICT['people']:,} people) < {TARGET_S:g} s "
+    targets = [report.target(text + "on SQLite", measured, met)]
+    return {"size": size, "bytes": len(data), "runs": runs, "targets": targets}
 
 
 def render(r: report.Results) -> str:
@@ -88,9 +81,9 @@ def render(r: report.Results) -> str:
         [report.NAMES[b], f"{x['import_s']:.1f}", f"{x['again_s']:.1f}", f"{x['dry_run_s']:.1f}", f"{x['users']:,}"]
         for b, x in r["runs"].items()
     ]
-    lines = report.header(r, f"{r['size']['orgs']} orgs, {r['size']['people']:,} people, {r['bytes'] / 1e6:.1f} MB")
     heads = ["database", "import (s)", "same file again (s)", "dry run (s)", "users made"]
-    return "\n".join(lines + report.table(heads, rows) + report.target_lines(r["targets"]))
+    runs = f"{r['size']['orgs']} orgs, {r['size']['people']:,} people, {r['bytes'] / 1e6:.1f} MB"
+    return report.section(r, runs, heads, rows)
 
 
 if __name__ == "__main__":

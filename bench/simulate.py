@@ -107,8 +107,7 @@ def revision() -> str:
     if revision := os.environ.get("PLEDGEFLOW_BENCH_REVISION"):
         return revision
     with suppress(OSError, subprocess.CalledProcessError):
-        cmd = ["git", "describe", "--always", "--dirty"]
-        return subprocess.run(cmd, cwd=report.ROOT, capture_output=True, check=True).stdout.decode().strip()
+        return report.git("describe", "--always", "--dirty")
     return "unknown"
 
 
