@@ -1,8 +1,6 @@
 """Every call the benchmarks make into the service layer, so that a use case's new signature is mended here alone.
 
-bench/profile.py also imports this module in a child whose `services` is a baseline commit from before services/
-was split into layers: what that child calls (a container, seed, users, pledges, events) works with either layout.
-"""
+bench/profile.py's baseline child runs a flat services/ (before layers): what it calls works with either layout."""
 
 from __future__ import annotations
 
@@ -47,26 +45,13 @@ if LAYERED:
         rectifications,
         self_evaluations,
     )
-    from services.usecases.commands import (
-        AddComment,
-        AddProgress,
-        CreateCampaign,
-        CreatePerson,
-        CreatePledge,
-        CreateRound,
-        CreateSelfEvaluation,
-        CreateUser,
-        FireEvent,
-        IssueRectification,
-        NominateSite,
-        PutScores,
-    )
+    from services.usecases import commands as cmds
 
     STARTS: dict[str, tuple[Any, Any]] = {
-        "self_evaluation": (self_evaluations.create, CreateSelfEvaluation),
-        "appraisal_round": (appraisals.open_round, CreateRound),
-        "demo_site": (demo_sites.nominate, NominateSite),
-        "rectification": (rectifications.issue, IssueRectification),
+        "self_evaluation": (self_evaluations.create, cmds.CreateSelfEvaluation),
+        "appraisal_round": (appraisals.open_round, cmds.CreateRound),
+        "demo_site": (demo_sites.nominate, cmds.NominateSite),
+        "rectification": (rectifications.issue, cmds.IssueRectification),
     }
 else:  # the flat layout of bench/profile.py's baseline
     from services.uow import UnitOfWork  # type: ignore[no-redef]
@@ -100,7 +85,7 @@ class Pledgeflow:
             made, token = self.do(directory.create_user, admin_actor(), name, person_id, grants, now)
             with UnitOfWork(self.db, write=False) as uow:
                 return directory.user_actor(uow.session, made.id), token
-        cmd = CreateUser.model_validate({"name": name, "person_id": person_id, "roles": grants})
+        cmd = cmds.CreateUser.model_validate({"name": name, "person_id": person_id, "roles": grants})
         made, token = self.do(directory.create_user, admin_actor(), cmd, now)
         with UnitOfWork(self.db, write=False) as uow:
             return user_actor(uow.session, made.id), token
@@ -108,11 +93,12 @@ class Pledgeflow:
     def member(self, name: str, org_id: int, now: dt.datetime) -> tuple[int, Actor, str]:
         """A new full member of the branch `org_id` with an account: (person id, actor, token)."""
         body = {"name": name, "org_id": org_id, "status": "full", "position": "教师"}
-        person = self.do(directory.create_person, admin_actor(), CreatePerson.model_validate(body) if LAYERED else body)
+        cmd = cmds.CreatePerson.model_validate(body) if LAYERED else body
+        person = self.do(directory.create_person, admin_actor(), cmd)
         return int(person.id), *self.user(name, person.id, [{"role": "member"}], now)
 
     def open_campaign(self, year: int, now: dt.datetime) -> None:
-        cmd = CreateCampaign(year=year)
+        cmd = cmds.CreateCampaign(year=year)
         self.do(campaigns.create_campaign, self.c.catalog, admin_actor(), cmd, now, self.c.settings.timezone)
 
     def create_pledge(self, owner: Actor, year: int, person_id: int, now: dt.datetime) -> int:
@@ -120,7 +106,7 @@ class Pledgeflow:
         body = {"year": year, "person_id": person_id, "items": ITEMS}
         if not LAYERED:
             return int(self.do(pledges.create, self.c.engines["pledge"], owner, body, now))
-        return int(self.do(pledges.create, self.c.lifecycles, owner, CreatePledge.model_validate(body), now))
+        return int(self.do(pledges.create, self.c.lifecycles, owner, cmds.CreatePledge.model_validate(body), now))
 
     def fire(self, actor: Actor, pid: int, event: str, now: dt.datetime, data: Any = None, **more: Any) -> Any:
         """An event on a pledge as `POST /api/v1/pledges/{id}/events` runs it; `reason=…` goes into the body."""
@@ -129,12 +115,12 @@ class Pledgeflow:
         if not LAYERED:
             engine, criteria = self.c.engines["pledge"], self.c.catalog.criteria
             return self.do(pledges.fire_event, engine, actor, pid, body, None, now, criteria=criteria)
-        cmd = FireEvent.model_validate(body)
+        cmd = cmds.FireEvent.model_validate(body)
         return self.do(events.fire_event, self.c.lifecycles, actor, "pledge", pid, cmd, None, now)
 
     def event(self, actor: Actor, lifecycle: str, record_id: int, body: dict[str, Any], now: dt.datetime) -> Any:
         """An event on a record of any lifecycle, through the one event path, as the API's `/events` runs it."""
-        cmd = FireEvent.model_validate(body)
+        cmd = cmds.FireEvent.model_validate(body)
         return self.do(events.fire_event, self.c.lifecycles, actor, lifecycle, record_id, cmd, None, now)
 
     def start(self, lifecycle: str, actor: Actor, body: dict[str, Any], now: dt.datetime) -> int:
@@ -145,14 +131,14 @@ class Pledgeflow:
     def scores(self, actor: Actor, evaluation_id: int, kind: str, now: dt.datetime) -> None:
         """Every item of the sheet scored one point (as the guards of submit and assess need)."""
         items = [{"code": it.code, "points": 1, "method": "report"} for it in self.c.scorecard.items]
-        cmd = PutScores.model_validate({"kind": kind, "items": items})
+        cmd = cmds.PutScores.model_validate({"kind": kind, "items": items})
         self.do(self_evaluations.put_scores, self.c.lifecycles, actor, evaluation_id, cmd, now)
 
     def comment(self, actor: Actor, pledge_id: int, body: dict[str, str], now: dt.datetime) -> None:
-        self.do(pledges.add_comment, actor, pledge_id, AddComment.model_validate(body), now)
+        self.do(pledges.add_comment, actor, pledge_id, cmds.AddComment.model_validate(body), now)
 
     def progress(self, actor: Actor, pledge_id: int, body: dict[str, Any], now: dt.datetime) -> None:
-        self.do(pledges.add_progress, actor, pledge_id, AddProgress.model_validate(body), now)
+        self.do(pledges.add_progress, actor, pledge_id, cmds.AddProgress.model_validate(body), now)
 
     def campaign(self, year: int) -> tuple[Any, list[Any]]:
         """The campaign of `year` and its notice stages."""
@@ -177,16 +163,12 @@ def pledgers(seeded: Any) -> list[Any]:
 
 def serve_command() -> list[str]:
     """`pledgeflow serve` of the tree `services` comes from (the console script may belong to another tree)."""
-    return [
-        sys.executable,
-        "-c",
-        f"from {'services.entrypoints.cli' if LAYERED else 'services.cli'} import main; main()",
-    ]
+    cli = "services.entrypoints.cli" if LAYERED else "services.cli"
+    return [sys.executable, "-c", f"from {cli} import main; main()"]
 
 
 def query(db: sa.Engine, sql: str, **params: Any) -> list[Any]:
-    """Rows of a read-only statement; a list parameter is expanded (`id IN :ids`), a datetime bound as the
-    tables store it."""
+    """Rows of a read-only statement; a list parameter is expanded (`id IN :ids`), a datetime bound as stored."""
     binds = [sa.bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list)]
     binds += [sa.bindparam(k, type_=UTCDateTime()) for k, v in params.items() if isinstance(v, dt.datetime)]
     with db.connect() as conn:
