@@ -1,7 +1,6 @@
 """Runs every benchmark one after another, then writes the targets of all of them at the top of BENCHMARKS.md.
 
-`bash scripts/with-postgres.sh .venv/bin/python bench/run.py [--quick] [--only NAME …] [--summary-only]`
-(`make bench` / `make bench-full`). A missing or failing script does not stop the others; the run then exits 1.
+A missing or failing script does not stop the others; the run then exits 1.
 """
 
 from __future__ import annotations
@@ -17,16 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import report
 from report import BENCHMARKS, RESULTS, ROOT, verdict, write_section
 
-BENCHES = {
-    name: "http" if name == "load" else name
-    for name in ("engine", "persisted", "simulate", "sweep", "load", "burst", "roster", "profile")
-}
-"""Script (bench/<name>.py) → its results file and the markers of its section (bench/results/<x>.json, <!-- x -->)."""
-SUMMARY, SUMMARY_TITLE = "summary", "Targets at a glance"
-QUICK_BUDGET_S = 300.0
-"""`make bench` must finish in under 5 minutes."""
+NAMES = ("engine", "persisted", "simulate", "sweep", "load", "burst", "roster", "profile")
+BENCHES = {name: "http" if name == "load" else name for name in NAMES}  # script → results file and section markers
+SUMMARY, SUMMARY_TITLE, QUICK_BUDGET_S = "summary", "Targets at a glance", 300.0  # `make bench`: under 5 minutes
 
 
 def run(name: str, quick: bool) -> dict[str, Any]:
@@ -82,31 +77,26 @@ def summary(runs: dict[str, dict[str, Any]], quick: bool, total_s: float) -> Non
         BENCHMARKS.write_text(text, encoding="utf-8")
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     if all(r["status"] == "reported" for r in runs.values()):
-        last = (
-            f"Rewritten from `bench/results/*.json` at {now} without running a benchmark "
-            "(`bench/run.py --summary-only`); each row's mode and date are those of its results file."
-        )
+        last = f"Rewritten from `bench/results/*.json` at {now} without running a benchmark "
+        last += "(`bench/run.py --summary-only`); each row's mode and date are those of its results file."
     else:
         times = ", ".join(f"{name} {r['seconds']:.0f} s" for name, r in runs.items() if r.get("seconds"))
         command, mode = (
             ("make bench", "quick (`--quick`: smaller sizes, shorter bursts)") if quick else ("make bench-full", "full")
         )
-        last = (
-            f"Last run: `{command}` (`bench/run.py{' --quick' if quick else ''}` under `scripts/with-postgres.sh`), "
-            f"{mode}, {now}, {os.cpu_count()} CPUs, {total_s / 60:.1f} min in all ({times})."
-        )
+        last = f"Last run: `{command}` (`bench/run.py{' --quick' if quick else ''}` under `scripts/with-postgres.sh`), "
+        last += f"{mode}, {now}, {os.cpu_count()} CPUs, {total_s / 60:.1f} min in all ({times})."
     table = rows(runs, text)
     lines = [f"Every target of issue 6 as the benchmarks below measured it. {last}", ""]
-    lines += ["| benchmark | target | measured | verdict | mode | date |", "|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(row) + " |" for row in table]
+    lines += report.table(["benchmark", "target", "measured", "verdict", "mode", "date"], table, left=6)
     if missing := [f"`bench/{n}.py` ({r['status']})" for n, r in runs.items() if r["status"] not in ("ok", "reported")]:
         lines += ["", "Not run or failed in the last run: " + ", ".join(missing) + "."]
     if any(row[4] == "quick" for row in table):
         lines += [
             "",
-            "A quick run measures the same things at smaller sizes; where a target names a size (the 1 M-pledge "
-            "sweep, the district-size year) its verdict waits for `make bench-full`.",
+            "A quick run measures the same things at smaller sizes; where a target names a size (the 1 M-pledge ",
         ]
+        lines[-1] += "sweep, the district-size year) its verdict waits for `make bench-full`."
     write_section(SUMMARY, SUMMARY_TITLE, "\n".join(lines))
 
 
