@@ -52,8 +52,7 @@ SIZES["quick"]["configs"], SIZES["full"]["configs"] = CONFIGS[:3], CONFIGS  # --
 Sizes = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class PoolPledge:
+class PoolPledge(NamedTuple):
     id: int
     owner_token: str
     reviewer_token: str
@@ -156,27 +155,19 @@ def run_wrk(url: str, script: str, duration: int, workdir: Path, connections: in
 
 
 def burst(
-    b: Backend,
-    server: Server,
-    workload: str,
-    duration: int,
-    workdir: Path,
-    connections: int = CONNECTIONS,
-    warmup: bool = False,
+    b: Backend, server: Server, workload: str, duration: int, connections: int = CONNECTIONS, warmup: bool = False
 ) -> dict[str, Any]:
     """One wrk burst, the CPU of server, PostgreSQL, wrk, us and the machine read around it; then until idle."""
     threads = min(THREADS, connections)
-    script = wrk_script(b, workload, threads)
-    roots = {"server": server.pid, "database": b.postmaster}
-    with proc.cpu_spent(roots) as cpu:
+    script, workdir = wrk_script(b, workload, threads), server.log.parent
+    with proc.cpu_spent({"server": server.pid, "database": b.postmaster}) as cpu:
         started = time.perf_counter()
         out = run_wrk(server.url + PATHS[workload], script, duration, workdir, connections, threads)
         wall = time.perf_counter() - started
     proc.wait_idle(server.pid, 0.3)  # the requests in flight when the load stopped: the next burst reads settled states
-    n = out["requests"]
     if warmup:
         return out
-    if not n:
+    if not (n := out["requests"]):
         raise RuntimeError(f"{workload}: no request completed: {out}")
     codes = {int(k): v for k, v in out["codes"].items()}
     lat = {f"{k}_ms": out["latency_us"][k] / 1000 for k in ("p50", "p90", "p99", "p999")}
@@ -229,11 +220,11 @@ def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: b
     out: dict[str, Any] = {"backend": b.name, "workers": workers, "label": label, "version": b.version, "workloads": {}}
     with serve(b.url, b.admin_token, workers, workdir / f"serve-{b.name}-{workers}.log") as server:
         for workload in ("healthz", "list", "events") if sizes["warmup_s"] else ():
-            burst(b, server, workload, sizes["warmup_s"], workdir, warmup=True)
+            burst(b, server, workload, sizes["warmup_s"], warmup=True)
         plan = [(w, w, sizes["duration_s"], CONNECTIONS) for w in ("healthz", "list", "events")]
         plan += [("events_1", "events", sizes["duration_s"], 1)] if b.name == "sqlite" and workers == 1 else []
         for key, workload, duration, connections in [*plan, ("healthz_1", "healthz", sizes["diag_s"], 1)]:
-            r = out["workloads"][key] = burst(b, server, workload, duration, workdir, connections)
+            r = out["workloads"][key] = burst(b, server, workload, duration, connections)
             report.progress(f"{label}: {key}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']:.1f} ms, non-2xx {r['non_2xx']}")
         healthz = out["workloads"]["healthz"]["server_cpu_ms_per_request"]
         for r in out["workloads"].values():
@@ -244,7 +235,7 @@ def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: b
         out["race"]["all_consistent"] = all(r["consistent"] for r in rounds)
         report.progress(f"{label}: race {out['race']['median_ms']:.1f} ms, consistent {out['race']['all_consistent']}")
         if profile:
-            out["profile"] = profile_events(b, server, sizes, workdir)
+            out["profile"] = profile_events(b, server, sizes)
         text = server.log.read_text(errors="replace")
         out["server_log"] = {"tracebacks": text.count("Traceback"), "status_500": len(re.findall(r'" 500 ', text))}
     return out
@@ -349,19 +340,19 @@ def analyse_wall(raw: str) -> dict[str, Any]:
     return {"samples": total, "shares": shares, "loop_busy": kinds["loop_busy"] / loop if loop else None}
 
 
-def profile_events(b: Backend, server: Server, sizes: Sizes, workdir: Path) -> dict[str, Any]:
+def profile_events(b: Backend, server: Server, sizes: Sizes) -> dict[str, Any]:
     """Two more event bursts under `py-spy record`: `--gil` (where CPU goes), `--idle` (where time goes)."""
     if not PY_SPY.exists():
         return {"error": f"{PY_SPY} not found: install it into .venv with `.venv/bin/pip install py-spy`"}
     out: dict[str, Any] = {"rate": PROFILE_RATE}
     for view, analyse in (("cpu", analyse_cpu), ("wall", analyse_wall)):
-        raw_path = workdir / f"profile-{view}.txt"
+        raw_path = server.log.parent / f"profile-{view}.txt"
         args = [str(PY_SPY), "record", "--pid", str(server.pid), "--subprocesses", "--rate", str(PROFILE_RATE)]
         args += ["--gil" if view == "cpu" else "--idle", "--nolineno", "--nonblocking"]
         args += ["--duration", str(sizes["profile_s"] + 3), "--format", "raw", "--output", str(raw_path)]
         spy = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(1.5)  # py-spy attaches
-        r = burst(b, server, "events", sizes["profile_s"], workdir)
+        r = burst(b, server, "events", sizes["profile_s"])
         log, _ = spy.communicate(timeout=sizes["profile_s"] + 60)
         if spy.returncode != 0 or not raw_path.exists():
             return {"error": f"py-spy failed ({spy.returncode}): {log[-2000:]}"}
@@ -391,8 +382,8 @@ def measure(args: Any) -> report.Results:
                 results["seeding"][name] = {"seconds": seeded["seconds"], "people": seeded["people"]}
                 db = sa.create_engine(url)
                 try:
-                    b = Backend(name, url, db, seeded["pool"], list(seeded["race"]), admin_token, 0, "")
-                    b.postmaster, b.version = proc.postmaster_pid(db), report.server_version(db)
+                    pool, race, version = seeded["pool"], list(seeded["race"]), report.server_version(db)
+                    b = Backend(name, url, db, pool, race, admin_token, proc.postmaster_pid(db), version)
                     for workers in configs:
                         first = name == "sqlite" and workers == 1
                         config = run_config(b, workers, sizes, Path(tmp), first and args.profile == "always")
@@ -402,8 +393,8 @@ def measure(args: Any) -> report.Results:
                         if first and args.profile == "auto" and not (met and ev["cpu_vs_healthz"] <= TARGET_CPU_RATIO):
                             report.progress("a target is missed: profiling one more event burst with py-spy")
                             with serve(url, admin_token, 1, Path(tmp) / "serve-profile.log") as server:
-                                burst(b, server, "events", sizes["warmup_s"] or 1, Path(tmp), warmup=True)
-                                config["profile"] = profile_events(b, server, sizes, Path(tmp))
+                                burst(b, server, "events", sizes["warmup_s"] or 1, warmup=True)
+                                config["profile"] = profile_events(b, server, sizes)
                 finally:
                     db.dispose()
     results["verdicts"] = verdicts(results)
