@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,6 +36,7 @@ SIZES["full"] = {"rounds": 5, "pledges": 200, "warmup": 20, "profile_pledges": 6
 TZ, FIRST_YEAR, PROGRESS_DAY = ZoneInfo("Asia/Shanghai"), 2030, 40
 SEED_AT = dt.datetime(FIRST_YEAR, 9, 1, 9, tzinfo=TZ)
 OURS = {"services", "workflow", "definitions", "notifications"}
+PG_SHOWN = ("server_version", "fsync", "synchronous_commit")
 COMMENT = {"achievements": "承诺事项落实较好", "problems": "记录还不够细", "direction": "继续发挥带头作用"}
 
 
@@ -91,9 +92,7 @@ def build_county(url: str, members: int) -> County:
     return county
 
 
-def walk_ours(
-    county: County, year: int, n: int, around: Callable[[str], AbstractContextManager[Any]] = nullcontext
-) -> dict:
+def walk_ours(county: County, year: int, n: int, around: Callable[[str], Any] = nullcontext) -> dict:
     """Walk n new pledges of `year` through the lifecycle: seconds per event, the events alone timed in `around`."""
     c, start = county.c, at(year, 0)
     if year not in county.years:
@@ -103,18 +102,16 @@ def walk_ours(
     for pid, m in made:
         c.comment(m.secretary, pid, COMMENT, start)
     items: dict[int, list[int]] = {}
-    for pledge_id, item_id in ours.query(
-        c.db, "SELECT pledge_id, id FROM pledge_item WHERE pledge_id IN :ids", ids=[p for p, _ in made]
-    ):
+    sql = "SELECT pledge_id, id FROM pledge_item WHERE pledge_id IN :ids"
+    for pledge_id, item_id in ours.query(c.db, sql, ids=[p for p, _ in made]):
         items.setdefault(pledge_id, []).append(item_id)
     notices_before, seconds = ours.scalar(c.db, "SELECT count(*) FROM notice"), {}
     for step in STEPS:
         if step.event == "request_appraisal":  # one progress record per pledge (the has_progress guard)
             now = at(year, PROGRESS_DAY)
+            note = {"note": "按计划推进", "happened_on": now.date()}
             for pid, m in made:
-                c.progress(
-                    m.owner, pid, {"item": min(items[pid]), "note": "按计划推进", "happened_on": now.date()}, now
-                )
+                c.progress(m.owner, pid, {"item": min(items[pid]), **note}, now)
         now, owner = at(year, step.day), step.actor == "owner"
         jobs = [(m.owner if owner else m.secretary, pid, event_data(step, year, sorted(items[pid]))) for pid, m in made]
         gc.collect()
@@ -208,11 +205,9 @@ class SpiffStore:
             for wid in ids:
                 self.step(wid, step, step.actor, data, now)
             seconds[step.event] = time.perf_counter() - t0
-        marks = ",".join("?" * len(ids))
-        states = Counter(
-            r for (r,) in self.conn.execute(f"SELECT state FROM spiff_workflow WHERE id IN ({marks})", ids)
-        )
-        rows = self.conn.execute(f"SELECT count(*) FROM spiff_history WHERE workflow_id IN ({marks})", ids).fetchone()
+        marks, q = ",".join("?" * len(ids)), self.conn.execute
+        states = Counter(r for (r,) in q(f"SELECT state FROM spiff_workflow WHERE id IN ({marks})", ids))
+        rows = q(f"SELECT count(*) FROM spiff_history WHERE workflow_id IN ({marks})", ids).fetchone()
         assert states == Counter({"closed": len(ids)}) and rows[0] == len(ids) * len(STEPS), (states, rows)
         return {"seconds": seconds}
 
@@ -281,10 +276,7 @@ def measure(args: Any) -> report.Results:
             profile = profile_ours(counties["sqlite"], FIRST_YEAR + 1 + size["rounds"], size["profile_pledges"])
         if "postgresql" in counties:
             with counties["postgresql"].c.db.connect() as conn:
-                pg = {
-                    k: conn.exec_driver_sql(f"SHOW {k}").scalar()
-                    for k in ("server_version", "fsync", "synchronous_commit")
-                }
+                pg = {k: conn.exec_driver_sql(f"SHOW {k}").scalar() for k in PG_SHOWN}
             pg = {"version": pg.pop("server_version"), **pg}
         with counties["sqlite"].c.db.connect() as conn:
             ours_settings = sqlite_settings(conn.connection.dbapi_connection)
