@@ -14,9 +14,8 @@ import tracemalloc
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import report
 import transitions
@@ -60,8 +59,7 @@ def _facts() -> dict[str, Any]:
     return {"kind": "org", "items": [_item_view(r) for r in ITEM_ROWS], "progress_count": 0, "comment_count": 0}
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     event: str
     state: str
     roles: frozenset[str]
@@ -167,8 +165,7 @@ class Record:
         self.state = "proposing"
 
 
-@dataclass(frozen=True)
-class PerRecord:
+class PerRecord(NamedTuple):
     label: str
     build: Callable[[Record], object]
     fire: Callable[[Record], object]

@@ -27,7 +27,6 @@ import proc
 import report
 import sqlalchemy as sa
 
-PLEDGEFLOW = Path(sys.executable).parent / "pledgeflow"
 PY_SPY = Path(sys.executable).parent / "py-spy"
 WRK = Path(__file__).resolve().parent / "wrk"
 HOST = "127.0.0.1"
@@ -104,7 +103,7 @@ class Server(NamedTuple):
 def serve(db_url: str, admin_token: str, workers: int, log: Path) -> Iterator[Server]:
     """`pledgeflow serve --no-scheduler` on a free port, once /healthz answers and every worker has started."""
     port = proc.free_port()
-    url, args = f"http://{HOST}:{port}", [str(PLEDGEFLOW), "serve", "--no-scheduler", "--host", HOST, "--port"]
+    url, args = f"http://{HOST}:{port}", [proc.PLEDGEFLOW, "serve", "--no-scheduler", "--host", HOST, "--port"]
 
     def up() -> bool:
         try:

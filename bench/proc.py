@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 TICKS = os.sysconf("SC_CLK_TCK")
+PLEDGEFLOW = str(Path(sys.executable).parent / "pledgeflow")  # this venv's console script
 
 
 def read_stat(pid: int) -> tuple[int, int] | None:
@@ -55,8 +57,8 @@ def busy_seconds() -> float:
 
 @contextmanager
 def cpu_spent(roots: dict[str, int | None]) -> Iterator[dict[str, float]]:
-    """CPU seconds spent during the block by each named process tree (a process started meanwhile counts whole),
-    by this process ("self") and by the whole machine ("system")."""
+    """CPU seconds spent during the block by each named process tree (one started meanwhile counts whole), by this
+    process ("self") and by the whole machine ("system")."""
     before = {name: tree_ticks(pid) for name, pid in roots.items() if pid}
     own, system, spent = sum(os.times()[:2]), busy_seconds(), {}
     try:
@@ -93,8 +95,7 @@ def free_port() -> int:
 
 @contextmanager
 def running(args: list[str], log: Path, ready: Callable[[], bool], timeout: float, **env: Any) -> Iterator[Any]:
-    """A child process (output to `log`, `env` over ours) once `ready()` holds; SIGTERM when the block ends, as a
-    service manager stops it (SIGKILL after 60 s). Its exit status is `.returncode` afterwards."""
+    """A child process (output to `log`, `env` over ours) once `ready()` holds; SIGTERM at the end (SIGKILL 60 s on)."""
     with log.open("w") as out:
         child = subprocess.Popen(
             args, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -43,7 +43,6 @@ NOOP_REPEATS, DISPATCH_SLICES = 5, 10
 VARIANTS = 480  # pledge n takes variant n % 480 (+ 480 when overdue): branch and due day vary with n // 10
 OVERDUE = {"scattered": "s.n % 10 = 0", "clustered": "s.n <= :overdue", "per_step": "(s.n - :lo) % :every = 0"}
 SECRET = "bench-secret"
-PLEDGEFLOW = Path(sys.executable).parent / "pledgeflow"
 SWEPT = re.compile(r"sweep at \S+: (\d+) missed, (\d+) notices")
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 NAMES = report.NAMES
@@ -400,7 +399,7 @@ def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
         return SWEPT.search(text) is not None and "dispatch:" in text if due else "scheduler started" in text
 
     started = time.perf_counter()
-    with proc.running([str(PLEDGEFLOW), "scheduler"], log, ready, 300 if due else 120, **env) as child:
+    with proc.running([proc.PLEDGEFLOW, "scheduler"], log, ready, 300 if due else 120, **env) as child:
         if not due:  # nothing to sweep: until it has been idle for a second
             proc.wait_idle(child.pid, 1.0, timeout=120)
         ready_s, cpu = time.perf_counter() - started, proc.read_stat(child.pid)
