@@ -113,7 +113,7 @@ def revision() -> str:
 
 def measure(args: Any) -> report.Results:
     mode, pg_url = "quick" if args.quick else "full", report.pg_url(args)
-    results: report.Results = {"revision": revision(), "district": DISTRICT, "runs": {"sqlite": []}}
+    results: report.Results = {"revision": revision(), "district": DISTRICT, "runs": {}}
     results["runs"]["sqlite"] = [run_child(factor, None, "sqlite") for factor in SQLITE_FACTORS[mode]]
     if pg_url and not args.quick:
         db = sa.create_engine(pg_url)
@@ -139,16 +139,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     target = f"a district-size year (653 organisations, 23,625 members) in < {TARGET_S:g} s on SQLite"
     if run is None:  # a quick run cannot judge it
         guess = predict(r["fit"]["sqlite"]["seconds_vs_members"], DISTRICT["members"])
-        out = [
-            report.target(target, f"not run at district size (--quick); the fitted line predicts {guess:.0f} s", None)
-        ]
+        measured, met = f"not run at district size (--quick); the fitted line predicts {guess:.0f} s", None
     else:
         s = run["seconds"]
-        out = [
-            report.target(
-                target, f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process", s["total"] < TARGET_S
-            )
-        ]
+        measured, met = f"{s['total']:.1f} s wall, {s['cpu']:.1f} s CPU in the process", s["total"] < TARGET_S
+    out = [report.target(target, measured, met)]
     if big := district_run(r, "postgresql", 10.0):
         target = "10× the district (6,530 organisations, 236,250 members) on PostgreSQL, nothing refused"
         measured = f"{big['seconds']['total'] / 60:.1f} min, {big['refused']} refused"
@@ -173,13 +168,9 @@ def render(r: report.Results) -> str:
             s, b = run["seconds"], "**" if run["factor"] == 1.0 and backend == "sqlite" else ""
             counts = [f"{run[k]:,}" for k in ("orgs", "members", "calls", "transitions")]
             rates = [f"{run['transitions_per_s']:,.0f}", f"{run['calls_per_s']:,.0f}"]
-            sizes = [
-                f"{run['db_bytes'] / 2**20:,.1f} MB",
-                f"{run['notices']:,}",
-                f"{run['peak_rss_kb'] / 1024:,.0f} MB",
-            ]
+            size = [f"{run['db_bytes'] / 2**20:,.1f} MB", f"{run['notices']:,}", f"{run['peak_rss_kb'] / 1024:,.0f} MB"]
             times = [f"{b}{s['total']:,.1f} s{b}", f"{s['cpu']:,.1f} s"]
-            rows.append([NAMES[backend], f"{run['factor']:g}", *counts, *times, *rates, *sizes])
+            rows.append([NAMES[backend], f"{run['factor']:g}", *counts, *times, *rates, *size])
     fits = []
     for backend, c in r["fit"].items():
         t, cpu, size = c["seconds_vs_members"], c["cpu_seconds_vs_members"], c["db_bytes_vs_members"]
@@ -191,10 +182,8 @@ def render(r: report.Results) -> str:
         )
     run = max(r["runs"]["sqlite"], key=lambda x: x["members"])  # where the time of the largest SQLite run went
     s, spent = run["seconds"], sum(v["seconds"] for v in run["by_call"].values())
-    top = list(run["by_call"].items())[:9]
-    calls = "; ".join(
-        f"`{k}` {v['ms_per_call']:.2f} ms ×{v['calls']:,} ({100 * v['seconds'] / spent:.0f} %)" for k, v in top
-    )
+    top = [(k, v["ms_per_call"], v["calls"], 100 * v["seconds"] / spent) for k, v in list(run["by_call"].items())[:9]]
+    calls = "; ".join(f"`{k}` {ms:.2f} ms ×{n:,} ({share:.0f} %)" for k, ms, n, share in top)
     cost = (
         f"Where the time goes (SQLite, {run['members']:,} members, {s['total']:.1f} s): use-case calls "
         f"{s['actions']:.1f} s ({100 * s['actions'] / s['total']:.0f} %), deadline sweeps {s['sweep']:.1f} s "
@@ -227,17 +216,10 @@ def render(r: report.Results) -> str:
     runs_line = f"code: {r.get('revision', '?')} · one run per size, each in a fresh process · {took}"
     lines = [*report.header(r, runs_line, versions, note), *report.table(HEADS, rows), ""]
     lines += ["Fitted lines (least squares, time against members):", "", *fits, *report.target_lines(r["targets"])]
-    lines += [
-        "",
-        cost,
-        "",
-        "Projection — **a linear extrapolation** of the fitted lines far beyond the measured sizes, ",
-    ]
-    lines[-1] += "for one process replaying the whole year as `pledgeflow simulate` does:"
-    lines += ["", *projected, "", " ".join(live), ""]
-    return "\n".join(
-        [*lines, "Raw figures, per-call costs and each run's Chinese summary: `bench/results/simulate.json`."]
-    )
+    projection = "Projection — **a linear extrapolation** of the fitted lines far beyond the measured sizes, for one "
+    projection += "process replaying the whole year as `pledgeflow simulate` does:"
+    raw = "Raw figures, per-call costs and each run's Chinese summary: `bench/results/simulate.json`."
+    return "\n".join([*lines, "", cost, "", projection, "", *projected, "", " ".join(live), "", raw])
 
 
 if __name__ == "__main__":
