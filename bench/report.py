@@ -30,6 +30,7 @@ _T0 = time.perf_counter()
 
 Results = dict[str, Any]
 Render = Callable[[Results], str]
+Rows = list[list[str]]
 
 
 def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
@@ -171,11 +172,18 @@ def header(r: Results, runs: str, also: str = "", note: str = "") -> list[str]:
     ]
 
 
-def section(r: Results, runs: str, heads: list[str], rows: list[list[str]], *tail: str, **kw: Any) -> str:
+def section(
+    r: Results,
+    runs: str,
+    heads: list[str],
+    rows: Rows,
+    *tail: str,
+    also: str = "",
+    pg: bool = True,
+    notes: bool = False,
+) -> str:
     """Header, one table, the targets and `tail`; `pg=False` notes that PostgreSQL was not run."""
-    note = kw.get("note", "") + ("" if kw.get("pg", True) else NO_PG)
-    top = header(r, runs, kw.get("also", ""), note)
-    lines = table(heads, rows, kw.get("left", 1), kw.get("notes", False))
+    top, lines = header(r, runs, also, "" if pg else NO_PG), table(heads, rows, notes=notes)
     return "\n".join([*top, *lines, *target_lines(r["targets"]), *tail])
 
 
