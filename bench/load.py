@@ -61,7 +61,7 @@ def seed(url: str, pool: int, race: int, now: dt.datetime) -> dict[str, Any]:
     """The demo county, a reviewer per branch, `pool + race` members with a pledge each (half the pool submitted)."""
     started, c = time.perf_counter(), ours.Pledgeflow(url)
     try:
-        county = c.seed(now, accounts_for_all=True, with_pledges=True)
+        county = c.seed(now, accounts_for_all=True, with_pledges=True, year=now.year + 1)  # its deadlines ahead
         reviewers = {}
         for b in county.branches:
             reviewers[b.id] = c.user(f"审查书记{b.id}", None, [{"role": "secretary", "org_id": b.id}], now)[1]
@@ -69,7 +69,7 @@ def seed(url: str, pool: int, race: int, now: dt.datetime) -> dict[str, Any]:
         for n in range(pool + race):
             branch = county.branches[n % len(county.branches)]
             person_id, owner, token = c.member(f"压测党员{n}", branch.id, now)
-            pid = c.create_pledge(owner, now.year, person_id, now)
+            pid = c.create_pledge(owner, county.year, person_id, now)
             if n >= pool or n % 4 in (2, 3):
                 c.fire(owner, pid, "submit", now)
             made.append(PoolPledge(pid, token, reviewers[branch.id]))

@@ -75,9 +75,12 @@ class Pledgeflow:
         with UnitOfWork(self.db) as uow:
             return fn(uow, *args, **kwargs)
 
-    def seed(self, now: dt.datetime, accounts_for_all: bool = False, with_pledges: bool = False) -> Any:
-        """The demo county and the campaign of `now.year`: `.branches`, `.people`, `.actors` ('person:<id>', …)."""
-        return demo.seed(self.c, now, accounts_for_all=accounts_for_all, with_pledges=with_pledges)
+    def seed(
+        self, now: dt.datetime, accounts_for_all: bool = False, with_pledges: bool = False, year: int | None = None
+    ) -> Any:
+        """The demo county and the campaign of `year` (else `now.year`): `.year`, `.branches`, `.people`, `.actors`."""
+        more = {"year": year} if year else {}  # a baseline tree's seed may take no year
+        return demo.seed(self.c, now, accounts_for_all=accounts_for_all, with_pledges=with_pledges, **more)
 
     def user(self, name: str, person_id: int | None, grants: list[dict[str, Any]], now: dt.datetime) -> Any:
         """A new user with these role grants: (its actor, its token)."""

@@ -31,11 +31,13 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
     url = f"sqlite:///{tempfile.mkdtemp(prefix='pledgeflow-profile-')}/profile.db"
     c = ours.Pledgeflow(url)
-    seeded, work = c.seed(now), []
+    # last year's campaign (set up on 1 September of it): a campaign of this year with its deadlines past is
+    # refused now, and the baseline tree's seed takes no year
+    seeded, work = c.seed(dt.datetime(now.year - 1, 9, 1, tzinfo=dt.UTC)), []
     for person in ours.pledgers(seeded):
         owner, token = c.user(person.name, person.id, [{"role": "member"}], now)
         _, secretary_token = c.user("书记", None, [{"role": "secretary", "org_id": person.org_id}], now)
-        pid = c.create_pledge(owner, now.year, person.id, now)
+        pid = c.create_pledge(owner, seeded.year, person.id, now)
         work.append((pid, owner, seeded.actors[f"secretary:{person.org_id}"], token, secretary_token))
 
     def service_round() -> int:
