@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from definitions.vocabulary import DEADLINE_NOTICES, DeadlineStatus, NoticeKind
+from definitions.vocabulary import DEADLINE_NOTICES, CalendarPolicy, DeadlineStatus, NoticeKind
 from notifications.tables import InboxEntry, Notice
 from services.access import Actor, admin_actor
 from services.config import Settings
 from services.container import Container, build_container
 from services.enforcement.sweep import sweep
-from services.errors import Conflict, ServiceError
+from services.errors import Conflict, Invalid, ServiceError
 from services.persistence.tables import (
     AppraisalRound,
     Deadline,
@@ -51,6 +51,7 @@ from services.rehearsal import demo
 from services.rehearsal.county import County, Shape, generate
 from services.rehearsal.demo import Seeded
 from services.usecases import appraisals, events, pledges, self_evaluations
+from services.usecases.campaigns import deadline_labels, default_calendar, move_deadlines, resolve_deadlines
 from services.usecases.commands import (
     AddComment,
     AddProgress,
@@ -564,6 +565,7 @@ def simulate(
             r.seconds["generate"] = time.perf_counter() - started - r.seconds["setup"]
             tracks = _county_tracks(r, county)
         print(f"{year}年度创先争优活动演练（模拟时钟，{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）", file=out)
+        print("\n".join(policy_lines(c, year)), file=out)
         show = shape is None if timeline is None else timeline
         play(r, tracks, int((end - start).total_seconds()) // 60, clock, out if show else None)
         if seeded is not None:
@@ -585,6 +587,36 @@ def simulate(
         if county is not None:
             _report(c, county, outcome, out)
         return outcome
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def policy_lines(c: Container, year: int) -> list[str]:
+    """Where each calendar policy would move the year's deadlines (China's holidays and 调休); the
+    rehearsal itself keeps them as set (`fixed`)."""
+    tz = c.settings.timezone
+    calendar = default_calendar(c.catalog, year)
+    as_set = resolve_deadlines(calendar, tz, {})
+    labels = deadline_labels(c.catalog)
+
+    def day(due: dt.datetime) -> str:
+        local = due.astimezone(ZoneInfo(tz))
+        return f"{local:%Y-%m-%d}（星期{WEEKDAYS[local.weekday()]}）"
+
+    moving = [p for p in CalendarPolicy if p is not CalendarPolicy.fixed]
+    lines = ["各期限在日历规则下的日期（法定节假日和调休）："]
+    try:
+        moved = {p: move_deadlines(as_set, p, tz) for p in moving}
+    except Invalid as exc:
+        return [*lines, f"- {exc.detail}", f"本次演练按“{CalendarPolicy.fixed.label_zh}”（fixed）进行。"]
+    for name, due in as_set.items():
+        ways = "；".join(
+            f"{p.label_zh} {day(moved[p][name])}" if moved[p][name] != due else f"{p.label_zh}：不变" for p in moving
+        )
+        lines.append(f"- {labels.get(name, name)}：{day(due)} → {ways}")
+    lines.append(f"本次演练按“{CalendarPolicy.fixed.label_zh}”（fixed）进行。")
+    return lines
 
 
 def _require_empty(c: Container) -> None:
