@@ -103,3 +103,24 @@ def test_a_rounds_results_once_closed(served: Served, county: County) -> None:
         _fire(sec, path, "close")
         page = _text(sec.get(path).text)
     assert "评议结果" in page and "已结束" in page
+
+
+def test_the_office_sets_up_a_campaign_with_a_calendar_policy(served: Served, county: County) -> None:
+    with signed_in(served, county.tokens["office"]) as office:
+        page = office.get("/office").text
+        assert '<option value="next_workday">顺延到下一个工作日</option>' in page
+        refused = office.post(
+            "/office/campaigns", data=form_on(page, "/office/campaigns") | {"year": "2031", "policy": "next_workday"}
+        )
+        assert refused.status_code == 303
+        shown = office.get("/office").text
+        assert "尚未收录2031年的法定节假日和调休安排" in _text(shown), "the message beside the field"
+        assert '<option value="next_workday" selected>' in shown, "the choice kept"
+        made = office.post(
+            "/office/campaigns", data=form_on(shown, "/office/campaigns") | {"year": "2010", "policy": "next_workday"}
+        )
+        assert made.status_code == 303 and "活动年度已建立" in _text(office.get("/office").text)
+    campaign = county.as_("office").get("/api/v1/campaigns/2010").json()
+    assert campaign["calendar_policy"] == "next_workday"
+    assert campaign["deadlines"]["pledge_published"].startswith("2010-11-01")
+    assert campaign["deadlines_as_set"]["pledge_published"].startswith("2010-10-31")

@@ -140,7 +140,8 @@ def export(
 def create_campaign(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
     """A campaign year with the default calendar, or with the dates given on the form."""
     overrides = {name: text(form, f"dl_{name}") for name in views.deadline_labels(c) if text(form, f"dl_{name}")}
-    cmd = parse(CreateCampaign, {**filled(form, "year"), "calendar": {"deadlines": overrides} if overrides else None})
+    calendar = ({"deadlines": overrides} if overrides else {}) | filled(form, "policy")
+    cmd = parse(CreateCampaign, {**filled(form, "year"), "calendar": calendar or None})
     with UnitOfWork(c.db) as uow:
         campaigns.create_campaign(uow, c.catalog, actor, cmd, now, c.settings.timezone)
     flash(request, "campaign", "活动年度已建立")

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
 
-from definitions.vocabulary import Channel, Grade, Outcome
+from definitions.vocabulary import CalendarPolicy, Channel, Grade, Outcome
 from services.access import Actor
 from services.entrypoints.web import views
 from services.entrypoints.web.session import csrf_token, take_flash
@@ -61,6 +61,7 @@ def templates(timezone: str) -> Jinja2Templates:
         CHANNELS=Channel.labels(),
         GRADES=Grade.labels(),
         OUTCOMES=Outcome.labels(),
+        POLICIES=CalendarPolicy.labels(),
         countdown=countdown,
         once=lambda: secrets.token_urlsafe(16),  # a form's one-time token: posted twice, done once
     )
