@@ -251,3 +251,9 @@ def org_records(session: Session, c: Container, actor: Actor, year: int, now: dt
         )
         out.append({"lifecycle": lifecycle, "label": c.lifecycles.kinds[lifecycle].label_zh, **listed})
     return out
+
+
+def secretary_org_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """The orgs a secretary answers for, as (id, name)."""
+    found = session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.path))).all()
+    return [(int(o.id), o.name) for o in found if o.id is not None]
