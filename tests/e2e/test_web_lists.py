@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Served
-from tests.county import YEAR, County, build_county
-from tests.e2e.test_public_page import published_county
-from tests.web import signed_in
+from tests.county import MEETING, YEAR, County, build_county
+from tests.e2e.test_public_page import M1_ITEMS, ORG_ITEMS, fire, pledge, published_county
+from tests.web import form_on, signed_in
 
 
 @pytest.fixture
@@ -54,3 +54,33 @@ def test_the_list_filters_sorts_and_scopes(served: Served, late_county: tuple[Co
         assert _rows(sec_b.get(f"/pledges?year={YEAR}&org_id={a}").text) == [], "another branch stays hidden"
     with signed_in(served, c.tokens["m1"]) as m1:
         assert [r[0] for r in _rows(m1.get(f"/pledges?year={YEAR}").text)] == ["m1老师"]
+
+
+def test_the_supervisor_approves_and_the_secretary_publishes_in_batches(served: Served, county: County) -> None:
+    """Both branches' org pledges and sec_a's own wait for the supervisor; approved together, then made public
+    together by branch a's secretary with one channel and date; a bad date refuses each, saying which."""
+    sec_a, sec_b = county.as_("sec_a"), county.as_("sec_b")
+    org_a = pledge(sec_a, ORG_ITEMS, org_id=county.orgs["a"])
+    org_b = pledge(sec_b, ORG_ITEMS, org_id=county.orgs["b"])
+    own = pledge(sec_a, M1_ITEMS, person_id=county.people["sec_a"])
+    for client, pid, body in ((sec_a, org_a, MEETING), (sec_b, org_b, MEETING), (sec_a, own, {})):
+        fire(client, pid, "submit", data=body)
+    with signed_in(served, county.tokens["supervisor"]) as sup:
+        page = sup.get(f"/supervisor?year={YEAR}").text
+        assert page.count('form="batch-form" name="pledge_id"') == 3
+        done = sup.post("/pledges/approve", data=form_on(page, "/pledges/approve") | {"pledge_id": [org_a, org_b, own]})
+        assert done.status_code == 303
+        assert "已批准 3 份承诺书" in sup.get(done.headers["location"]).text
+    states = {pid: county.as_("office").get(f"/api/v1/pledges/{pid}").json()["state"] for pid in (org_a, org_b, own)}
+    assert set(states.values()) == {"publicizing"}
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        page = sec.get(f"/branch?year={YEAR}").text
+        fields = form_on(page, "/pledges/publish") | {"pledge_id": [org_a, own], "channel": "website"}
+        refused = sec.post("/pledges/publish", data=fields | {"published_on": "2030-13-01"})
+        shown = sec.get(refused.headers["location"]).text
+        assert f"承诺书 {org_a}：" in shown and "已公开 0 份承诺书" in shown
+        fields = form_on(shown, "/pledges/publish") | {"pledge_id": [org_a, own], "channel": "website"}
+        assert sec.post("/pledges/publish", data=fields | {"published_on": "2030-10-08"}).status_code == 303
+    for pid in (org_a, own):
+        view = county.as_("office").get(f"/api/v1/pledges/{pid}").json()
+        assert view["state"] == "practising" and view["data"]["publication"]["channel"] == "website"

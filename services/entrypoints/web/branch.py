@@ -3,6 +3,7 @@ the self-evaluation on the 100-point sheet and the appraisal round."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from services.access import Actor
+from services.container import Container
 from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
 from services.entrypoints.web.forms import filled, text
@@ -63,21 +65,35 @@ def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year
     return page(request, "branch.html", actor, now=now, **context)
 
 
-@router.post("/branch/approve")
+@router.post("/pledges/approve")
 def batch_approve(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
-    """Approve every ticked pledge, each in its own transaction; refusals are listed by pledge."""
+    """Approve every ticked pledge (a secretary's queue, or the supervisor's), each in its own transaction."""
+    return _each(request, form, c, actor, now, APPROVE, "批准")
+
+
+@router.post("/pledges/publish")
+def batch_publish(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
+    """公示 every ticked pledge with one channel and date, each in its own transaction."""
+    cmd = parse(FireEvent, {"event": "publish", "data": filled(form, "channel", "published_on")})
+    return _each(request, form, c, actor, now, cmd, "公开")
+
+
+def _each(
+    request: Request, form: CheckedForm, c: Container, actor: Actor, now: dt.datetime, cmd: FireEvent, verb: str
+) -> Response:
+    """`cmd` on each ticked pledge; refusals are listed by pledge, the others done."""
     ids = [int(str(v)) for v in form.getlist("pledge_id") if str(v).isdigit()]
     if not ids:
-        raise Invalid("pledge_id", "请先勾选要批准的承诺书")
+        raise Invalid("pledge_id", f"请先勾选要{verb}的承诺书")
     done, refused = 0, []
     for pledge_id in ids:
         try:
             with UnitOfWork(c.db) as uow:
-                events.fire_event(uow, c.lifecycles, actor, pledges.LIFECYCLE, pledge_id, APPROVE, None, now)
+                events.fire_event(uow, c.lifecycles, actor, pledges.LIFECYCLE, pledge_id, cmd, None, now)
             done += 1
         except (ServiceError, WorkflowError) as exc:
             refused.append(f"承诺书 {pledge_id}：{'；'.join(messages(exc))}")
-    flash(request, "batch", f"已批准 {done} 份承诺书", *refused, ok=not refused)
+    flash(request, text(form, "form"), f"已{verb} {done} 份承诺书", *refused, ok=not refused)
     return RedirectResponse(back_to(form), status_code=303)
 
 

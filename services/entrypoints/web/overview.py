@@ -46,6 +46,7 @@ def supervisor(request: Request, c: ContainerDep, actor: WebActor, now: Now, yea
         context: dict[str, Any] = {
             "year": shown,
             "review": [p for p in listed if {"approve", "appraise"} & set(p["allowed_events"])],
+            "batchable": any("approve" in p["allowed_events"] for p in listed),
             "overdue": [p for p in listed if p["overdue"]],
             "points": points,
             "evaluations": views.evaluations(s, c, actor, shown, now),
