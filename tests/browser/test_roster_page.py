@@ -1,5 +1,5 @@
 """名册导入 in Chromium: the office reaches it from its page, uploads a filled template, reads the counts
-and the login cards (axe-core at 1280 and 390 px), then a bad file's cells beside the form."""
+and the login cards (axe-core at 1280 and 390 px), then a bad file's cells beside the form; then 党组织和人员."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def test_the_office_imports_its_roster_in_the_browser(served: Served, browser: B
     page.get_by_role("button", name="上传并导入").click()  # the same file again: nothing new, no cards
     expect(page.get_by_role("heading", name="导入完成：名册.xlsx")).to_be_visible()
     expect(page.get_by_role("heading", name="新用户登录卡", exact=False)).to_have_count(0)
+    page.goto(f"{served.url}/office")
+    page.get_by_role("link", name="党组织和人员", exact=True).click()  # what was imported, org by org
+    page.get_by_text("县一中党支部（党支部，编码 B1）· 1 人").click()
+    expect(page.get_by_text("李书记（正式党员，书记，编码 B1-01）")).to_be_visible()
+    audit(page, found)
     context.close()
     assert refused == [], refused
     assert found == [], "\n".join(found)

@@ -8,6 +8,7 @@ from services.entrypoints.web import (
     auth,
     ballot,
     branch,
+    directory_page,
     evaluation_pages,
     inbox_pages,
     list_pages,
@@ -24,5 +25,5 @@ from services.entrypoints.web import (
 
 router = APIRouter(include_in_schema=False)
 PAGES = (auth, pledge_editor, pledge_pages, branch, evaluation_pages, overview, ballot, inbox_pages, tasks_page)
-for module in (*PAGES, print_pages, public_pages, users_page, roster_page, record_pages, list_pages):
+for module in (*PAGES, print_pages, public_pages, users_page, roster_page, record_pages, list_pages, directory_page):
     router.include_router(module.router)
