@@ -28,7 +28,7 @@ def _fire(client: httpx.Client, path: str, event: str, fields: dict[str, Any] | 
 
 
 def _text(page: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 def test_a_rectification_from_order_to_verification(served: Served, county: County) -> None:
@@ -124,3 +124,35 @@ def test_the_office_sets_up_a_campaign_with_a_calendar_policy(served: Served, co
     assert campaign["calendar_policy"] == "next_workday"
     assert campaign["deadlines"]["pledge_published"].startswith("2010-11-01")
     assert campaign["deadlines_as_set"]["pledge_published"].startswith("2010-10-31")
+
+
+def test_the_self_evaluation_report_is_kept_when_refused_and_shown_once_submitted(
+    served: Served, county: County
+) -> None:
+    sec_api = county.as_("sec_a")
+    eid = sec_api.post("/api/v1/self-evaluations", json={"year": YEAR, "org_id": county.orgs["a"]}).json()["id"]
+    areas = county.as_("office").get(f"/api/v1/campaigns/{YEAR}/scorecard").json()["areas"]
+    codes = [it["code"] for a in areas for it in a["items"]]
+    assert sec_api.post(f"/api/v1/self-evaluations/{eid}/events", json={"event": "start"}).status_code == 200
+    scores = {"kind": "self", "items": [{"code": c, "points": 2} for c in codes]}
+    assert sec_api.put(f"/api/v1/self-evaluations/{eid}/scores", json=scores).status_code == 200
+    path = f"/self-evaluations/{eid}"
+    short = "本支部认真开展活动。"
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        refused = _fire(
+            sec, path, "submit", {"report": short, "meeting_held_on": f"{YEAR}-11-05", "questionnaires": "20"}
+        )
+        assert refused.status_code == 303
+        page = sec.get(path).text
+        assert f">{short}</textarea>" in page and f'value="{YEAR}-11-05"' in page and 'value="20"' in page
+        report = "本支部认真开展创先争优活动，组织党员公开承诺、践行承诺。" * 10
+        fields = {"report": report, "meeting_held_on": f"{YEAR}-11-05", "questionnaires": "20"}
+        assert _fire(sec, path, "submit", fields).status_code == 303
+        page = _text(sec.get(path).text)
+        assert "上报的自查总结报告" in page and report in page and f"{YEAR}-11-05" in page and "问卷测评份数 20" in page
+    with signed_in(served, county.tokens["office"]) as office:
+        assert _fire(office, path, "accept").status_code == 303
+    with signed_in(served, county.tokens["supervisor"]) as sup:
+        assessed = {"kind": "assessed", "items": [{"code": c, "points": 2, "method": "documents"} for c in codes]}
+        assert county.as_("supervisor").put(f"/api/v1/self-evaluations/{eid}/scores", json=assessed).status_code == 200
+        assert 'data-confirm="评定后考核得分和等次将通知支部。确定评定吗？"' in sup.get(path).text
