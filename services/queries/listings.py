@@ -64,6 +64,15 @@ def _next_due(kind: Kind) -> Any:
     )
 
 
+def count(session: Session, lc: Lifecycles, actor: Actor, lifecycle: str, f: Filters, now: dt.datetime) -> int:
+    """How many records of `lifecycle` the caller may read under the filters (the listing's own query)."""
+    return _count(session, _query(lc.kinds[lifecycle], actor, f, now))
+
+
+def _count(session: Session, q: sa.Select[Any]) -> int:
+    return int(session.connection().execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one())
+
+
 def _query(kind: Kind, actor: Actor, f: Filters, now: dt.datetime) -> sa.Select[Any]:
     t = kind.table
     q = sa.select(t.c.id).join_from(t, ORG, ORG.c.id == t.c.org_id)
@@ -105,7 +114,7 @@ def listing(
     """A page of the records of `lifecycle` the caller may read, with how many there are in all."""
     kind = lc.kinds[lifecycle]
     q = _query(kind, actor, f, now)
-    total = session.connection().execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    total = _count(session, q)
     t = kind.table
     by = {
         "id": [t.c.id],

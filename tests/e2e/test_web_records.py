@@ -156,3 +156,17 @@ def test_the_self_evaluation_report_is_kept_when_refused_and_shown_once_submitte
         assessed = {"kind": "assessed", "items": [{"code": c, "points": 2, "method": "documents"} for c in codes]}
         assert county.as_("supervisor").put(f"/api/v1/self-evaluations/{eid}/scores", json=assessed).status_code == 200
         assert 'data-confirm="评定后考核得分和等次将通知支部。确定评定吗？"' in sup.get(path).text
+
+
+def test_the_ballot_menu_appears_while_a_round_is_open_to_the_member(served: Served, county: County) -> None:
+    with signed_in(served, county.tokens["m1"]) as m1:
+        assert 'href="/ballot"' not in m1.get("/me").text
+        rid = county.as_("sec_a").post("/api/v1/appraisal-rounds", json={"year": YEAR, "org_id": county.orgs["a"]})
+        round_id = rid.json()["id"]
+        assert 'href="/ballot"' not in m1.get("/me").text, "not while the round is being prepared"
+        opened = county.as_("sec_a").post(f"/api/v1/appraisal-rounds/{round_id}/events", json={"event": "open"})
+        assert opened.status_code == 200
+        assert 'href="/ballot"' in m1.get("/me").text
+        assert "评议投票" in m1.get("/ballot").text
+    with signed_in(served, county.tokens["mb"]) as mb:
+        assert 'href="/ballot"' not in mb.get("/me").text, "another branch's round is not open to her"

@@ -31,10 +31,13 @@ MENU = (
 )
 
 
-def menu(actor: Actor) -> list[tuple[str, str]]:
+def menu(actor: Actor, voting: bool = False) -> list[tuple[str, str]]:
+    """The pages the person may use: by role, and 评议投票 also for anyone with a round open to them."""
     roles = {r for r, _ in actor.grants}
     if actor.secretary_orgs or actor.person_id is not None:
         roles.add("member")
+    if voting:
+        roles.add("appraiser")
     return [(href, label) for role, href, label in MENU if role in roles]
 
 
@@ -69,13 +72,16 @@ def templates(timezone: str) -> Jinja2Templates:
 
 
 def top_bar(request: Request, actor: Actor | None) -> dict[str, Any]:
-    """What the top bar of every page shows a signed-in person: their unread notices, and the
-    campaign years to choose from."""
+    """What the top bar of every page shows a signed-in person: their menu, their unread notices, and
+    the campaign years to choose from."""
     if actor is None:
-        return {"unread": 0, "years": []}
-    with UnitOfWork(request.app.state.container.db, write=False) as uow:
+        return {"unread": 0, "years": [], "menu": []}
+    c = request.app.state.container
+    with UnitOfWork(c.db, write=False) as uow:
         unread = inbox.unread_count(uow.session, actor) if actor.user_id is not None else 0
-        return {"unread": unread, "years": views.years(uow.session)}
+        voter = actor.person_id is not None and not actor.has("appraiser")  # an appraiser always has the page
+        voting = voter and views.rounds_open_to(uow.session, c, actor, c.clock()) > 0
+        return {"unread": unread, "years": views.years(uow.session), "menu": menu(actor, voting)}
 
 
 def page(
@@ -90,7 +96,6 @@ def page(
     last form left)."""
     base = {
         "actor": actor,
-        "menu": menu(actor) if actor else [],
         "csrf": csrf_token(request),
         "flash": flash if flash is not None else take_flash(request),
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -257,3 +257,8 @@ def secretary_org_choices(session: Session, actor: Actor) -> list[tuple[int, str
     """The orgs a secretary answers for, as (id, name)."""
     found = session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.path))).all()
     return [(int(o.id), o.name) for o in found if o.id is not None]
+
+
+def rounds_open_to(session: Session, c: Container, actor: Actor, now: dt.datetime) -> int:
+    """How many appraisal rounds are open to the person (a voter of the round's org reads it)."""
+    return listings.count(session, c.lifecycles, actor, "appraisal_round", listings.Filters(state="open"), now)
