@@ -170,3 +170,20 @@ def test_the_ballot_menu_appears_while_a_round_is_open_to_the_member(served: Ser
         assert "评议投票" in m1.get("/ballot").text
     with signed_in(served, county.tokens["mb"]) as mb:
         assert 'href="/ballot"' not in mb.get("/me").text, "another branch's round is not open to her"
+
+
+def test_refused_scores_keep_what_was_typed(served: Served, county: County) -> None:
+    sec_api = county.as_("sec_a")
+    eid = sec_api.post("/api/v1/self-evaluations", json={"year": YEAR, "org_id": county.orgs["a"]}).json()["id"]
+    assert sec_api.post(f"/api/v1/self-evaluations/{eid}/events", json={"event": "start"}).status_code == 200
+    areas = county.as_("office").get(f"/api/v1/campaigns/{YEAR}/scorecard").json()["areas"]
+    first, second = areas[0]["items"][0], areas[0]["items"][1]
+    path = f"/self-evaluations/{eid}"
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        fields = {f"pts_{first['code']}": "1.5", f"pts_{second['code']}": str(second["max_points"] + 50)}
+        answer = sec.post(f"{path}/scores", data=form_on(sec.get(path).text, f"{path}/scores") | fields)
+        assert answer.status_code == 303
+        page = sec.get(path).text
+        assert 'value="1.5"' in page and f'value="{second["max_points"] + 50}"' in page, "both kept"
+    saved = sec_api.get(f"/api/v1/self-evaluations/{eid}").json()["scores"]
+    assert saved == [], "nothing written"
