@@ -385,9 +385,9 @@ def filename(year: int, extension: str) -> str:
     return f"{year}年度创先争优活动工作进展.{extension}"
 
 
-def content_disposition(name: str) -> str:
-    """RFC 6266: an ASCII fallback, then the Chinese name percent-encoded as UTF-8."""
-    fallback = "progress." + name.rsplit(".", 1)[-1]
+def content_disposition(name: str, ascii_stem: str = "progress") -> str:
+    """RFC 6266: an ASCII fallback (`ascii_stem` and the extension), then the Chinese name percent-encoded as UTF-8."""
+    fallback = f"{ascii_stem}." + name.rsplit(".", 1)[-1]
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 

@@ -111,6 +111,9 @@ class Row:
     """Field name → the column letter it was read from."""
 
 
+TEMPLATE_NAME = "名册导入模板.xlsx"
+
+
 def template() -> bytes:
     """The workbook to fill in: both sheets with bold headers, one example row each, and drop-down lists
     for 类型 and 身份."""

@@ -4,7 +4,6 @@ sheet, row and column, and the new users' login cards — shown once, in this an
 from __future__ import annotations
 
 import base64
-from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Request
@@ -17,12 +16,12 @@ from services.entrypoints.web.route import WebRoute
 from services.entrypoints.web.session import CheckedForm, WebActor
 from services.errors import Forbidden, Invalid
 from services.persistence.uow import UnitOfWork
+from services.queries.reports import content_disposition
 from services.usecases import roster, roster_book
 from services.usecases.sheets import XLSX
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PATH = "/office/roster"
-TEMPLATE_NAME = "名册导入模板.xlsx"
 
 
 def _office(actor: WebActor) -> None:
@@ -39,7 +38,7 @@ def roster_form(request: Request, actor: WebActor) -> Response:
 @router.get(PATH + "/template.xlsx")
 def roster_template(actor: WebActor) -> Response:
     _office(actor)
-    disposition = f"attachment; filename=\"roster-template.xlsx\"; filename*=UTF-8''{quote(TEMPLATE_NAME)}"
+    disposition = content_disposition(roster_book.TEMPLATE_NAME, "roster-template")
     return Response(roster_book.template(), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
@@ -12,6 +11,7 @@ from services.access import Actor
 from services.entrypoints.api.roster_schemas import RosterOut
 from services.entrypoints.deps import CurrentActor, Now, WriteUow
 from services.errors import Forbidden
+from services.queries.reports import content_disposition
 from services.usecases import roster, roster_book
 from services.usecases.sheets import XLSX
 
@@ -27,7 +27,6 @@ def _office(actor: CurrentActor) -> Actor:
 
 OfficeActor = Annotated[Actor, Depends(_office)]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-TEMPLATE_NAME = "名册导入模板.xlsx"
 PATH = "/api/v1/imports/roster"
 
 
@@ -39,7 +38,7 @@ PATH = "/api/v1/imports/roster"
     responses={200: {"content": {XLSX: BINARY}, "description": "名册导入模板"}},
 )
 def roster_template(actor: OfficeActor) -> Response:
-    disposition = f"attachment; filename=\"roster-template.xlsx\"; filename*=UTF-8''{quote(TEMPLATE_NAME)}"
+    disposition = content_disposition(roster_book.TEMPLATE_NAME, "roster-template")
     return Response(roster_book.template(), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
