@@ -31,7 +31,7 @@ def svg(lc: Lifecycle, current: str | None = None) -> str:
     width = LEFT * 2 + BOX_W
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13" role="img" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="18" role="img" '
         f'aria-label="{escape(lc.label_zh)}流程图">',
         '<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
@@ -46,7 +46,7 @@ def svg(lc: Lifecycle, current: str | None = None) -> str:
         parts.append(
             f'<g class="state" data-state="{st.code}"><rect x="{LEFT}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" '
             f'fill="{fill}" stroke="#8b0000" stroke-width="{stroke}"/>'
-            f'<text x="{LEFT + BOX_W / 2}" y="{y + BOX_H / 2 + 5}" text-anchor="middle" fill="{color}">'
+            f'<text x="{LEFT + BOX_W / 2}" y="{y + BOX_H / 2 + 6}" text-anchor="middle" fill="{color}">'
             f"{escape(st.label_zh)}</text></g>"
         )
     parts.append("</svg>")
@@ -64,5 +64,5 @@ def _edge(src: int, dest: int, label: str) -> str:
     anchor = "start" if forward else "end"
     return (
         f'<path d="M{x},{y1} C{cx},{y1} {cx},{y2} {x},{y2}" fill="none" stroke="#555" marker-end="url(#a)"/>'
-        f'<text x="{tx}" y="{(y1 + y2) / 2}" font-size="11" fill="#333" text-anchor="{anchor}">{escape(label)}</text>'
+        f'<text x="{tx}" y="{(y1 + y2) / 2}" font-size="16" fill="#333" text-anchor="{anchor}">{escape(label)}</text>'
     )

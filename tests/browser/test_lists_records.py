@@ -7,9 +7,9 @@ import datetime as dt
 import re
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_pages import DESKTOP, browser, csp_violations, sign_in, sign_out
+from tests.browser.test_pages import DESKTOP, PHONE, browser, csp_violations, sign_in, sign_out
 from tests.browser.test_people import audit
 from tests.conftest import Served
 from tests.county import YEAR, County, build_county
@@ -17,6 +17,22 @@ from tests.e2e.test_public_page import published_county
 
 __all__ = ["browser"]  # the module's browser fixture
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+
+
+MIN_TEXT_PX = 9.5
+"""The lifecycle diagram's smallest text (an event's label) as rendered, in CSS pixels: readable on a phone."""
+
+
+def diagram_text_px(page: Page) -> float:
+    """The smallest font size of the diagram's text once the SVG is scaled to its box."""
+    return float(
+        page.evaluate(
+            """() => { const svg = document.querySelector('.diagram svg');
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize));
+            return Math.min(...sizes) * scale; }"""
+        )
+    )
 
 
 def test_lists_and_records_in_the_browser(served: Served, browser: Browser) -> None:
@@ -53,6 +69,9 @@ def test_lists_and_records_in_the_browser(served: Served, browser: Browser) -> N
     page.get_by_role("button", name="签收").click()
     expect(page.get_by_text("当前阶段：整改中")).to_be_visible()
     audit(page, found)
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        assert diagram_text_px(page) >= MIN_TEXT_PX, f"the diagram's smallest text at {viewport['width']} px"
     context.close()
     c.close()
     assert refused == [], refused
