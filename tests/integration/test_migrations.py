@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -89,5 +91,49 @@ def test_the_migrate_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -> No
     engine = make_engine(db_url)
     try:
         assert "pledge" in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_ballots_cast_before_0008_are_carried_over_without_their_link(db_url: str) -> None:
+    """0008 turns each old ballot into a count in `tally` and its voter (found with the old key, once) into
+    `voted`: a person for an account of a person, the account otherwise; a ballot whose voter is gone still
+    counts. Then the ballots and the key are gone."""
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0007")
+        at = "2026-11-01T08:00:00+00:00"
+        key = "old-ballot-key"
+        with engine.begin() as conn:
+            run = lambda sql, **p: conn.execute(sa.text(sql), p)  # noqa: E731
+            run("INSERT INTO org (id, name, kind, path) VALUES (1, '一支部', 'branch', '/1/')")
+            run("INSERT INTO person (id, name, org_id, status) VALUES (1, '王老师', 1, 'full')")
+            for uid, person in ((1, 1), (2, 1), (3, None)):  # two accounts of one person, one of no person
+                run(
+                    'INSERT INTO "user" (id, name, person_id, token_hash, created_at) VALUES (:id, :n, :p, :t, :at)',
+                    id=uid, n=f"用户{uid}", p=person, t=f"{uid:064d}", at=at,
+                )  # fmt: skip
+            run(
+                "INSERT INTO appraisal_round (id, year, org_id, state, version, data, created_at, updated_at)"
+                " VALUES (1, 2026, 1, 'open', 1, '{}', :at, :at)",
+                at=at,
+            )
+            run("INSERT INTO app_secret (name, value) VALUES ('ballot_key', :k)", k=key)
+            ballots = [(1, "org", 1, "satisfied"), (3, "org", 1, "fairly"), (9, "org", 1, "satisfied")]  # 9: gone
+            for n, (uid, subject_type, subject_id, rating) in enumerate(ballots, start=1):
+                voter = hmac.new(key.encode(), f"1:{uid}".encode(), hashlib.sha256).hexdigest()
+                run(
+                    "INSERT INTO ballot (id, round_id, subject_type, subject_id, rating, voter_hash)"
+                    " VALUES (:id, 1, :t, :s, :r, :v)",
+                    id=n, t=subject_type, s=subject_id, r=rating, v=voter,
+                )  # fmt: skip
+        migrate(engine)
+        with engine.connect() as conn:
+            tally = conn.execute(sa.text("SELECT rating, ballots FROM tally ORDER BY rating")).all()
+            voted = conn.execute(sa.text("SELECT voter FROM voted ORDER BY voter")).scalars().all()
+            tables = set(sa.inspect(conn).get_table_names())
+        assert [tuple(r) for r in tally] == [("fairly", 1), ("satisfied", 2)]
+        assert voted == ["person:1", "user:3"]
+        assert not {"ballot", "app_secret"} & tables
     finally:
         engine.dispose()
