@@ -70,8 +70,6 @@ def rows_of(data: bytes) -> list[Row]:
     """The file's filled rows (a file that cannot be read is refused as a whole)."""
     try:
         return list(roster_book.read(data))
-    except RosterRefused:
-        raise
     except Invalid as exc:
         sheet = next((s for s in roster_book.SHEETS if exc.field.startswith(s.code)), None)
         refusal = {"sheet": sheet.name if sheet else None, "row": 1 if sheet else None, "column": None}
