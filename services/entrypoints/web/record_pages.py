@@ -102,9 +102,9 @@ def event_forms(lifecycle: Any, kind: str, allowed: list[str]) -> list[dict[str,
         event = lifecycle.event(name)
         final = lifecycle.state(event.dest).final
         question = f"「{event.label_zh}」后不能撤销。确定吗？" if final else None
-        fields = widgets(EVENT_DATA[kind][name])
-        out.append({"name": name, "label": event.label_zh, "reason": "reason_given" in event.guards, "fields": fields,
-                    "confirm": question})  # fmt: skip
+        needs_reason = "reason_given" in event.guards
+        form = {"name": name, "label": event.label_zh, "reason": needs_reason, "confirm": question}
+        out.append(form | {"fields": widgets(EVENT_DATA[kind][name])})
     return out
 
 
