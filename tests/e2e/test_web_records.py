@@ -151,6 +151,8 @@ def test_the_self_evaluation_report_is_kept_when_refused_and_shown_once_submitte
         page = _text(sec.get(path).text)
         assert "上报的自查总结报告" in page and report in page and f"{YEAR}-11-05" in page and "问卷测评份数 20" in page
     with signed_in(served, county.tokens["office"]) as office:
+        tasks = office.get("/tasks").text
+        assert f'href="/self-evaluations/{eid}"' in tasks and "受理" in tasks, "waiting for the office's 受理"
         assert _fire(office, path, "accept").status_code == 303
     with signed_in(served, county.tokens["supervisor"]) as sup:
         assessed = {"kind": "assessed", "items": [{"code": c, "points": 2, "method": "documents"} for c in codes]}
