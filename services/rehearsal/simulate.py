@@ -608,15 +608,15 @@ def policy_lines(c: Container, year: int) -> list[str]:
     lines = ["各期限在日历规则下的日期（法定节假日和调休）："]
     try:
         moved = {p: move_deadlines(as_set, p, tz) for p in moving}
+        for name, due in as_set.items():
+            ways = "；".join(
+                f"{p.label_zh} {day(moved[p][name])}" if moved[p][name] != due else f"{p.label_zh}：不变"
+                for p in moving
+            )
+            lines.append(f"- {labels.get(name, name)}：{day(due)} → {ways}")
     except Invalid as exc:
-        return [*lines, f"- {exc.detail}", f"本次演练按“{CalendarPolicy.fixed.label_zh}”（fixed）进行。"]
-    for name, due in as_set.items():
-        ways = "；".join(
-            f"{p.label_zh} {day(moved[p][name])}" if moved[p][name] != due else f"{p.label_zh}：不变" for p in moving
-        )
-        lines.append(f"- {labels.get(name, name)}：{day(due)} → {ways}")
-    lines.append(f"本次演练按“{CalendarPolicy.fixed.label_zh}”（fixed）进行。")
-    return lines
+        lines.append(f"- {exc.detail}")
+    return [*lines, f"本次演练按“{CalendarPolicy.fixed.label_zh}”进行。"]
 
 
 def _require_empty(c: Container) -> None:

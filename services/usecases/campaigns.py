@@ -61,8 +61,8 @@ def move_deadlines(as_set: dict[str, dt.datetime], policy: CalendarPolicy, timez
             year = due.astimezone(ZoneInfo(timezone)).year
             raise Invalid(
                 "calendar.policy",
-                f"节假日数据（chinese_calendar）尚未收录{year}年的法定节假日和调休安排，"
-                f"不能按“{policy.label_zh}”调整期限；请改为“{CalendarPolicy.fixed.label_zh}”（fixed）",
+                f"国家节假日数据尚未收录{year}年的法定节假日和调休安排，"
+                f"不能按“{policy.label_zh}”调整期限；请改为“{CalendarPolicy.fixed.label_zh}”",
             ) from exc
     return moved
 
@@ -102,7 +102,7 @@ def check_not_past(
             raise Invalid(
                 f"calendar.deadlines.{name}",
                 f"期限“{labels.get(name, name)}”（{local_date(when, timezone)}）已经过去；"
-                "如为补录，请同时选择“已过期限也发提醒”（notify_past_deadlines）",
+                "如为补录，请同时选择“已过期限也发提醒”",
             )
 
 

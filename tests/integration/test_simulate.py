@@ -23,7 +23,7 @@ def test_the_2010_rehearsal_is_deterministic_and_complete() -> None:
         "顺延到下一个工作日 2010-11-01（星期一）"
     )
     assert moved in lines, "where each calendar policy moves the Sunday deadline"
-    assert "本次演练按“按原定日期”（fixed）进行。" in lines
+    assert "本次演练按“按原定日期”进行。" in lines
     assert any(line.startswith("2010-10-25") and "【提醒】" in line and "2010年10月31日前完成公开" for line in lines)
     assert any(line.startswith("2010-11-01") and "【逾期】" in line for line in lines)
     assert any(line.startswith("2010-11-02") and "【督办】" in line and "工委" in line for line in lines)

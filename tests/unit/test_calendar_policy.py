@@ -79,7 +79,7 @@ def test_fixed_is_the_default_and_the_calendar_file_may_name_a_policy(container:
 def test_a_year_the_holiday_data_does_not_cover_is_refused_for_a_moving_policy(container: Container) -> None:
     refused = refusal(container, 2031, policy="next_workday")
     assert refused.field == "calendar.policy"
-    assert "2031年" in str(refused) and "fixed" in str(refused)
+    assert "2031年" in str(refused) and "按原定日期" in str(refused)
     assert create(container, 2031).deadlines["pledge_published"].startswith("2031-10-31"), "fixed needs no data"
 
 
@@ -111,6 +111,6 @@ def test_a_deadline_past_at_creation_is_refused_for_this_year_unless_it_is_backf
     past = {"pledge_published": "2030-08-31"}
     refused = refusal(container, 2030, deadlines=past)
     assert refused.field == "calendar.deadlines.pledge_published"
-    assert "“完成公开”（2030年8月31日）已经过去" in str(refused) and "notify_past_deadlines" in str(refused)
+    assert "“完成公开”（2030年8月31日）已经过去" in str(refused) and "已过期限也发提醒" in str(refused)
     assert create(container, 2030, deadlines=past, notify_past_deadlines=True).notify_past_deadlines
     assert create(container, 2029, deadlines={"pledge_published": "2029-08-31"}).year == 2029
