@@ -59,7 +59,6 @@ from services.persistence.tables import (
 from services.queries.listings import overdue_condition
 from services.usecases.appraisals import subject_results
 from services.usecases.campaigns import get_campaign
-from services.usecases.sheets import XLSX as XLSX  # the reports' media type, beside CSV
 from services.usecases.sheets import sheet_value, text_cell
 from workflow import Engine
 from workflow import deadlines as dl

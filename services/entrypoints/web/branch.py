@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
 
 from services.access import Actor
 from services.container import Container
@@ -19,7 +18,6 @@ from services.entrypoints.web.render import page
 from services.entrypoints.web.route import WebRoute
 from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash, messages
 from services.errors import Forbidden, Invalid, ServiceError
-from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
 from services.queries import listings
 from services.usecases import appraisals, demo_sites, events, pledges
@@ -33,10 +31,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 APPROVE = FireEvent(event="approve")
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-
-def my_orgs(session: Session, actor: Actor) -> list[Org]:
-    return list(session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.id))).all())
 
 
 @router.get("/branch")
@@ -57,7 +51,7 @@ def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year
             "to_publish": [p for p in listed if "publish" in p["allowed_events"]],
             "evaluations": views.evaluations(s, c, actor, shown, now),
             "rounds": rounds["items"],
-            "orgs": my_orgs(s, actor),
+            "orgs": views.secretary_orgs(s, actor),
             "org_records": views.org_records(s, c, actor, shown, now),
             "site_labels": own_labels(demo_sites.LIFECYCLE),
             "labels": {st.code: st.label_zh for st in c.engines["pledge"].lifecycle.states},

@@ -51,7 +51,8 @@ def pledge_list(
             order=order,
         )
         listed = listings.listing(s, c.lifecycles, actor, pledges.LIFECYCLE, filters, PAGE, offset, now)
-        orgs = views.org_choices(s) if actor.reads_everything else views.secretary_org_choices(s, actor)
+        mine = [(int(o.id or 0), o.name) for o in views.secretary_orgs(s, actor)]
+        orgs = views.org_choices(s) if actor.reads_everything else mine
     asked = {"year": shown, "org_id": org_id, "state": state, "overdue": overdue or None, "name": name, "order": order}
     query = urlencode({k: v for k, v in asked.items() if v not in (None, "", False)})
     return page(

@@ -31,6 +31,7 @@ from services.usecases.campaigns import get_campaign
 from services.usecases.commands import CreateCampaign
 from services.usecases.fields import parse
 from services.usecases.org_kinds import own_labels
+from services.usecases.sheets import XLSX
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -130,9 +131,7 @@ def export(
     src = c.report_sources()
     with UnitOfWork(c.db, write=False) as uow:
         report = reports.progress(uow.session, src, actor, year, now)
-    body, media = (
-        (reports.to_xlsx(report, src), reports.XLSX) if fmt == "xlsx" else (reports.to_csv(report, src), reports.CSV)
-    )
+    body, media = (reports.to_xlsx(report, src), XLSX) if fmt == "xlsx" else (reports.to_csv(report, src), reports.CSV)
     disposition = reports.content_disposition(reports.filename(year, fmt))
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 

@@ -253,10 +253,9 @@ def org_records(session: Session, c: Container, actor: Actor, year: int, now: dt
     return out
 
 
-def secretary_org_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
-    """The orgs a secretary answers for, as (id, name)."""
-    found = session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.path))).all()
-    return [(int(o.id), o.name) for o in found if o.id is not None]
+def secretary_orgs(session: Session, actor: Actor) -> list[Org]:
+    """The orgs a secretary answers for, in tree order."""
+    return list(session.exec(select(Org).where(col(Org.id).in_(actor.secretary_orgs)).order_by(col(Org.path))).all())
 
 
 def rounds_open_to(session: Session, c: Container, actor: Actor, now: dt.datetime) -> int:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from services.entrypoints.api.params import YearPath
 from services.entrypoints.deps import ContainerDep, CurrentActor, Now, ReadUow
 from services.queries import reports
+from services.usecases.sheets import XLSX
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -94,12 +95,12 @@ def _file(content: bytes, media_type: str, year: int, extension: str) -> Respons
     response_class=Response,
     name="progress_xlsx",
     summary="工作进展（Excel 工作簿）",
-    responses={200: {"content": {reports.XLSX: BINARY}, "description": "工作进展（Excel 工作簿）"}},
+    responses={200: {"content": {XLSX: BINARY}, "description": "工作进展（Excel 工作簿）"}},
 )
 def progress_xlsx(year: YearPath, c: ContainerDep, actor: CurrentActor, uow: ReadUow, now: Now) -> Response:
     src = c.report_sources()
     report = reports.progress(uow.session, src, actor, year, now)
-    return _file(reports.to_xlsx(report, src), reports.XLSX, year, "xlsx")
+    return _file(reports.to_xlsx(report, src), XLSX, year, "xlsx")
 
 
 @router.get(
