@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import proc
 import report
-from load import serve
 
 ADMIN = "burst-admin-token"
 SIZES = {"quick": (100, 500), "full": (100, 500, 2000)}
@@ -63,7 +63,7 @@ def member_token(url: str) -> str:
 
 def measure_backend(url: str, log: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     rows = []
-    with serve(url, ADMIN, 1, log) as server:
+    with proc.serve(url, log, PLEDGEFLOW_ADMIN_TOKEN=ADMIN) as server:
         token = member_token(server.url)
         for n in sizes:
             stop, out = mp.Event(), mp.Queue()

@@ -16,8 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,7 +28,6 @@ import sqlalchemy as sa
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
 WRK = Path(__file__).resolve().parent / "wrk"
-HOST = "127.0.0.1"
 CONNECTIONS, THREADS = 32, 2
 TARGET_RPS, TARGET_P99_MS, TARGET_CPU_RATIO = 1000.0, 100.0, 4.0
 CONFIGS = (("sqlite", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4))
@@ -89,35 +87,11 @@ class Backend:
     pool: list[PoolPledge]
     race: list[PoolPledge]
     admin_token: str
-    postmaster: int | None
-    version: str
+    version: str = field(init=False)
+    postmaster: int | None = field(init=False)
 
-
-class Server(NamedTuple):
-    url: str
-    pid: int
-    log: Path
-
-
-@contextmanager
-def serve(db_url: str, admin_token: str, workers: int, log: Path) -> Iterator[Server]:
-    """`pledgeflow serve --no-scheduler` on a free port, once /healthz answers and every worker has started."""
-    port = proc.free_port()
-    url, args = f"http://{HOST}:{port}", [proc.PLEDGEFLOW, "serve", "--no-scheduler", "--host", HOST, "--port"]
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    env = {"PLEDGEFLOW_DATABASE_URL": db_url, "PLEDGEFLOW_ADMIN_TOKEN": admin_token}
-    args += [str(port), *(["--workers", str(workers)] if workers > 1 else [])]
-    with proc.running(args, log, up, 60, **env) as child:
-        deadline = time.monotonic() + 60  # /healthz answered by one worker only proves that one
-        while workers > 1 and log.read_text().count("startup complete") < workers and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield Server(url, child.pid, log)
+    def __post_init__(self) -> None:
+        self.version, self.postmaster = report.server_version(self.db), proc.postmaster_pid(self.db)
 
 
 def wrk_script(b: Backend, workload: str, threads: int) -> str:
@@ -154,7 +128,7 @@ def run_wrk(url: str, script: str, duration: int, workdir: Path, connections: in
 
 
 def burst(
-    b: Backend, server: Server, workload: str, duration: int, connections: int = CONNECTIONS, warmup: bool = False
+    b: Backend, server: proc.Server, workload: str, duration: int, connections: int = CONNECTIONS, warmup: bool = False
 ) -> dict[str, Any]:
     """One wrk burst, the CPU of server, PostgreSQL, wrk, us and the machine read around it; then until idle."""
     threads = min(THREADS, connections)
@@ -214,10 +188,12 @@ def race_round(url: str, pledge: PoolPledge, admin_token: str) -> dict[str, Any]
     return out | {"winner": won[0] if one else None, "consistent": one and history == ["create", "submit", *won]}
 
 
-def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: bool) -> dict[str, Any]:
-    label = f"{NAMES[b.name]}, {workers} worker{'s' if workers > 1 else ''}"
+def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: str) -> dict[str, Any]:
+    """The bursts and races on one server; py-spy on SQLite, 1 worker: `always`, or on a fresh server when missed."""
+    first, label = b.name == "sqlite" and workers == 1, f"{NAMES[b.name]}, {workers} worker{'s' if workers > 1 else ''}"
     out: dict[str, Any] = {"backend": b.name, "workers": workers, "label": label, "version": b.version, "workloads": {}}
-    with serve(b.url, b.admin_token, workers, workdir / f"serve-{b.name}-{workers}.log") as server:
+    log = workdir / f"serve-{b.name}-{workers}.log"
+    with proc.serve(b.url, log, workers, PLEDGEFLOW_ADMIN_TOKEN=b.admin_token) as server:
         for workload in ("healthz", "list", "events") if sizes["warmup_s"] else ():
             burst(b, server, workload, sizes["warmup_s"], warmup=True)
         plan = [(w, w, sizes["duration_s"], CONNECTIONS) for w in ("healthz", "list", "events")]
@@ -233,10 +209,17 @@ def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: b
         out["race"] = {"rounds": rounds, "median_ms": statistics.median(last), "max_ms": max(last)}
         out["race"]["all_consistent"] = all(r["consistent"] for r in rounds)
         report.progress(f"{label}: race {out['race']['median_ms']:.1f} ms, consistent {out['race']['all_consistent']}")
-        if profile:
+        if first and profile == "always":
             out["profile"] = profile_events(b, server, sizes)
         text = server.log.read_text(errors="replace")
         out["server_log"] = {"tracebacks": text.count("Traceback"), "status_500": len(re.findall(r'" 500 ', text))}
+    ev = out["workloads"]["events"]
+    met = ev["rps"] >= TARGET_RPS and ev["p99_ms"] < TARGET_P99_MS and ev["cpu_vs_healthz"] <= TARGET_CPU_RATIO
+    if first and profile == "auto" and not met:
+        report.progress("a target is missed: profiling one more event burst with py-spy")
+        with proc.serve(b.url, workdir / "serve-profile.log", PLEDGEFLOW_ADMIN_TOKEN=b.admin_token) as server:
+            burst(b, server, "events", sizes["warmup_s"] or 1, warmup=True)
+            out["profile"] = profile_events(b, server, sizes)
     return out
 
 
@@ -339,7 +322,7 @@ def analyse_wall(raw: str) -> dict[str, Any]:
     return {"samples": total, "shares": shares, "loop_busy": kinds["loop_busy"] / loop if loop else None}
 
 
-def profile_events(b: Backend, server: Server, sizes: Sizes) -> dict[str, Any]:
+def profile_events(b: Backend, server: proc.Server, sizes: Sizes) -> dict[str, Any]:
     """Two more event bursts under `py-spy record`: `--gil` (where CPU goes), `--idle` (where time goes)."""
     if not PY_SPY.exists():
         return {"error": f"{PY_SPY} not found: install it into .venv with `.venv/bin/pip install py-spy`"}
@@ -367,8 +350,7 @@ def measure(args: Any) -> report.Results:
         raise SystemExit("bench/load.py: wrk not found (Debian's wrk: `make wrk`)")
     version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()
     tool = {"tool": "wrk", "version": version[0].split(" Copyright")[0] if version else "wrk"}
-    sizes, now = dict(SIZES["quick" if args.quick else "full"]), dt.datetime.now(dt.UTC)
-    sizes["duration_s"] = args.duration or sizes["duration_s"]
+    sizes, now = SIZES["quick" if args.quick else "full"], dt.datetime.now(dt.UTC)
     results: report.Results = {"load_generator": tool | {"connections": CONNECTIONS, "threads": THREADS}}
     results |= {"sizes": sizes, "configs": [], "seeding": {}}
     admin_token = secrets.token_urlsafe(24)
@@ -379,23 +361,11 @@ def measure(args: Any) -> report.Results:
                 report.progress(f"{NAMES[name]}: seeding {sizes['pool']:,} pool pledges + race pledges")
                 seeded = seed(url, sizes["pool"], sizes["race_rounds"] * len(configs), now)
                 results["seeding"][name] = {"seconds": seeded["seconds"], "people": seeded["people"]}
-                db = sa.create_engine(url)
+                b = Backend(name, url, sa.create_engine(url), seeded["pool"], list(seeded["race"]), admin_token)
                 try:
-                    pool, race, version = seeded["pool"], list(seeded["race"]), report.server_version(db)
-                    b = Backend(name, url, db, pool, race, admin_token, proc.postmaster_pid(db), version)
-                    for workers in configs:
-                        first = name == "sqlite" and workers == 1
-                        config = run_config(b, workers, sizes, Path(tmp), first and args.profile == "always")
-                        results["configs"].append(config)
-                        ev = config["workloads"]["events"]
-                        met = ev["rps"] >= TARGET_RPS and ev["p99_ms"] < TARGET_P99_MS
-                        if first and args.profile == "auto" and not (met and ev["cpu_vs_healthz"] <= TARGET_CPU_RATIO):
-                            report.progress("a target is missed: profiling one more event burst with py-spy")
-                            with serve(url, admin_token, 1, Path(tmp) / "serve-profile.log") as server:
-                                burst(b, server, "events", sizes["warmup_s"] or 1, warmup=True)
-                                config["profile"] = profile_events(b, server, sizes)
+                    results["configs"] += [run_config(b, w, sizes, Path(tmp), args.profile) for w in configs]
                 finally:
-                    db.dispose()
+                    b.db.dispose()
     results["verdicts"] = verdicts(results)
     return results | {"targets": targets(results)}
 
@@ -506,7 +476,6 @@ def profile_lines(r: report.Results) -> list[str]:
 
 if __name__ == "__main__":
     parser = report.parser(__doc__, pg=True)
-    parser.add_argument("--duration", type=int, help="seconds per measured burst (default 12; --quick 2)")
     when = "py-spy profile of an event burst on SQLite: when a target is missed (auto), always, or never"
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto", help=when)
     sys.exit(report.run(parser.parse_args(), "http", "HTTP", measure, render, sqlalchemy=sa.__version__))

@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import httpx
 import sqlalchemy as sa
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PLEDGEFLOW = str(Path(sys.executable).parent / "pledgeflow")  # this venv's console script
+HOST = "127.0.0.1"
 
 
 def read_stat(pid: int) -> tuple[int, int] | None:
@@ -123,3 +125,29 @@ def wait_idle(pid: int, quiet_s: float, timeout: float = 30.0) -> None:
         time.sleep(0.1)
         if (now := tree_seconds(pid)) != last:
             last, since = now, time.monotonic()
+
+
+class Server(NamedTuple):
+    url: str
+    pid: int
+    log: Path
+
+
+@contextmanager
+def serve(db_url: str, log: Path, workers: int = 1, cli: list[str] | None = None, **env: str) -> Iterator[Server]:
+    """`pledgeflow serve --no-scheduler` (of `cli`, else this venv's) on a free port, once every worker answers."""
+    port = free_port()
+    url, args = f"http://{HOST}:{port}", [*(cli or [PLEDGEFLOW]), "serve", "--no-scheduler", "--host", HOST, "--port"]
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    args += [str(port), *(["--workers", str(workers)] if workers > 1 else [])]
+    with running(args, log, up, 60, PLEDGEFLOW_DATABASE_URL=db_url, **env) as child:
+        deadline = time.monotonic() + 60  # /healthz answered by one worker only proves that one
+        while workers > 1 and log.read_text().count("startup complete") < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield Server(url, child.pid, log)

@@ -73,25 +73,16 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
 
 def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
     """`pledgeflow serve` on the database, one keep-alive client: server CPU per event and per healthz."""
-    port, conn = proc.free_port(), None
+    conn: http.client.HTTPConnection | None = None
 
     def request(method: str, path: str, body: Any = None, token: str = "") -> None:
         nonlocal conn
-        conn = conn or http.client.HTTPConnection("127.0.0.1", port)
+        conn = conn or http.client.HTTPConnection(server.url.removeprefix("http://"))
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"} if token else {}
         conn.request(method, path, json.dumps(body) if body else None, headers)
         answer = conn.getresponse()
         assert answer.status == 200, (answer.status, answer.read()[:300])
         answer.read()
-
-    def up() -> bool:
-        nonlocal conn
-        try:
-            request("GET", "/healthz")
-        except OSError:
-            conn = None
-            return False
-        return True
 
     def events() -> int:
         for _ in range(BURSTS["event"]):
@@ -106,9 +97,8 @@ def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
             request("GET", "/healthz")
         return BURSTS["healthz"]
 
-    log, env = Path(url.removeprefix("sqlite:///")).with_suffix(".log"), {"PLEDGEFLOW_DATABASE_URL": url}
-    cmd = [*ours.serve_command(), "serve", "--no-scheduler", "--port", str(port)]
-    with proc.running(cmd, log, up, 30, **env, PLEDGEFLOW_SCHEDULER="false") as server:
+    log = Path(url.removeprefix("sqlite:///")).with_suffix(".log")
+    with proc.serve(url, log, cli=ours.serve_command(), PLEDGEFLOW_SCHEDULER="false") as server:
         events(), healthz()
         figures: dict[str, list[float]] = {"event": [], "healthz": []}
         for _ in range(cycles):
