@@ -23,7 +23,6 @@ OK = ("200", "503")  # a 503 with Retry-After is an answer
 
 
 def probe(url: str, stop: Any, out: Any) -> None:
-    """In its own process: /healthz latencies (ms) until `stop` is set; a failed probe counts as 60 s."""
     latencies = []
     with httpx.Client(base_url=url, timeout=60) as client:
         while not stop.is_set():

@@ -55,7 +55,6 @@ def _item_view(row: tuple[int, str, str, dt.date]) -> dict[str, Any]:
 
 
 def _facts() -> dict[str, Any]:
-    """The record facts `usecases.pledges` builds per event (two items)."""
     return {"kind": "org", "items": [_item_view(r) for r in ITEM_ROWS], "progress_count": 0, "comment_count": 0}
 
 
@@ -101,7 +100,6 @@ def median_of(run: Callable[[], float]) -> dict[str, Any]:
 
 
 def per_op_ns(loop: Callable[[int], int], n: int) -> float:
-    """A timed loop's ns per operation, the garbage collector off (as `timeit` runs it)."""
     gc.collect()
     with collector(False):
         return loop(n) / n
@@ -147,7 +145,6 @@ def ctx_loop(case: Case) -> Callable[[int], int]:
 
 
 def checker(lifecycle: definitions.Lifecycle) -> Callable[..., None]:
-    """What the machine's `prepare` callback (`Engine._permit`) checks: fire() minus the machine."""
 
     def check(state: str, event: str, roles: frozenset[str], ctx: GuardContext) -> None:
         ev = lifecycle.event(event)
@@ -172,7 +169,6 @@ class PerRecord(NamedTuple):
 
 
 def per_record_variants(lifecycle: definitions.Lifecycle) -> dict[str, PerRecord]:
-    """One machine per record: `transitions.Machine`, auto_transitions off and on, and a python-statemachine class."""
     states = [s.code for s in lifecycle.states]
     trans = [{"trigger": e.name, "source": lifecycle.sources(e), "dest": e.dest} for e in lifecycle.events]
 
@@ -209,7 +205,6 @@ def build_and_fire(records: list[Record], variant: PerRecord) -> list[Record]:
 
 
 def per_record_us(variant: PerRecord, n: int, collect: bool, prebuilt: bool = False) -> float:
-    """Build and fire `submit` once on each of `n` records; with `prebuilt`, time only the firing."""
     records, build, fire = [Record() for _ in range(n)], variant.build, variant.fire
     if prebuilt:
         for record in records:
@@ -238,7 +233,6 @@ def prepared(make: Callable[[int], Any], act: Callable[[Any], object]) -> Prepar
 
 
 def traced_growth(prepare: Prepare, n: int) -> float:
-    """Python-heap growth per record (tracemalloc, after a collection) of what `prepare(n)` builds."""
     run = prepare(n)
     gc.collect()
     with collector(False):
@@ -256,7 +250,6 @@ def traced_growth(prepare: Prepare, n: int) -> float:
 
 
 def _grow(prepare: Prepare, n: int, answer: Any) -> None:
-    """In the forked child: resident-memory growth (/proc/self/statm) and time per record, the collector off."""
     try:
         gc.disable()
         run, page = prepare(n), os.sysconf("SC_PAGE_SIZE")
@@ -271,7 +264,6 @@ def _grow(prepare: Prepare, n: int, answer: Any) -> None:
 
 
 def rss_per_record(prepare: Prepare, n: int) -> dict[str, Any]:
-    """In a forked child: every variant starts from the same heap and its memory goes back whole."""
     gc.collect()
     ctx = multiprocessing.get_context("fork")
     answer = ctx.Queue()
@@ -289,7 +281,6 @@ def stored_records(n: int) -> list[dict[str, Any]]:
 
 
 def fire_all(engine: workflow.Engine, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fire each case's event once for every stored record, through the one engine, and store the new state."""
     by_state, fire = {c.state: c for c in CASES}, engine.fire
     for record in records:
         case = by_state[record["state"]]
@@ -298,7 +289,6 @@ def fire_all(engine: workflow.Engine, records: list[dict[str, Any]]) -> list[dic
 
 
 def engine_bytes_per_record(engine: workflow.Engine, n: int) -> dict[str, float]:
-    """Fire for `n` distinct stored records through the one engine: what stays allocated, and in the engine."""
     records = stored_records(n)
     start_states = [r["state"] for r in records]
     gc.collect()
@@ -378,7 +368,6 @@ def measure(args: Any) -> report.Results:
 
 
 def floor_states(table: Table, ids: list[int]) -> dict[int, str]:
-    """The floor's storage: one dict holding each record's state, every record moved once by the table."""
     states: dict[int, str] = {}
     for record_id in ids:
         states[record_id] = "proposing"

@@ -56,7 +56,6 @@ class PoolPledge(NamedTuple):
 
 
 def seed(url: str, pool: int, race: int, now: dt.datetime) -> dict[str, Any]:
-    """The demo county, a reviewer per branch, `pool + race` members with a pledge each (half the pool submitted)."""
     started, c = time.perf_counter(), ours.Pledgeflow(url)
     try:
         county = c.seed(now, accounts_for_all=True, with_pledges=True, year=now.year + 1)  # its deadlines ahead
@@ -130,7 +129,6 @@ def run_wrk(url: str, script: str, duration: int, workdir: Path, connections: in
 def burst(
     b: Backend, server: proc.Server, workload: str, duration: int, connections: int = CONNECTIONS, warmup: bool = False
 ) -> dict[str, Any]:
-    """One wrk burst, the CPU of server, PostgreSQL, wrk, us and the machine read around it; then until idle."""
     threads = min(THREADS, connections)
     script, workdir = wrk_script(b, workload, threads), server.log.parent
     with proc.cpu_spent({"server": server.pid, "database": b.postmaster}) as cpu:
@@ -158,7 +156,6 @@ def burst(
 
 
 def race_round(url: str, pledge: PoolPledge, admin_token: str) -> dict[str, Any]:
-    """tests/e2e/test_races.py over HTTP: 20 conflicting events at one reviewing pledge at once."""
     tokens = {"secretary": pledge.reviewer_token, "office": admin_token}
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30) as office:
         version = office.get(f"/api/v1/pledges/{pledge.id}").json()["version"]
@@ -189,7 +186,6 @@ def race_round(url: str, pledge: PoolPledge, admin_token: str) -> dict[str, Any]
 
 
 def run_config(b: Backend, workers: int, sizes: Sizes, workdir: Path, profile: str) -> dict[str, Any]:
-    """The bursts and races on one server; py-spy on SQLite, 1 worker: `always`, or on a fresh server when missed."""
     first, label = b.name == "sqlite" and workers == 1, f"{NAMES[b.name]}, {workers} worker{'s' if workers > 1 else ''}"
     out: dict[str, Any] = {"backend": b.name, "workers": workers, "label": label, "version": b.version, "workloads": {}}
     log = workdir / f"serve-{b.name}-{workers}.log"
@@ -323,7 +319,6 @@ def analyse_wall(raw: str) -> dict[str, Any]:
 
 
 def profile_events(b: Backend, server: proc.Server, sizes: Sizes) -> dict[str, Any]:
-    """Two more event bursts under `py-spy record`: `--gil` (where CPU goes), `--idle` (where time goes)."""
     if not PY_SPY.exists():
         return {"error": f"{PY_SPY} not found: install it into .venv with `.venv/bin/pip install py-spy`"}
     out: dict[str, Any] = {"rate": PROFILE_RATE}

@@ -79,7 +79,6 @@ class County:
 
 
 def build_county(url: str, members: int) -> County:
-    """The service (`ours.Pledgeflow`), the demo county with accounts for all, members added up to `members`."""
     c = ours.Pledgeflow(url, lambda: SEED_AT)
     seeded, county = c.seed(SEED_AT, accounts_for_all=True), County(c)
     for person in ours.pledgers(seeded):
@@ -93,7 +92,6 @@ def build_county(url: str, members: int) -> County:
 
 
 def walk_ours(county: County, year: int, n: int, around: Callable[[str], Any] = nullcontext) -> dict:
-    """Walk n new pledges of `year` through the lifecycle: seconds per event, the events alone timed in `around`."""
     c, start = county.c, at(year, 0)
     if year not in county.years:
         c.open_campaign(year, start)
@@ -149,8 +147,6 @@ def ready_task(wf: BpmnWorkflow) -> str:
 
 
 class SpiffStore:
-    """Spiff workflows persisted the way a service would: one row of serializer JSON per workflow."""
-
     def __init__(self, path: Path):
         parser = BpmnParser(validator=BpmnValidator())
         parser.add_bpmn_file(str(BPMN))
@@ -172,7 +168,6 @@ class SpiffStore:
         return ids
 
     def step(self, wid: int, step: Step, actor: str, data: dict[str, Any], now: dt.datetime) -> None:
-        """BEGIN IMMEDIATE, read, deserialize, complete the ready task, serialize, UPDATE, history, COMMIT."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -212,7 +207,6 @@ class SpiffStore:
         return {"seconds": seconds}
 
     def check_return(self) -> None:
-        """The reviewer's return leads back to proposing (not timed)."""
         wid = self.create(FIRST_YEAR, 1)[0]
         self.step(wid, STEPS[0], "owner", {}, SEED_AT)
         self.step(wid, STEPS[1], "reviewer", {"decision": "return", "reason": "请补充措施"}, SEED_AT)
@@ -319,7 +313,6 @@ CYCLES: dict[str, list[tuple[str, dict[str, Any]]]] = {  # lifecycle → one cyc
 
 
 def walk_lifecycles(county: County, year: int, n: int) -> dict[str, float]:
-    """CPU µs per event of each lifecycle on the one path, one record of each cycled between two states."""
     c, now, m = county.c, at(year, 60), county.members[0]
     c.open_campaign(year, at(year, 0))
     office = ours.admin_actor()
@@ -358,7 +351,6 @@ FLOOR_HISTORY += " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def raw_floor(path: Path, n: int) -> float:
-    """CPU µs per event on raw `sqlite3` doing an event's least: read, guard, versioned UPDATE, history, COMMIT."""
     conn = sqlite3.connect(path, isolation_level=None)
     ours.sqlite_pragmas(conn)
     conn.executescript(FLOOR_SCHEMA)
@@ -385,7 +377,6 @@ def raw_floor(path: Path, n: int) -> float:
 
 
 def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
-    """pyinstrument over the events only, then (in a second walk) the SQL statements of each event by verb."""
     profiler, seen, current = Profiler(interval=0.0002), Counter[tuple[str, str]](), []
 
     @contextmanager

@@ -72,7 +72,6 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
 
 
 def http_cpu(url: str, work: list[Any], cycles: int) -> dict[str, Any]:
-    """`pledgeflow serve` on the database, one keep-alive client: server CPU per event and per healthz."""
     conn: http.client.HTTPConnection | None = None
 
     def request(method: str, path: str, body: Any = None, token: str = "") -> None:

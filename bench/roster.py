@@ -24,7 +24,6 @@ STATUSES = ("正式", "正式", "正式", "预备", "积极分子", "群众")
 
 
 def workbook(orgs: int, people: int) -> bytes:
-    """A committee, 12 general branches, the rest branches; each branch's first its secretary, members 党员."""
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(roster_book.ORGS.name)
     sheet.append(roster_book.ORGS.headers)

@@ -55,8 +55,6 @@ Sizes = dict[str, Any]
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    """POST: checks the signature, counts the delivery by its id and notice; GET: the counts as JSON; DELETE: reset."""
-
     protocol_version = "HTTP/1.1"
     lock: ClassVar[threading.Lock] = threading.Lock()
     deliveries: ClassVar[Counter[str]] = Counter()
@@ -129,8 +127,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 class Plan(NamedTuple):
-    """Pledges created 12 h before pledge_published, swept an hour after it; `quiet` (2 h before): nothing due."""
-
     campaign: Any
     stages: list[dl.Stage]
     names: tuple[str, str]
@@ -142,7 +138,6 @@ class Plan(NamedTuple):
 
 
 def make_plan(c: Any, branches: list[int], real_clock: bool = False) -> Plan:
-    """The campaign's clock; with `real_clock`, moved so that `now` is the wall clock's (stages are offsets)."""
     campaign, stages = c.campaign(YEAR)
     names = tuple(r.name for r in c.c.catalog.lifecycles["pledge"].deadlines if r.name in campaign.deadlines)
     assert names == ("pledge_published", "pledge_appraised"), names
@@ -166,7 +161,6 @@ VARIANT = sa.Table(
 
 
 def variants(p: Plan) -> list[dict[str, Any]]:
-    """Deadline rows as `create_deadlines` computes them at `p.created`: from VARIANTS on overdue at `p.now`."""
     rows, notify_past, appr_due = [], p.campaign.notify_past_deadlines, p.due["pledge_appraised"]
     appr_stage, appr_next = dl.first_stage(p.stages, appr_due, p.created, notify_past)
     assert appr_next is not None and appr_next > p.now
@@ -183,7 +177,6 @@ def variants(p: Plan) -> list[dict[str, Any]]:
 
 
 def grow_statements(dialect: str, layout: str, accounts: bool) -> list[sa.TextClause]:
-    """People, pledges, deadline rows (and with `accounts` users) for n in [lo, hi] by `INSERT … SELECT`."""
     series = "(WITH RECURSIVE s(n) AS (SELECT :lo UNION ALL SELECT n + 1 FROM s WHERE n < :hi) SELECT n FROM s) AS s"
     if dialect == "postgresql":
         series = "generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS s(n)"
@@ -242,7 +235,6 @@ class Store:
         return time.perf_counter() - started
 
     def settle(self) -> float:
-        """After bulk loading: checkpoint SQLite's WAL; on PostgreSQL VACUUM ANALYZE, as autovacuum soon would."""
         db, started = self.c.db, time.perf_counter()
         if db.dialect.name == "sqlite":
             with db.connect() as conn:
@@ -255,7 +247,6 @@ class Store:
         return time.perf_counter() - started
 
     def checked(self, sizes: Sizes) -> dict[str, int]:
-        """The stored rows, as many as planned (the variant table dropped first)."""
         db, now = self.c.db, self.plan.now
         with db.begin() as conn:
             VARIANT.drop(conn)
@@ -327,7 +318,6 @@ def trimmed_rss() -> int | None:
 
 
 def first_and_second(c: Any, plan: Plan, sizes: Sizes, label: str) -> dict[str, Any]:
-    """The first sweep (timed, in parts, counts asserted, peak RSS from VmHWM), then again (publishing nothing)."""
     rss_before, peak_reset = trimmed_rss(), True
     try:
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
@@ -349,7 +339,6 @@ def first_and_second(c: Any, plan: Plan, sizes: Sizes, label: str) -> dict[str, 
 
 
 def dispatch_all(db: sa.Engine, now: dt.datetime, hook: Receiver, deliveries: int, sizes: Sizes) -> dict[str, Any]:
-    """The floor (the same signed POST, no database), then every delivery drained by `dispatch_due` in tenths."""
     with Session(db) as session:
         body = encode(payload(session.exec(select(Notice).limit(1)).one()))
     stamp = int(time.time())
@@ -391,7 +380,6 @@ def logged(text: str, needle: str) -> dt.datetime | None:
 
 
 def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
-    """A real `pledgeflow scheduler` (hourly, so only its start-up sweep runs): its memory then; then SIGTERM."""
     env = {"PLEDGEFLOW_DATABASE_URL": url, "PLEDGEFLOW_SWEEP_INTERVAL": "3600", "PLEDGEFLOW_DISPATCH_INTERVAL": "3600"}
 
     def ready() -> bool:
@@ -415,7 +403,6 @@ def run_scheduler(url: str, log: Path, due: int) -> dict[str, Any]:
 
 
 def directory_profile(db: sa.Engine) -> dict[str, Any]:
-    """The sweep's recipient directory: tracemalloc's peak while loading it, the lines that keep most."""
     gc.collect()
     tracemalloc.start(1)
     try:
@@ -434,7 +421,6 @@ def directory_profile(db: sa.Engine) -> dict[str, Any]:
 
 
 def scheduler_memory(url: str, sizes: Sizes, hook: Receiver, workdir: Path, accounts: bool) -> dict[str, Any]:
-    """A store on the wall clock, grown in steps, a scheduler started after each (first over the county alone)."""
     runs: list[dict[str, Any]] = []
     with store(url, hook.url, "per_step", sizes, real_clock=True, accounts=accounts) as st:
         label = f"{st.c.db.dialect.name} scheduler{', accounts' if accounts else ''}"
@@ -455,7 +441,6 @@ def scheduler_memory(url: str, sizes: Sizes, hook: Receiver, workdir: Path, acco
 
 
 def run_backend(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
-    """Overdue rows scattered: growth with no-op sweeps, first and second sweep, dispatch."""
     started = time.perf_counter()
     with store(url, hook.url, "scattered", sizes) as st:
         c, plan = st.c, st.plan
@@ -476,7 +461,6 @@ def run_backend(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
 
 
 def run_clustered(url: str, sizes: Sizes, hook: Receiver) -> dict[str, Any]:
-    """The first and second sweep over a database whose overdue rows form one block."""
     with store(url, hook.url, "clustered", sizes) as st:
         out = {"layout": "clustered", "build_s": st.grow(sizes["pledges"]) + st.settle(), "stored": st.checked(sizes)}
         return out | first_and_second(st.c, st.plan, sizes, f"{st.c.db.dialect.name} (clustered)")
@@ -502,7 +486,6 @@ def _growth(ratio: float) -> str:
 
 
 def targets(r: report.Results) -> list[dict[str, Any]]:
-    """The deadline-day targets; a quick run cannot judge the 1 M-pledge sweep (its `met` is None)."""
     b, s, full = r["backends"], r["sizes"], r["mode"] == "full"
     first, clustered = b["sqlite"]["first"]["seconds"], b["sqlite"]["clustered"]["first"]["seconds"]
     swept = f"{first:.2f} s (overdue rows scattered), {clustered:.2f} s (one block)"
