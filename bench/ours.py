@@ -1,6 +1,4 @@
-"""Every call the benchmarks make into the service layer, so that a use case's new signature is mended here alone.
-
-bench/profile.py's baseline child runs a flat services/ (before layers): what it calls works with either layout."""
+"""Every call the benchmarks make into the service layer; what profile.py's baseline calls works on a flat services/."""
 
 from __future__ import annotations
 
@@ -63,8 +61,7 @@ SWEEP_PARTS = ("mark_missed", "_due_rows", "_emit", "publish")
 
 
 class Pledgeflow:
-    """The service on one database (its container built and migrated, the scheduler off) and the use cases the
-    benchmarks call, each in a unit of work of its own (one transaction), as the API runs them."""
+    """The service on one database (scheduler off); each use case in a unit of work of its own, as the API runs it."""
 
     def __init__(self, url: str, clock: Callable[[], dt.datetime] | None = None) -> None:
         settings = Settings(database_url=url, scheduler=False)
@@ -113,13 +110,11 @@ class Pledgeflow:
 
     def fire(self, actor: Actor, pid: int, event: str, now: dt.datetime, data: Any = None, **more: Any) -> Any:
         """An event on a pledge as `POST /api/v1/pledges/{id}/events` runs it; `reason=…` goes into the body."""
-        more.pop("criteria", None)
         body = {"event": event, "data": data or {}, **more}
         if not LAYERED:
             engine, criteria = self.c.engines["pledge"], self.c.catalog.criteria
             return self.do(pledges.fire_event, engine, actor, pid, body, None, now, criteria=criteria)
-        cmd = cmds.FireEvent.model_validate(body)
-        return self.do(events.fire_event, self.c.lifecycles, actor, "pledge", pid, cmd, None, now)
+        return self.event(actor, "pledge", pid, body, now)
 
     def event(self, actor: Actor, lifecycle: str, record_id: int, body: dict[str, Any], now: dt.datetime) -> Any:
         """An event on a record of any lifecycle, through the one event path, as the API's `/events` runs it."""

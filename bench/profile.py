@@ -42,8 +42,8 @@ def child(cycles: int, profile: bool) -> dict[str, Any]:
 
     def service_round() -> int:
         for pid, owner, secretary, _, _ in work:
-            c.fire(owner, pid, "submit", now, criteria=False)
-            c.fire(secretary, pid, "return", now, criteria=False, reason="请补充措施")
+            c.fire(owner, pid, "submit", now)
+            c.fire(secretary, pid, "return", now, reason="请补充措施")
         return 2 * len(work)
 
     service_round()

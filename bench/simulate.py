@@ -29,18 +29,10 @@ NAMES = report.NAMES
 KEYS = ("seconds", "cpu_seconds", "db_bytes", "transitions", "calls")
 
 
-def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
+def one(factor: float, url: str | None) -> dict[str, Any]:
     """Play one year at `factor` × the district and return its figures (in a child process of its own)."""
-    text, profiler = io.StringIO(), None
-    if profile:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.002)
-        profiler.start()
+    text = io.StringIO()
     o, shape = ours.simulate(YEAR, factor, url, text)
-    if profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=True), file=sys.stderr)
     f, calls, total = o.figures, sum(o.calls.values()), o.seconds["total"]
     by_call = {k: {"calls": n, "seconds": o.spent[k], "ms_per_call": 1000 * o.spent[k] / n} for k, n in o.calls.items()}
     by_call = dict(sorted(by_call.items(), key=lambda kv: -kv[1]["seconds"]))
@@ -56,8 +48,8 @@ def one(factor: float, url: str | None, profile: bool) -> dict[str, Any]:
     return out | {"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "summary": text.getvalue()}
 
 
-def run_child(factor: float, url: str | None, label: str, profile: bool = False) -> dict[str, Any]:
-    spec, started = json.dumps({"factor": factor, "url": url, "profile": profile}), time.perf_counter()
+def run_child(factor: float, url: str | None, label: str) -> dict[str, Any]:
+    spec, started = json.dumps({"factor": factor, "url": url}), time.perf_counter()
     cmd = [sys.executable, __file__, "--one", spec]
     done = subprocess.run(cmd, cwd=report.ROOT, stdout=subprocess.PIPE, text=True, check=True)
     r: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -225,13 +217,10 @@ def render(r: report.Results) -> str:
 if __name__ == "__main__":
     parser = report.parser(__doc__, pg=True)
     parser.add_argument("--one", help=argparse.SUPPRESS)
-    parser.add_argument("--profile", type=float, help="profile one year at this factor of the district and exit")
     args = parser.parse_args()
     if args.one:
         spec = json.loads(args.one)
-        print(json.dumps(one(spec["factor"], spec["url"], spec["profile"]), ensure_ascii=False, default=str))
-    elif args.profile:
-        run_child(args.profile, None, "sqlite (profiled)", profile=True)
+        print(json.dumps(one(spec["factor"], spec["url"]), ensure_ascii=False, default=str))
     else:
         versions = {"sqlalchemy": sa.__version__, "sqlite": sqlite3.sqlite_version}
         sys.exit(report.run(args, "simulate", "A year at real scale", measure, render, **versions))
