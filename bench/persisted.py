@@ -380,26 +380,16 @@ def profile_ours(county: County, year: int, n: int) -> dict[str, Any]:
     profiler, seen, current = Profiler(interval=0.0002), Counter[tuple[str, str]](), []
 
     @contextmanager
-    def sampled(_event: str) -> Iterator[None]:
-        profiler.start()
-        try:
-            yield
-        finally:
-            profiler.stop()
-
-    @contextmanager
     def counted(event: str) -> Iterator[None]:
         current.append(event)
-        try:
-            yield
-        finally:
-            current.pop()
+        yield
+        current.pop()
 
     def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if current:
             seen[(current[-1], statement.split(None, 1)[0].upper())] += 1
 
-    walk_ours(county, year, n, sampled)
+    walk_ours(county, year, n, lambda _event: profiler)  # started and stopped around each event
     sa.event.listen(county.c.db, "before_cursor_execute", on_execute)
     try:
         walk_ours(county, year + 1, n, counted)

@@ -81,9 +81,8 @@ def summary(runs: dict[str, dict[str, Any]], quick: bool, total_s: float) -> Non
         last += "(`bench/run.py --summary-only`); each row's mode and date are those of its results file."
     else:
         times = ", ".join(f"{name} {r['seconds']:.0f} s" for name, r in runs.items() if r.get("seconds"))
-        command, mode = (
-            ("make bench", "quick (`--quick`: smaller sizes, shorter bursts)") if quick else ("make bench-full", "full")
-        )
+        command = "make bench" if quick else "make bench-full"
+        mode = "quick (`--quick`: smaller sizes, shorter bursts)" if quick else "full"
         last = f"Last run: `{command}` (`bench/run.py{' --quick' if quick else ''}` under `scripts/with-postgres.sh`), "
         last += f"{mode}, {now}, {os.cpu_count()} CPUs, {total_s / 60:.1f} min in all ({times})."
     table = rows(runs, text)
@@ -92,11 +91,8 @@ def summary(runs: dict[str, dict[str, Any]], quick: bool, total_s: float) -> Non
     if missing := [f"`bench/{n}.py` ({r['status']})" for n, r in runs.items() if r["status"] not in ("ok", "reported")]:
         lines += ["", "Not run or failed in the last run: " + ", ".join(missing) + "."]
     if any(row[4] == "quick" for row in table):
-        lines += [
-            "",
-            "A quick run measures the same things at smaller sizes; where a target names a size (the 1 M-pledge ",
-        ]
-        lines[-1] += "sweep, the district-size year) its verdict waits for `make bench-full`."
+        quick_note = "A quick run measures the same things at smaller sizes; where a target names a size (the 1 M-"
+        lines += ["", quick_note + "pledge sweep, the district-size year) its verdict waits for `make bench-full`."]
     write_section(SUMMARY, SUMMARY_TITLE, "\n".join(lines))
 
 
@@ -121,9 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'bench/' + name + '.py':<20} {r['status']:<22} {r.get('seconds', 0):>8.0f}")
     print(f"{'total':<20} {'':<22} {total:>8.0f}\n\nwrote the '{SUMMARY_TITLE}' section of {BENCHMARKS.name}")
     if args.quick and total > QUICK_BUDGET_S:
-        print(
-            f"bench/run.py: the quick run took {total:.0f} s, over its {QUICK_BUDGET_S:.0f} s budget", file=sys.stderr
-        )
+        over = f"the quick run took {total:.0f} s, over its {QUICK_BUDGET_S:.0f} s budget"
+        print(f"bench/run.py: {over}", file=sys.stderr)
     if bad := [f"bench/{n}.py ({r['status']})" for n, r in runs.items() if r["status"] not in ("ok", "skipped")]:
         print(f"bench/run.py: FAILED: {', '.join(bad)}", file=sys.stderr)
         return 1
