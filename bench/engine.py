@@ -341,8 +341,8 @@ def measure(args: Any) -> report.Results:
             row[key] = median_of(lambda loop=loop, n=n: per_op_ns(loop, n))
         events[case.event] = row | {"ratio": row["fire_ns"]["median"] / row["floor_ns"]["median"]}
         report.progress(f"{case.event}: fire {row['fire_ns']['median'] / 1000:.2f} µs")
-    mean = {k: statistics.fmean(e[k]["median"] for e in events.values()) for k in ("floor_ns", "fire_ns", "check_ns")}
-    mean["ctx_ns"] = statistics.fmean(e["ctx_ns"]["median"] for e in events.values())
+    kinds = ("floor_ns", "fire_ns", "check_ns", "ctx_ns")
+    mean = {k: statistics.fmean(e[k]["median"] for e in events.values()) for k in kinds}
     mean["ratio"] = mean["fire_ns"] / mean["floor_ns"]
 
     per_record, n_time, n_mem = {}, sizes["machine_time_records"], sizes["machine_memory_records"]
@@ -429,16 +429,14 @@ def render(r: report.Results) -> str:
     note = f"tracemalloc counts only `workflow/` and `transitions/`; whole process: {h['total']['median']:.3f} "
     note += f"B/record; the engine itself: {r['engine_size_bytes']:,} B once"
     rows.append([what, "–", "–", _bytes(rss["engine"]["bytes"]), f"{h['engine']['median']:.3f}", note])
-    heads = ["measurement", "µs per event / record", "× floor", f"bytes per record, resident, at {s['rss_records']:,}"]
-    heads = [heads[0], *heads[1:3], heads[3] + " records", "bytes per record, tracemalloc", "notes"]
-    machine = m["fire_ns"] - m["check_ns"]
+    resident = f"bytes per record, resident, at {s['rss_records']:,} records"
+    heads = ["measurement", "µs per event / record", "× floor", resident, "bytes per record, tracemalloc", "notes"]
+    machine, traced = m["fire_ns"] - m["check_ns"], r["repeats"] * s["machine_memory_records"]
     sizes = f"Sizes: timed loops of {s['fire_ops']:,} events ({s['floor_ops']:,} for the floor); "
     sizes += f"{s['machine_time_records']:,} records per machine run; resident bytes over {s['rss_records']:,} records "
     sizes += f"per forked child; tracemalloc over {s['machine_memory_records']:,} records per machine run "
-    sizes += (
-        f"({r['repeats'] * s['machine_memory_records']:,} in all) and {s['engine_memory_records']:,} for the floor "
-    )
-    sizes += f"and the shared engine. Of the mean `fire()`, transitions' `Event.trigger` takes {_us(machine)} µs "
+    sizes += f"({traced:,} in all) and {s['engine_memory_records']:,} for the floor and the shared engine. "
+    sizes += f"Of the mean `fire()`, transitions' `Event.trigger` takes {_us(machine)} µs "
     sizes += f"({machine / m['fire_ns']:.0%}); {TARGET_FLOOR_RATIO:g}× the floor is "
     sizes += f"{_us(m['floor_ns'] * TARGET_FLOOR_RATIO)} µs. Raw runs: `bench/results/engine.json`."
     return report.section(r, f"medians of {r['repeats']} runs", heads, rows, "", sizes, notes=True)
