@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.browser.test_pages import DESKTOP, browser, csp_violations, sign_in
 from tests.browser.test_people import audit
@@ -221,4 +221,204 @@ def test_pledges_written_reviewed_and_edited(served: Served, browser: Browser) -
         expect(m2.locator(".inbox > li", has_text="请写明每学期听课的总节数")).not_to_have_class("unread-entry")
         m2.get_by_role("link", name="待办").click()
         expect(m2.get_by_role("heading", name=f"待办 · {YEAR}年度（0）")).to_be_visible()
+    assert found == [], "\n".join(found)
+
+
+REPORT = "本支部认真开展创先争优活动，组织党员公开承诺、践行承诺，按月检查践诺情况。" * 6
+PROBLEMS = "党员学习记录不全，须补齐并建立检查制度"
+DUE = f"{YEAR}-12-15"
+
+
+def accept_next_dialog(page: Page, asked: list[str]) -> None:
+    """The page's data-confirm question: kept in `asked`, answered 确定."""
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+
+
+def test_a_self_evaluation_from_its_scores_to_the_verified_rectification(served: Served, browser: Browser) -> None:
+    found: list[str] = []
+    asked: list[str] = []
+    with walk(served, browser) as (c, w):
+        # 4. The secretary starts the report, fills every self-score and submits it with its meeting and questionnaires.
+        sec = w("sec_a")
+        sec.get_by_role("button", name=f"建立{ORG_A}自查总结评估报告").click()
+        sec.locator("#h-self + ul, section[aria-labelledby=h-self]").get_by_role("link", name=ORG_A).click()
+        expect(sec.get_by_role("heading", name=f"{ORG_A} · {YEAR}年度自查总结评估报告")).to_be_visible()
+        sec.get_by_role("button", name="开始自查").click()
+        expect(sec.locator(".stage")).to_have_text("自查中")
+        scores = sec.locator("input[name^=pts_]")
+        expect(scores.first).to_be_visible()
+        for box in scores.all():
+            box.fill(box.get_attribute("max") or "0")
+        audit(sec, found)  # the 100-point sheet with its inputs, and the report's fields
+        sec.get_by_role("button", name="保存得分").click()
+        expect(sec.get_by_role("status")).to_contain_text("得分已保存")
+        expect(sec.get_by_text("自评总分：100")).to_be_visible()
+        sec.get_by_label("自查总结报告（不少于200字）").fill(REPORT)
+        sec.get_by_label("民主生活会召开日期").fill(f"{YEAR}-10-08")
+        sec.get_by_label("问卷测评份数").fill("20")
+        sec.get_by_role("button", name="上报").click()
+        expect(sec.locator(".stage")).to_have_text("已上报")
+        expect(sec.get_by_role("heading", name="上报的自查总结报告")).to_be_visible()
+        expect(sec.locator("dl.facts")).to_contain_text(f"{YEAR}-10-08")
+        evaluation_url = sec.url
+
+        # The office finds it in 待办 and returns it with a reason; the branch reads the reason and submits again.
+        office = w("office")
+        office.get_by_role("link", name="待办").click()
+        task = office.locator("ol.tasks > li", has_text=f"{ORG_A} · 自查总结评估报告（已上报）")
+        expect(task).to_contain_text("受理")
+        task.get_by_role("link").click()
+        office.get_by_label("理由").fill("问卷测评份数与附件不符，请核实")
+        office.get_by_role("button", name="退回").click()
+        expect(office.locator(".stage")).to_have_text("自查中")
+        sec.get_by_role("link", name=re.compile("^消息")).click()
+        expect(sec.locator(".inbox")).to_contain_text("问卷测评份数与附件不符，请核实")
+        sec.goto(evaluation_url)
+        sec.get_by_label("自查总结报告（不少于200字）").fill(REPORT)
+        sec.get_by_label("民主生活会召开日期").fill(f"{YEAR}-10-08")
+        sec.get_by_label("问卷测评份数").fill("18")
+        sec.get_by_role("button", name="上报").click()
+        expect(sec.locator(".stage")).to_have_text("已上报")
+        expect(sec.locator("dl.facts")).to_contain_text("18")
+
+        # ... 受理, fills the assessed scores, 评定 (confirmed), and orders a rectification.
+        office.reload()
+        office.get_by_role("button", name="受理").click()
+        expect(office.locator(".stage")).to_have_text("考核中")
+        for box in office.locator("input[name^=pts_]").all():
+            box.fill("1")
+        audit(office, found)  # the sheet as the assessor fills it, with each item's 考核方式
+        office.get_by_role("button", name="保存得分").click()
+        expect(office.get_by_role("status")).to_contain_text("得分已保存")
+        accept_next_dialog(office, asked)
+        office.get_by_role("button", name="评定").click()
+        expect(office.locator(".stage")).to_have_text("已评定")
+        assert asked == ["评定后考核得分和等次将通知支部。确定评定吗？"]
+        expect(office.get_by_text(re.compile(r"考核总分：\d+"))).to_be_visible()
+        office.get_by_label("理由").fill(PROBLEMS)
+        office.get_by_label("整改期限").fill(DUE)
+        office.get_by_role("button", name="限期整改").click()
+        expect(office.locator(".stage")).to_have_text("限期整改")
+
+        # The branch sees the order's problems and due date, 签收, 报告整改情况.
+        sec.get_by_role("link", name="支部工作台").click()
+        expect(sec.locator("table.records")).to_contain_text(f"（整改期限 {DUE}）")
+        sec.get_by_role("link", name=re.compile(r"查看\s*限期整改第\d+号")).click()
+        expect(sec.get_by_role("heading", name=f"{ORG_A} · {YEAR}年度限期整改")).to_be_visible()
+        expect(sec.locator("dl.facts")).to_contain_text(PROBLEMS)
+        expect(sec.locator("dl.facts")).to_contain_text(DUE)
+        sec.get_by_role("button", name="签收").click()
+        expect(sec.get_by_text("当前阶段：整改中")).to_be_visible()
+        sec.get_by_label("整改情况报告").fill("已补齐全部学习记录，支委会每月检查一次")
+        sec.get_by_role("button", name="报告整改情况").click()
+        expect(sec.get_by_text("当前阶段：已报告")).to_be_visible()
+        expect(sec.locator("dl.facts")).to_contain_text("已补齐全部学习记录，支委会每月检查一次")
+        rectification_url = sec.url
+
+        # The office 验收 (confirmed), then 整改验收 on the report: back to 已评定.
+        office.get_by_role("link", name="待办").click()
+        expect(office.locator("ol.tasks")).to_contain_text(f"{ORG_A} · 限期整改（已报告）：验收、退回整改报告")
+        office.get_by_role("link", name="创先争优办公室").click()
+        office.get_by_role("link", name=re.compile(r"查看\s*限期整改第\d+号")).click()
+        expect(office).to_have_url(rectification_url)
+        accept_next_dialog(office, asked)
+        office.get_by_role("button", name="验收").click()
+        expect(office.get_by_text("当前阶段：已验收")).to_be_visible()
+        assert asked[-1] == "「验收」后不能撤销。确定吗？"
+        office.goto(evaluation_url)
+        office.get_by_role("button", name="整改验收").click()
+        expect(office.locator(".stage")).to_have_text("已评定")
+    assert found == [], "\n".join(found)
+
+
+def test_a_demo_site_a_rounds_results_and_the_offices_directory(served: Served, browser: Browser) -> None:
+    found: list[str] = []
+    asked: list[str] = []
+    with walk(served, browser) as (c, w):
+        # 5. The branch nominates a demo site; the office evaluates it, selects it and recommends it to the county.
+        sec = w("sec_a")
+        sec.get_by_text(f"申报{ORG_A}为创先争优示范点").click()
+        sec.get_by_label("典型提法").fill("三心育人")
+        sec.get_by_label("典型人物").fill("王老师")
+        sec.get_by_label("典型事件").fill("送教下乡")
+        sec.get_by_role("button", name="申报").click()
+        expect(sec.get_by_role("heading", name=f"{ORG_A} · {YEAR}年度创先争优示范点")).to_be_visible()
+        expect(sec.get_by_text("当前阶段：已申报")).to_be_visible()
+        expect(sec.locator("dl.facts")).to_contain_text("三心育人")
+        office = w("office")
+        expect(office.locator("table.records")).to_contain_text("三心育人")
+        office.get_by_role("link", name=re.compile(r"查看\s*创先争优示范点第\d+号")).click()
+        office.get_by_label("听取汇报").check()
+        office.get_by_label("调查走访").check()
+        audit(office, found)  # a demo site's page: 评估 with its choices, 不予推荐 with its reason
+        office.get_by_role("button", name="评估").click()
+        expect(office.get_by_text("当前阶段：评估中")).to_be_visible()
+        expect(office.locator("dl.facts")).to_contain_text("听取汇报、调查走访")
+        office.get_by_role("button", name="确定为重点培养对象").click()
+        expect(office.get_by_text("当前阶段：重点培养")).to_be_visible()
+        accept_next_dialog(office, asked)
+        office.get_by_role("button", name="推荐至县创先争优办公室").click()
+        expect(office.get_by_text("当前阶段：推荐至县")).to_be_visible()
+        assert asked == ["「推荐至县创先争优办公室」后不能撤销。确定吗？"]
+        expect(office.get_by_text("当前阶段您没有可进行的操作。")).to_be_visible()
+
+        # A round opened and closed on the branch page (set-up: three ballots); its results once closed.
+        sec.get_by_role("link", name="支部工作台").click()
+        sec.get_by_role("button", name=f"建立{ORG_A}评议").click()
+        sec.get_by_role("button", name="开始评议").click()
+        expect(sec.get_by_role("button", name="结束评议")).to_be_visible()
+        rid = c.as_("sec_a").get("/api/v1/appraisal-rounds").json()["items"][0]["id"]
+        for who, rating in (("m1", "satisfied"), ("m2", "dissatisfied"), ("appraiser", "satisfied")):
+            vote = {"subject": {"type": "org", "id": c.orgs["a"]}, "rating": rating}
+            assert c.as_(who).post(f"/api/v1/appraisal-rounds/{rid}/ballots", json=vote).status_code == 201
+        sec.get_by_role("link", name=re.compile(r"评议详情")).click()
+        expect(sec.get_by_text("当前阶段：评议中")).to_be_visible()
+        expect(sec.get_by_role("heading", name=re.compile("评议结果"))).to_have_count(0)
+        accept_next_dialog(sec, asked)
+        sec.get_by_role("button", name="结束评议").click()
+        expect(sec.get_by_text("当前阶段：已结束")).to_be_visible()
+        assert asked[-1] == "「结束评议」后不能撤销。确定吗？"
+        expect(sec.get_by_role("heading", name=re.compile("评议结果"))).to_be_visible()
+        result = sec.locator("section[aria-labelledby=h-results] tbody tr", has_text=ORG_A)
+        expect(result.locator("td").nth(1)).to_have_text("3")
+        audit(sec, found)  # a closed round's results table
+
+        # 6. The office adds an org under the committee and registers a person in it.
+        office.get_by_role("link", name="创先争优办公室").click()
+        office.get_by_role("link", name="党组织和人员", exact=True).click()
+        office.get_by_label("名称").fill("第三中学党支部")
+        office.get_by_label("类型").select_option(label="党支部")
+        office.get_by_label("上级党组织").select_option(label="县委教育工委")
+        office.get_by_role("button", name="建立").click()
+        expect(office.get_by_role("status")).to_contain_text("已建立党组织：第三中学党支部")
+        third = office.locator("details.org", has_text="第三中学党支部（党支部）· 0 人")
+        third.locator("summary").click()
+        third.get_by_label("姓名").fill("周老师")
+        third.get_by_label("身份").select_option(label="预备党员")
+        third.get_by_label("职务").fill("班主任")
+        third.get_by_role("button", name=re.compile(r"登记\s*到第三中学党支部")).click()
+        expect(office.get_by_role("status")).to_contain_text("已登记人员：周老师")
+        office.get_by_text("第三中学党支部（党支部）· 1 人").click()
+        expect(office.get_by_text("周老师（预备党员，班主任）")).to_be_visible()
+
+        # ... and on 用户管理 (which has no form to add a user): moves the appraiser to branch b, disables m2.
+        office.get_by_role("link", name="用户管理").click()
+        office.get_by_role("link", name=re.compile(r"修改角色\s*（appraiser）")).click()
+        office.get_by_label("第1行所属党组织").select_option(label=ORG_B)
+        office.get_by_role("button", name="保存角色").click()
+        expect(office.get_by_role("status")).to_contain_text("appraiser：角色已更新")
+        office.get_by_role("link", name="← 返回用户管理").click()
+        expect(office.locator(f"#user-{c.user_ids['appraiser']}")).to_contain_text(f"评议人（{ORG_B}）")
+        accept_next_dialog(office, asked)
+        office.get_by_role("button", name=re.compile(r"停用\s*m2$")).click()
+        expect(office.get_by_role("status")).to_contain_text("m2：已停用")
+        expect(office.locator(f"#user-{c.user_ids['m2']}")).to_contain_text("已停用")
+        assert asked[-1] == "停用后m2立即无法登录和使用令牌。确定停用吗？"
+        office.get_by_role("button", name=re.compile(r"启用\s*m2$")).click()
+        expect(office.locator(f"#user-{c.user_ids['m2']}")).to_contain_text("启用")
     assert found == [], "\n".join(found)
