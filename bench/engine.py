@@ -68,13 +68,15 @@ class Case(NamedTuple):
 
 CTX: dict[str, Callable[[], GuardContext]] = {  # built anew per event, data too, as `usecases.pledges` does
     "submit": lambda: GuardContext(
-        record=_facts(), data={"meeting": {"held_on": "2030-09-20", "attendees": 12}}, now=NOW
+        record=_facts(), data={"meeting": {"held_on": "2030-09-20", "attendees": 12}}, today=NOW.date()
     ),
-    "approve": lambda: GuardContext(record=_facts(), data={}, now=NOW),
+    "approve": lambda: GuardContext(record=_facts(), data={}, today=NOW.date()),
     "publish": lambda: GuardContext(
-        record=_facts(), data={"channel": "notice_board", "published_on": "2030-09-25"}, now=NOW
+        record=_facts(), data={"channel": "notice_board", "published_on": "2030-09-21"}, today=NOW.date()
     ),
-    "withdraw": lambda: GuardContext(record=_facts(), data={}, reason="教师调离本校，承诺书由支部撤回", now=NOW),
+    "withdraw": lambda: GuardContext(
+        record=_facts(), data={}, reason="教师调离本校，承诺书由支部撤回", today=NOW.date()
+    ),
 }
 CASES = [
     Case("submit", "proposing", frozenset({"owner"}), CTX["submit"], 3),

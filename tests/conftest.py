@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from services.config import Settings
 from services.container import Container
 from services.entrypoints.api.app import create_app
-from tests.county import County, build_county
+from tests.county import TODAY, County, build_county
 
 # Every app the tests build (and every server they start) reads its secret key from a file of the test
 # run's own, never from the developer's var/secret.key.
@@ -135,7 +135,8 @@ def served(db_url: str, clock: Clock) -> Iterator[Served]:
 
 @pytest.fixture
 def county(served: Served) -> Iterator[County]:
-    """The small county of tests/county.py, built through the served app's API."""
+    """The small county of tests/county.py, built through the served app's API, on its clock."""
+    served.clock.set(TODAY)
     c = build_county(served.client(), served.url)
     yield c
     c.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,9 @@ GOOD_ITEMS = [
 MEETING = {"meeting": {"held_on": "2030-09-20", "attendees": 12}}
 PUBLISH = {"channel": "notice_board", "published_on": "2030-10-08"}
 REPORT = "本支部认真开展创先争优活动。" * 20
+TODAY = dt.datetime(2030, 10, 9, 2, tzinfo=dt.UTC)
+"""The county's clock when a test publishes or records progress: 10:00 in Beijing the day after
+PUBLISH's date and before the campaign's October deadline (no date may be after today)."""
 
 
 @dataclass

@@ -18,7 +18,8 @@ class GuardContext:
     record: Mapping[str, Any]
     data: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
-    now: dt.datetime | None = None
+    today: dt.date | None = None
+    """The day it is where the campaign is (a date after it has not happened yet)."""
 
 
 Guard = Callable[[GuardContext], str | None]
@@ -49,14 +50,17 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _is_date(value: Any) -> bool:
+def _date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
-        return True
+        return value
     try:
-        dt.date.fromisoformat(str(value))
+        return dt.date.fromisoformat(str(value))
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _is_date(value: Any) -> bool:
+    return _date(value) is not None
 
 
 def _proposed_items(ctx: GuardContext) -> list[Mapping[str, Any]]:
@@ -99,7 +103,10 @@ def channel_valid(ctx: GuardContext) -> str | None:
 
 
 def published_on_given(ctx: GuardContext) -> str | None:
-    return None if _is_date(ctx.data.get("published_on")) else "请填写公开日期"
+    day = _date(ctx.data.get("published_on"))
+    if day is None:
+        return "请填写公开日期"
+    return f"公开日期不能晚于今天（{ctx.today}）" if ctx.today and day > ctx.today else None
 
 
 def items_changed(ctx: GuardContext) -> str | None:

@@ -54,6 +54,11 @@ def remember(session: Session, campaign: Year) -> Year:
     return campaign
 
 
+def local_date(when: dt.datetime, timezone: str) -> dt.date:
+    """The day it is at `when` where the campaign is: no publication or progress is dated after it."""
+    return when.astimezone(ZoneInfo(timezone)).date()
+
+
 @dataclass(frozen=True)
 class Firing:
     """The moment an event is fired: the real clock, and the effective time for a backfill."""
@@ -61,6 +66,10 @@ class Firing:
     now: dt.datetime
     effective_on: dt.date | None
     timezone: str
+
+    @property
+    def today(self) -> dt.date:
+        return local_date(self.now, self.timezone)
 
     @property
     def judged_at(self) -> dt.datetime:

@@ -88,7 +88,7 @@ def fire(
 
     def context() -> GuardContext:
         data.update(event.data())
-        return GuardContext(record=kind.facts(session, loaded, lc), data=data, reason=event.reason, now=now)
+        return GuardContext(record=kind.facts(session, loaded, lc), data=data, reason=event.reason, today=firing.today)
 
     roles = _roles(engine, loaded.record.state, event.name, loaded.roles, actor, firing.effective_on is not None)
     moved = engine.fire(loaded.record.state, event.name, roles, context)

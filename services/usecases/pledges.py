@@ -14,7 +14,7 @@ from services.access import Actor, pledge_roles
 from services.enforcement import event_notices
 from services.errors import Conflict, Forbidden, Invalid
 from services.lifecycle import deadlines, fire, history, store
-from services.lifecycle.calendar import Firing, campaign_for
+from services.lifecycle.calendar import Firing, campaign_for, local_date
 from services.lifecycle.deadlines import Deadlines
 from services.lifecycle.fire import Facts, Step, check_version
 from services.lifecycle.registry import Lifecycles
@@ -270,6 +270,9 @@ def add_progress(uow: UnitOfWork, actor: Actor, pledge_id: int, cmd: AddProgress
         raise Conflict("只有在“践行承诺”阶段才能填写践诺记录")
     if not any(i["id"] == cmd.item for i in pledge_items.of_page(s, [pledge_id])[pledge_id]):
         raise Invalid("item", f"承诺事项 {cmd.item} 不属于本承诺书")
+    today = local_date(now, loaded.campaign.timezone)
+    if cmd.happened_on > today:
+        raise Invalid("happened_on", f"践诺日期不能晚于今天（{today}）")
     record = ProgressRecord(
         pledge_id=pledge_id,
         item_id=cmd.item,

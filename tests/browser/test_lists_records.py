@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.test_pages import DESKTOP, PHONE, browser, csp_violations, sign_in, sign_out
 from tests.browser.test_people import audit
 from tests.conftest import Served
-from tests.county import YEAR, County, build_county
+from tests.county import TODAY, YEAR, County, build_county
 from tests.e2e.test_public_page import published_county
 
 __all__ = ["browser"]  # the module's browser fixture
@@ -36,6 +36,7 @@ def diagram_text_px(page: Page) -> float:
 
 
 def test_lists_and_records_in_the_browser(served: Served, browser: Browser) -> None:
+    served.clock.set(TODAY)
     c: County = build_county(served.client(), served.url, deadlines={"pledge_published": "2020-10-31"}, backfill=True)
     published_county(c)
     found: list[str] = []

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.test_pages import DESKTOP, browser, csp_violations, sign_in, sign_out
 from tests.browser.test_people import audit
 from tests.conftest import Served
-from tests.county import YEAR, County, build_county
+from tests.county import TODAY, YEAR, County, build_county
 from tests.e2e.test_public_page import M1_ITEMS, published_county
 
 __all__ = ["browser"]  # the module's browser fixture
@@ -38,6 +38,7 @@ def qr_shown(page: Page) -> bool:
 
 
 def test_the_printed_pledge_is_one_a4_page_and_the_branch_a_page_a_pledge(served: Served, browser: Browser) -> None:
+    served.clock.set(TODAY)
     c: County = build_county(served.client(), served.url)
     ids = published_county(c)
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
@@ -76,6 +77,7 @@ def test_the_printed_pledge_is_one_a4_page_and_the_branch_a_page_a_pledge(served
 
 
 def test_the_public_page_and_the_users_page_pass_axe(served: Served, browser: Browser) -> None:
+    served.clock.set(TODAY)
     c: County = build_county(served.client(), served.url)
     published_county(c)
     found: list[str] = []

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, PUBLISH, REPORT, YEAR, County
+from tests.county import GOOD_ITEMS, PUBLISH, REPORT, TODAY, YEAR, County
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -113,9 +113,9 @@ def test_a_member_pledge_from_create_to_appraise(county: County, gen: Generated)
     assert gen.call(sec, "pledges_read", 200, pledge_id=pledge.id).state == "publicizing"
 
     assert fire(sec, pledge, "publish", data=PUBLISH).state == "practising"
-    note = m.AddProgress(item=pledge.items[0].id, note="参加集体备课8次", happened_on=dt.date(2030, 11, 2))
+    note = m.AddProgress(item=pledge.items[0].id, note="参加集体备课8次", happened_on=TODAY.date())
     progress = gen.call(m1, "pledges_add_progress", 201, pledge_id=pledge.id, body=note)
-    assert progress.item_id == pledge.items[0].id and progress.happened_on == dt.date(2030, 11, 2)
+    assert progress.item_id == pledge.items[0].id and progress.happened_on == TODAY.date()
     assert fire(m1, pledge, "request_appraisal").state == "appraising"
     comment = m.AddComment(achievements="备课认真", problems="家访记录不全", direction="坚持家访")
     assert gen.call(sec, "pledges_add_comment", 201, pledge_id=pledge.id, body=comment).author_role == "secretary"

@@ -28,7 +28,7 @@ from services.config import Settings
 from services.persistence.tables import IdempotencyKey, Org
 from services.persistence.uow import UnitOfWork
 from tests.conftest import ADMIN, Clock, Served, serve
-from tests.county import GOOD_ITEMS, YEAR, County, build_county
+from tests.county import GOOD_ITEMS, TODAY, YEAR, County, build_county
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -40,6 +40,7 @@ MIB = 1024 * 1024
 
 def seed(served: Served) -> County:
     """A county, and one record of each kind, so that ids in paths can hit real rows."""
+    served.clock.set(TODAY)
     county = build_county(served.client(), served.url)
     office, sec, m1 = county.as_("office"), county.as_("sec_a"), county.as_("m1")
     org = {"year": YEAR, "org_id": county.orgs["a"]}
@@ -152,7 +153,7 @@ def test_event_data_is_typed_and_bounded(county: County) -> None:
     ]:
         assert who.post(f"/api/v1/pledges/{pid}/events", json={"event": event, **extra}).status_code == 200
     items = [i["id"] for i in m1.get(f"/api/v1/pledges/{pid}").json()["items"]]
-    progress = {"item": items[0], "note": "参加集体备课", "happened_on": f"{YEAR}-11-02"}
+    progress = {"item": items[0], "note": "参加集体备课", "happened_on": TODAY.date().isoformat()}
     assert m1.post(f"/api/v1/pledges/{pid}/progress", json=progress).status_code == 201
     assert m1.post(f"/api/v1/pledges/{pid}/events", json={"event": "request_appraisal"}).status_code == 200
     comment = {"achievements": "认真", "problems": "无", "direction": "继续"}

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, YEAR, County
+from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, TODAY, YEAR, County
 
 
 def fire(client: httpx.Client, pid: int, event: str, expect: int = 200, **body: Any) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_member_pledge_through_every_stage(county: County) -> None:
     items = snapshot(county, pid)[0]["items"]
     r = m1.post(
         f"/api/v1/pledges/{pid}/progress",
-        json={"item": items[0]["id"], "note": "参加集体备课8次", "happened_on": "2030-11-02"},
+        json={"item": items[0]["id"], "note": "参加集体备课8次", "happened_on": TODAY.date().isoformat()},
     )
     assert r.status_code == 201, r.text
     assert fire(m1, pid, "request_appraisal")["state"] == "appraising"

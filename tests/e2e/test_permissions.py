@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, YEAR, County, build_county
+from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, TODAY, YEAR, County, build_county
 
 ROLES = ["office", "supervisor", "sec_a", "sec_b", "m1", "m2", "appraiser"]
 COMMENT = {"achievements": "成绩突出", "problems": "记录不全", "direction": "坚持不懈"}
@@ -105,7 +105,7 @@ class Pledges:
             elif step == "practising":
                 self.fire(owner, pid, "request_appraisal")
             if step == "publicizing":
-                progress = {"item": items[0]["id"], "note": "已完成", "happened_on": "2030-11-01"}
+                progress = {"item": items[0]["id"], "note": "已完成", "happened_on": TODAY.date().isoformat()}
                 assert self.c.as_(owner).post(f"/api/v1/pledges/{pid}/progress", json=progress).status_code == 201
         if state == "appraising":
             r = self.c.as_(self.role["commenter"]).post(f"/api/v1/pledges/{pid}/comments", json=COMMENT)
@@ -129,6 +129,7 @@ def event_body(event: str, kind: str, items: list[dict[str, Any]]) -> dict[str, 
 
 @pytest.fixture
 def county(served: Served) -> Iterator[County]:
+    served.clock.set(TODAY)
     c = build_county(served.client(), served.url)
     for year in range(YEAR + 1, YEAR + 31):
         c.post("/api/v1/campaigns", {"year": year})

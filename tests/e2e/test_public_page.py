@@ -14,7 +14,7 @@ import segno
 
 from services.entrypoints.web import public_pages
 from tests.conftest import Served
-from tests.county import MEETING, PUBLISH, YEAR, County
+from tests.county import MEETING, PUBLISH, TODAY, YEAR, County
 from tests.web import post_form, signed_in
 
 ORG_ITEMS = [
@@ -59,7 +59,7 @@ def published_county(county: County) -> dict[str, int]:
     fire(sec, mine, "approve")
     fire(sec, mine, "publish", data=PUBLISH)
     items = m1.get(f"/api/v1/pledges/{mine}").json()["items"]
-    note = {"item": items[0]["id"], "note": PROGRESS_NOTE, "happened_on": "2030-11-02"}
+    note = {"item": items[0]["id"], "note": PROGRESS_NOTE, "happened_on": TODAY.date().isoformat()}
     assert m1.post(f"/api/v1/pledges/{mine}/progress", json=note).status_code == 201
     fire(m1, mine, "request_appraisal")
     assert sec.post(f"/api/v1/pledges/{mine}/comments", json=COMMENT).status_code == 201

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, MEETING, PUBLISH, YEAR, County, build_county
+from tests.county import GOOD_ITEMS, MEETING, PUBLISH, TODAY, YEAR, County, build_county
 
 PAST = "2020-10-31"
 HEADERS = [
@@ -51,6 +51,7 @@ COMMENT = {"achievements": "按时备课", "problems": "家访记录不全", "di
 
 @pytest.fixture
 def county(served: Served) -> Iterator[County]:
+    served.clock.set(TODAY)
     c = build_county(served.client(), served.url, deadlines={"pledge_published": PAST}, backfill=True)
     yield c
     c.close()

@@ -15,7 +15,7 @@ from notifications.outbox import NoticeDraft, publish
 from notifications.tables import InboxEntry, Notice
 from services.persistence.uow import UnitOfWork
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, YEAR, County, build_county
+from tests.county import GOOD_ITEMS, TODAY, YEAR, County, build_county
 
 ROLES = ("office", "supervisor", "sec_a", "sec_b", "m1", "m2", "appraiser", "anon")
 PLEDGE_READERS = {"office", "supervisor", "sec_a", "m1"}
@@ -45,7 +45,7 @@ Rule = tuple[Callable[[World], tuple[str, str, dict[str, Any] | None]], dict[str
 
 
 def rules() -> dict[tuple[str, str], Rule]:
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (TODAY.date() + dt.timedelta(days=30)).isoformat()
     return {
         ("GET", "/healthz"): (lambda w: ("GET", "/healthz", None), {r: 200 for r in ROLES}),
         ("GET", "/readyz"): (lambda w: ("GET", "/readyz", None), {r: 200 for r in ROLES}),
@@ -290,6 +290,7 @@ def rules() -> dict[tuple[str, str], Rule]:
 
 @pytest.fixture
 def world(served: Served) -> Iterator[World]:
+    served.clock.set(TODAY)
     c = build_county(served.client(), served.url)
     ids: dict[str, Any] = {"committee": c.orgs["committee"], "a": c.orgs["a"], "m1_person": c.people["m1"]}
     office, m1, sec = c.as_("office"), c.as_("m1"), c.as_("sec_a")
@@ -317,7 +318,7 @@ def world(served: Served) -> Iterator[World]:
         "typical_event": "事件",
     }
     ids["site"] = sec.post("/api/v1/demo-sites", json=site).json()["id"]
-    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    due = (TODAY.date() + dt.timedelta(days=30)).isoformat()
     order = office.post(
         "/api/v1/rectifications", json={"year": YEAR, "org_id": c.orgs["a"], "problems": "问题", "due_date": due}
     )

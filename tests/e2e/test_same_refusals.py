@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from tests.county import GOOD_ITEMS, YEAR, County
+from tests.county import GOOD_ITEMS, TODAY, YEAR, County
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -70,7 +70,7 @@ def check(county: County, pid: int, page: str, web: httpx.Client, member_web: ht
     publish = {"event": "publish", "data": {"channel": "notice_board", "published_on": f"{YEAR}-10-08"}}
     assert sec.post(f"/api/v1/pledges/{pid}/events", json=publish).status_code == 200
     item = m1.get(f"/api/v1/pledges/{pid}").json()["items"][0]["id"]
-    progress = {"item": str(item), "note": NOTE, "happened_on": f"{YEAR}-11-02"}
+    progress = {"item": str(item), "note": NOTE, "happened_on": TODAY.date().isoformat()}
     said = api_messages(m1.post(f"/api/v1/pledges/{pid}/progress", json={**progress, "item": item}))
     shown = post_form(member_web, page, f"{page}/progress", "progress", progress)
     assert said and said[0].startswith("践诺情况：") and all(m in shown for m in said), said

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Served
-from tests.county import MEETING, YEAR, County, build_county
+from tests.county import MEETING, TODAY, YEAR, County, build_county
 from tests.e2e.test_public_page import M1_ITEMS, ORG_ITEMS, fire, pledge, published_county
 from tests.web import form_on, signed_in
 
@@ -17,6 +17,7 @@ from tests.web import form_on, signed_in
 @pytest.fixture
 def late_county(served: Served) -> Iterator[tuple[County, dict[str, int]]]:
     """The public page's county, its 完成公开 deadline already past (补录): m2's pledge, still in review, is late."""
+    served.clock.set(TODAY)
     c = build_county(served.client(), served.url, deadlines={"pledge_published": "2020-10-31"}, backfill=True)
     ids = published_county(c)
     yield c, ids

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Served
-from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, YEAR, County
+from tests.county import GOOD_ITEMS, MEETING, PUBLISH, REPORT, TODAY, YEAR, County
 
 
 def event(client: httpx.Client, path: str, name: str, expect: int = 200, **body: Any) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def test_demo_site_needs_three_typicals_and_reaches_the_county(county: County) -
 
 def test_rectification_order_to_verified(county: County) -> None:
     sec, sup, office = county.as_("sec_a"), county.as_("supervisor"), county.as_("office")
-    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    due = (TODAY.date() + dt.timedelta(days=30)).isoformat()
     body = {"year": YEAR, "org_id": county.orgs["a"], "problems": "组织生活不经常，承诺公示不及时", "due_date": due}
     assert sec.post("/api/v1/rectifications", json=body).status_code == 403
     r = office.post("/api/v1/rectifications", json=body)
@@ -150,7 +150,7 @@ def test_assessment_below_the_pass_mark_proposes_rectification(county: County) -
     proposal = assessed["rectification_proposal"]
     assert proposal["event"] == "order_rectification" and "低于合格线60" in proposal["reason"]
     assert "order_rectification" in assessed["allowed_events"]
-    due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    due = (TODAY.date() + dt.timedelta(days=20)).isoformat()
     ordered = event(sup, path, "order_rectification", reason=proposal["reason"], data={"due_date": due})
     assert ordered["state"] == "rectifying"
     order = office.get(f"/api/v1/rectifications/{ordered['data']['rectification_id']}").json()
@@ -167,7 +167,8 @@ def test_five_goods_ratings_on_an_org_pledge(county: County) -> None:
     items = sec.get(f"/api/v1/{path}").json()["items"]
     assert (
         sec.post(
-            f"/api/v1/{path}/progress", json={"item": items[0]["id"], "note": "完成", "happened_on": "2030-11-01"}
+            f"/api/v1/{path}/progress",
+            json={"item": items[0]["id"], "note": "完成", "happened_on": TODAY.date().isoformat()},
         ).status_code
         == 201
     )

@@ -99,7 +99,7 @@ def published_in_time(c: Container, r: uc.Roster) -> int:
     pid = pledge_by(c, r, "m2")
     fire(c, r, "m2", pid, "submit")
     fire(c, r, "sec_a", pid, "approve")
-    fire(c, r, "sec_a", pid, "publish", data=PUBLISH)
+    fire(c, r, "sec_a", pid, "publish", data=PUBLISH | {"published_on": START.date().isoformat()})
     return pid
 
 

@@ -12,9 +12,9 @@ from services.persistence.uow import UnitOfWork
 from services.usecases import events, pledges
 from services.usecases.commands import AddComment, AddProgress
 from tests import usecases as uc
-from tests.county import GOOD_ITEMS, YEAR
+from tests.county import GOOD_ITEMS, TODAY, YEAR
 
-NOW = dt.datetime(2030, 9, 1, 8, tzinfo=dt.UTC)
+NOW = TODAY
 """Before every deadline of the campaign's default calendar (the first is pledge_published, 2030-10-31)."""
 AFTER_PUBLISHED = dt.datetime(2030, 11, 5, 8, tzinfo=dt.UTC)
 """After pledge_published (2030-10-31, the end of the day in Shanghai)."""

@@ -15,6 +15,7 @@ from services.persistence.tables import Org
 from services.persistence.uow import UnitOfWork
 from services.usecases import appraisals, demo_sites, pledges, rectifications, self_evaluations
 from services.usecases.commands import (
+    AddProgress,
     CastBallot,
     CreateRound,
     CreateSelfEvaluation,
@@ -232,6 +233,30 @@ def test_a_refused_event_changes_nothing(container: Container, roster: uc.Roster
     published = fire(c, sec, pid, "publish", now=AFTER_PUBLISHED, data=PUBLISH)  # what the refusals held back
     assert published["version"] == before[0]["version"] + 1
     assert statuses(published)["pledge_published"] == "late" and history(c, sec, "pledge", pid)[-1]["late"] is True
+
+
+def test_no_publication_or_progress_is_dated_after_today_where_the_campaign_is(
+    container: Container, roster: uc.Roster
+) -> None:
+    c, r, sec = container, roster, roster.actors["sec_a"]
+    pid = member_pledge(c, r)
+    fire(c, r.actors["m1"], pid, "submit")
+    fire(c, sec, pid, "approve")
+    evening = dt.datetime(2030, 10, 8, 17, tzinfo=dt.UTC)  # 01:00 on 9 October in Beijing
+    with pytest.raises(GuardRejected) as refused:
+        fire(c, sec, pid, "publish", now=evening, data=PUBLISH | {"published_on": "2030-10-10"})
+    assert [(f.name, f.message) for f in refused.value.failures] == [
+        ("published_on_given", "公开日期不能晚于今天（2030-10-09）")
+    ]
+    published = fire(c, sec, pid, "publish", now=evening, data=PUBLISH | {"published_on": "2030-10-09"})
+    before = snapshot(c, r, "pledge", pid, evening)
+    tomorrow = AddProgress(item=published["items"][0]["id"], note="参加集体备课8次", happened_on=dt.date(2030, 10, 10))
+    with pytest.raises(Invalid) as future:
+        uc.do(c, pledges.add_progress, r.actors["m1"], pid, tomorrow, evening)
+    assert (future.value.field, str(future.value)) == ("happened_on", "践诺日期不能晚于今天（2030-10-09）")
+    assert snapshot(c, r, "pledge", pid, evening) == before
+    with UnitOfWork(c.db, write=False) as uow:
+        assert pledges.progress(uow.session, pid) == []
 
 
 def test_a_refused_submit_of_a_self_evaluation_changes_nothing(container: Container, roster: uc.Roster) -> None:
