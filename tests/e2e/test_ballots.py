@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.conftest import Served
 from tests.county import YEAR, County
-from tests.web import signed_in
+from tests.web import form_on, signed_in
 
 NEXT = YEAR + 1  # a campaign with the default min_ballots
 
@@ -120,3 +120,22 @@ def test_no_one_votes_on_herself_and_the_page_marks_what_was_voted(served: Serve
         assert "m1老师" not in ballot.split('<main id="main">', 1)[1].split("</main>", 1)[0], "never herself"
         assert re.search(r'id="s-\d+-org-\d+"><strong>延庆一中党支部</strong>：已投票', ballot)
         assert f'value="/ballot#s-{rid}-person-{county.people["m2"]}"' in ballot, "a vote returns to its place"
+
+
+def test_a_vote_refused_on_the_page_is_told_beside_its_subject(served: Served, county: County) -> None:
+    rid = _round(county, YEAR)
+    action, anchor = f"/rounds/{rid}/ballots", f"s-{rid}-org-{county.orgs['a']}"
+    with signed_in(served, county.tokens["m1"]) as m1:
+        first, stale = (form_on(m1.get("/ballot").text, action) for _ in range(2))  # two tabs, two forms
+        vote = {"subject_type": "org", "subject_id": str(county.orgs["a"]), "rating": "satisfied"}
+        assert m1.post(action, data=first | vote).status_code == 303
+        again = m1.post(action, data=stale | vote)
+        assert again.status_code == 303 and again.headers["location"] == f"/ballot#{anchor}"
+        page = m1.get("/ballot").text
+    told = re.search(rf'<div class="error" role="alert" id="msg-{anchor}">\s*<ul><li>([^<]+)</li>', page)
+    assert told and told[1] == "您已对该对象投过票，每人每个对象只能投一票"
+    assert re.search(rf'id="{anchor}"><strong>延庆一中党支部</strong>：已投票', page)
+    sec = county.as_("sec_a")
+    _ok(sec.post(f"/api/v1/appraisal-rounds/{rid}/events", json={"event": "close"}))
+    results = _ok(sec.get(f"/api/v1/appraisal-rounds/{rid}/results"))["subjects"]
+    assert [r["total"] for r in results if r["subject"]["type"] == "org"] == [1], "the stale form counted once"
