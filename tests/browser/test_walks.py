@@ -1,8 +1,10 @@
 """Each role through the tasks the other browser files do not walk, in Chromium, by clicks and typing: the
 secretary writes the branch's pledge (its meeting recorded) and a member's on her behalf, the supervisor
-returns one and approves the others in a batch, the item editor adds, removes and moves rows, and
-充实完善 keeps an item's progress record; 消息 and 待办 for each role. axe-core on each page reached that
-the other files do not check, at 1280 and 390 px."""
+returns one and approves the others in a batch, the item editor adds, removes and moves rows, and 充实完善
+keeps an item's progress record; a self-evaluation from its scores to the verified rectification; a demo
+site to 推荐至县 and a closed round's results; the office's orgs, people and users; 消息 and 待办. One app
+and one browser context a role for each walk; axe-core on each page reached that the other files do not
+check, at 1280 and 390 px."""
 
 from __future__ import annotations
 
@@ -242,7 +244,7 @@ def accept_next_dialog(page: Page, asked: list[str]) -> None:
 def test_a_self_evaluation_from_its_scores_to_the_verified_rectification(served: Served, browser: Browser) -> None:
     found: list[str] = []
     asked: list[str] = []
-    with walk(served, browser) as (c, w):
+    with walk(served, browser) as (_, w):
         # 4. The secretary starts the report, fills every self-score and submits it with its meeting and questionnaires.
         sec = w("sec_a")
         sec.get_by_role("button", name=f"建立{ORG_A}自查总结评估报告").click()
