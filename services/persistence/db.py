@@ -1,7 +1,22 @@
-"""Database engine construction and schema set-up, for SQLite (default) and PostgreSQL."""
+"""Database engine construction and schema set-up, for SQLite (default) and PostgreSQL.
+
+SQLite and a database file that is not writable (it, its directory, `-wal` or `-shm`): SQLite then opens
+a connection read-only, and it stays read-only for good, its writes failing with SQLITE_READONLY
+("attempt to write a readonly database") after the file is writable again. Worse, this process's
+connections to one file share its `-shm` mapping, read-only if it was mapped while not writable: a
+connection opened after the permissions are back still fails while any such connection is open. Pooled,
+they kept writes failing (503) until a restart. So no connection is kept that cannot write: a new one
+tries a write it rolls back (`PRAGMA user_version` set to its own value) and, refused, is closed and its
+error raised, which the request answers 503 with Retry-After (entrypoints/api/problems.py); once the file
+is writable the next new connection works. Connections opened before the file turned read-only keep
+writing meanwhile: their file descriptors were opened for writing, and permissions are checked at open.
+A pooled connection that meets SQLITE_READONLY all the same (the file replaced under it: SQLITE_READONLY_
+DBMOVED) is treated as a disconnect, as SQLAlchemy documents for new error codes (`handle_error` setting
+`ExceptionContext.is_disconnect`): it and the pool are invalidated, and connections replace them."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +61,9 @@ def make_engine(url: str, echo: bool = False, requests: int = 32) -> Engine:
             **pool,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if pool:  # a file
+            event.listen(engine, "connect", _sqlite_writable)
+        event.listen(engine, "handle_error", _sqlite_read_only_is_a_disconnect)
         _take_turns(engine, Turns())
         return engine
     return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, **pool)
@@ -63,6 +81,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pages, and at the default each commit paid for a checkpoint and its fsync.
     cur.execute("PRAGMA wal_autocheckpoint=30000")
     cur.close()
+
+
+def _sqlite_writable(dbapi_conn: Any, _record: Any) -> None:
+    """Refuse a connection SQLite opened read-only (see the module's docstring): a write, rolled back.
+    Only new connections pay for it, and wait for SQLite's write lock if another holds it."""
+    try:
+        dbapi_conn.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = dbapi_conn.execute("PRAGMA user_version").fetchone()
+            dbapi_conn.execute(f"PRAGMA user_version = {int(version)}")
+        finally:
+            dbapi_conn.execute("ROLLBACK")
+    except BaseException:
+        dbapi_conn.close()  # SQLAlchemy does not close a connection its `connect` event refused
+        raise
+
+
+def _sqlite_read_only_is_a_disconnect(context: sa.engine.ExceptionContext) -> None:
+    """A pooled connection that met SQLITE_READONLY is thrown away with the pool (see the module's docstring)."""
+    error = context.original_exception
+    if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+        context.is_disconnect = True
 
 
 WRITER_WAIT_S = 30  # as SQLite's busy_timeout
