@@ -33,6 +33,8 @@ DEADLINE_KINDS = [REMINDER, OVERDUE, ESCALATION]
 START = dt.datetime(2030, 10, 1, 1, 0, tzinfo=dt.UTC)
 DUE = START + dt.timedelta(hours=1)
 """pledge_published: an hour after the clock starts, so the 7- and 1-day reminders were already past at creation."""
+PUBLISHED = PUBLISH | {"published_on": START.date().isoformat()}
+"""Published on the day the clock starts (no later: a date after today is refused)."""
 
 
 def container_on(db_url: str, clock: Clock, **settings: Any) -> Container:
@@ -99,7 +101,7 @@ def published_in_time(c: Container, r: uc.Roster) -> int:
     pid = pledge_by(c, r, "m2")
     fire(c, r, "m2", pid, "submit")
     fire(c, r, "sec_a", pid, "approve")
-    fire(c, r, "sec_a", pid, "publish", data=PUBLISH | {"published_on": START.date().isoformat()})
+    fire(c, r, "sec_a", pid, "publish", data=PUBLISHED)
     return pid
 
 
@@ -149,7 +151,7 @@ def test_a_passed_deadline_sends_one_overdue_notice_to_the_inbox_and_the_webhook
 
     fire(c, r, "m1", late_id, "submit")
     fire(c, r, "sec_a", late_id, "approve")
-    done = fire(c, r, "sec_a", late_id, "publish", data=PUBLISH)
+    done = fire(c, r, "sec_a", late_id, "publish", data=PUBLISHED)
     assert statuses(done)["pledge_published"] == "late"
     assert done["overdue"] is False
     history = uc.read(c, events.record_history, c.lifecycles, r.actors["m1"], "pledge", late_id)
