@@ -193,7 +193,7 @@ def test_the_api_docs_work_from_the_app_alone(served: Served, browser: Browser) 
     page.on("request", lambda request: requested.append(request.url))
     refused = csp_violations(page)
     page.goto(f"{served.url}/docs")
-    expect(page.locator(".opblock-tag").first).to_be_visible()
+    expect(page.locator(".opblock-tag").first).to_be_visible(timeout=60_000)  # the document is built on first ask
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/webhooks/{webhook_id}").first).to_be_visible()
     context.close()
     assert requested and all(u.startswith(served.url + "/") for u in requested), sorted(set(requested))

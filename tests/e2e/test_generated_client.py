@@ -64,7 +64,7 @@ def generate(url: str, into: Path) -> str:
 
 @pytest.fixture
 def gen(served: Served, tmp_path: Path) -> Iterator[Generated]:
-    document = httpx.get(f"{served.url}/openapi.json").json()
+    document = httpx.get(f"{served.url}/openapi.json", timeout=60).json()
     package = document["info"]["x-package-name"]
     printed = generate(served.url, tmp_path)
     # The package is named by the document, and the generator says nothing else: no warning, no skipped part.

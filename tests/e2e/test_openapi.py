@@ -28,7 +28,7 @@ FILES = {
 
 @pytest.fixture
 def document(served: Served) -> dict[str, Any]:
-    return dict(httpx.get(f"{served.url}/openapi.json").json())
+    return dict(httpx.get(f"{served.url}/openapi.json", timeout=60).json())
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

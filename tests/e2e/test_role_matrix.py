@@ -347,7 +347,7 @@ def _inbox_entry_for(served: Served, user_id: int) -> int:
 
 
 def test_every_route_has_a_rule(served: Served) -> None:
-    paths = httpx.get(f"{served.url}/openapi.json").json()["paths"]
+    paths = httpx.get(f"{served.url}/openapi.json", timeout=60).json()["paths"]
     routes = {(method.upper(), path) for path, operations in paths.items() for method in operations}
     assert routes == set(rules()), f"without a rule: {routes - set(rules())}; stale: {set(rules()) - routes}"
 
