@@ -86,8 +86,11 @@ browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
 
+# Two workers (pytest-xdist), a test file to each in turn: most tests wait on a server, a browser or
+# a subprocess, so the second core is otherwise idle. `PYTEST_ARGS="-n 0"` runs them in one process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: install-dev lint browser
-	bash scripts/with-postgres.sh $(BIN)/python -m pytest
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The HTTP benchmark drives the server with Debian's wrk (a native load generator: a Python client would be
 # the bottleneck); it comes from apt when missing.

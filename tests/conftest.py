@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import fcntl
 import os
 import socket
 import tempfile
@@ -50,16 +51,35 @@ class Clock:
         self.fixed = when
 
 
-def _pg_schema_url() -> Iterator[str]:
+@contextmanager
+def _pg_turn(alone: bool) -> Iterator[None]:
+    """The throwaway PostgreSQL is shared by the suite's workers (`make test` runs pytest-xdist): a
+    test on it holds it shared, the fault test that stops it holds it alone (a lock file beside
+    `PLEDGEFLOW_TEST_PG_CTL`)."""
+    ctl = os.environ.get("PLEDGEFLOW_TEST_PG_CTL")
+    if not ctl:
+        yield
+        return
+    with open(os.path.join(os.path.dirname(ctl), "turn.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        yield
+
+
+def _pg_schema_url(alone: bool = False) -> Iterator[str]:
     if not PG_URL:
         if os.environ.get("PLEDGEFLOW_TEST_SKIP_PG") == "1":
             pytest.skip("PostgreSQL tests skipped (PLEDGEFLOW_TEST_SKIP_PG=1)")
         pytest.fail("PLEDGEFLOW_TEST_PG_URL is not set: run the suite with `make test`")
+    with _pg_turn(alone):
+        yield from _pg_schema(PG_URL)
+
+
+def _pg_schema(pg: str) -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # outlives a restart
+    admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # outlives a restart
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = sa.engine.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = sa.engine.make_url(pg).update_query_dict({"options": f"-csearch_path={schema}"})
     yield url.render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
@@ -78,6 +98,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
 def pg_url() -> Iterator[str]:
     """A fresh schema on the real PostgreSQL only (for tests about replicas and locks)."""
     yield from _pg_schema_url()
+
+
+@pytest.fixture
+def pg_url_alone() -> Iterator[str]:
+    """As `pg_url`, with no other test on the server meanwhile: for the test that stops it."""
+    yield from _pg_schema_url(alone=True)
 
 
 @pytest.fixture
