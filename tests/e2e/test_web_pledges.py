@@ -104,5 +104,7 @@ def test_tasks_list_what_each_person_must_do_and_what_waits_on_the_committee(ser
         assert "m1老师 · 承诺书（提出承诺）" in member_tasks and "提交审查" in member_tasks
         secretary_tasks = secretary.get("/tasks").text
         assert "已代为提交，等待教育工委审查" in secretary_tasks and "m2老师" in secretary_tasks
+        branch = secretary.get("/branch").text  # left to write: her own, the branch's (m1's and m2's exist)
+        assert f"还有 2 份{YEAR}年度承诺书未建立" in branch and f'href="/pledges/new?year={YEAR}"' in branch
     with signed_in(served, county.tokens["supervisor"]) as supervisor:
         assert f'href="/pledges/{behalf}"' in supervisor.get("/tasks").text

@@ -52,6 +52,7 @@ def workbench(request: Request, c: ContainerDep, actor: WebActor, now: Now, year
             "evaluations": views.evaluations(s, c, actor, shown, now),
             "rounds": rounds["items"],
             "orgs": views.secretary_orgs(s, actor),
+            "unwritten": views.pledge_subjects(s, actor, shown),
             "org_records": views.org_records(s, c, actor, shown, now),
             "site_labels": own_labels(demo_sites.LIFECYCLE),
             "labels": {st.code: st.label_zh for st in c.engines["pledge"].lifecycle.states},

@@ -15,7 +15,7 @@ from services.errors import NotFound
 from services.lifecycle import store
 from services.persistence.tables import Campaign, Org, Person, Pledge, User
 from services.queries import diagrams, listings
-from services.usecases import directory, events, pledge_items, pledges
+from services.usecases import appraisals, directory, events, pledge_items, pledges
 from services.usecases import self_evaluations as se
 from services.usecases.org_kinds import STARTS
 
@@ -103,14 +103,16 @@ def pledge_subjects(session: Session, actor: Actor, year: int) -> list[tuple[str
     return [(key, label) for key, label in found if key not in taken]
 
 
-PAGES = {"pledge": "/pledges/{}", "self_evaluation": "/self-evaluations/{}", "appraisal_round": "/branch"}
+PAGES = {"pledge": "/pledges/{}", "self_evaluation": "/self-evaluations/{}"}
+"""A record's own page; the org records (rounds, demo sites, rectifications) are at /records/{lifecycle}/{id}."""
 NOT_TASKS = {"withdraw"}
 """Events a person may do but is never asked to (a withdrawal is no to-do)."""
 
 
 def tasks(session: Session, c: Container, actor: Actor, year: int, now: dt.datetime) -> list[dict[str, Any]]:
-    """What the actor must act on now in `year`, across lifecycles, soonest deadline first; and the
-    pledges a secretary submitted on a member's behalf, waiting for 教育工委 (four eyes)."""
+    """What the actor must act on now in `year`, across lifecycles, soonest deadline first; the
+    pledges a secretary submitted on a member's behalf, waiting for 教育工委 (four eyes); and the
+    open rounds where the person has subjects left to vote on."""
     found = []
     for lifecycle, kind in c.lifecycles.kinds.items():
         lifecycle_def = c.engines[lifecycle].lifecycle
@@ -121,20 +123,45 @@ def tasks(session: Session, c: Container, actor: Actor, year: int, now: dt.datet
             waiting = lifecycle == pledges.LIFECYCLE and r["state"] == "reviewing" and r["submitted_on_behalf"]
             if not to_do and not (waiting and r["org_id"] in actor.secretary_orgs):
                 continue
-            due = [d["due_at"] for d in r["deadlines"] if d["status"] in ("pending", "missed")]
             name = r["subject"]["name"] if "subject" in r else r["org_name"]
-            page = PAGES.get(lifecycle)
-            found.append(
-                {
-                    "what": f"{name} · {kind.label_zh}（{r['state_label']}）",
-                    "do": "、".join(labels.get(e, e) for e in to_do) if to_do else "已代为提交，等待教育工委审查",
-                    "due_at": min(due) if due else None,
-                    "overdue": r["overdue"],
-                    "link": page.format(r["id"]) if page else None,
-                }
-            )
+            do = "、".join(labels.get(e, e) for e in to_do) if to_do else "已代为提交，等待教育工委审查"
+            link = PAGES.get(lifecycle, f"/records/{lifecycle}/{{}}").format(r["id"])
+            found.append(_task(f"{name} · {kind.label_zh}（{r['state_label']}）", do, r, link))
+    rounds = c.lifecycles.kinds[appraisals.LIFECYCLE].label_zh
+    for r in open_rounds(session, c, actor, now):
+        left = sum(not s["voted"] for s in r["subjects"])
+        if r["year"] == year and left:
+            what = f"{r['org_name']} · {rounds}（{r['state_label']}）"
+            found.append(_task(what, f"评议投票：还有 {left} 个对象未评", r, "/ballot"))
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(found, key=lambda t: (t["due_at"] or far, t["what"]))
+
+
+def _task(what: str, do: str, record: dict[str, Any], link: str) -> dict[str, Any]:
+    due = [d["due_at"] for d in record["deadlines"] if d["status"] in ("pending", "missed")]
+    return {"what": what, "do": do, "due_at": min(due) if due else None, "overdue": record["overdue"], "link": link}
+
+
+def open_rounds(session: Session, c: Container, actor: Actor, now: dt.datetime) -> list[dict[str, Any]]:
+    """Open rounds the actor may vote in, each with its subjects: the org, then its people."""
+    filters = listings.Filters(state="open")
+    rounds = listings.listing(session, c.lifecycles, actor, appraisals.LIFECYCLE, filters, 200, 0, now)["items"]
+    out = []
+    for r in rounds:
+        org = session.get(Org, r["org_id"])
+        if org is None or not actor.votes_in(org):
+            continue
+        people = session.exec(
+            select(Person).join(Org, col(Org.id) == Person.org_id).where(col(Org.path).startswith(org.path))
+        ).all()
+        subjects = [{"type": "org", "id": org.id, "name": org.name}]
+        subjects += [{"type": "person", "id": p.id, "name": p.name} for p in people if p.id != actor.person_id]
+        out.append(r | {"subjects": subjects})
+    done = appraisals.voted(session, actor, [r["id"] for r in out])
+    for r in out:
+        for subject in r["subjects"]:
+            subject["voted"] = (r["id"], subject["type"], subject["id"]) in done
+    return out
 
 
 def printed(session: Session, c: Container, view: dict[str, Any]) -> dict[str, Any]:
