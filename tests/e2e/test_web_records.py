@@ -62,6 +62,7 @@ def test_a_rectification_from_order_to_verification(served: Served, county: Coun
         page = _text(sec.get(path).text)
         assert "已报告" in page and "整改情况报告" in page and "已补齐全部学习记录并建立检查制度" in page
     with signed_in(served, county.tokens["office"]) as office:
+        assert f'<a href="{path}">延庆一中党支部 · 限期整改（已报告）</a>' in office.get("/tasks").text, "linked"
         assert 'data-confirm="「验收」后不能撤销。确定吗？"' in office.get(path).text
         assert _fire(office, path, "verify").status_code == 303
         page = _text(office.get(path).text)
@@ -170,8 +171,32 @@ def test_the_ballot_menu_appears_while_a_round_is_open_to_the_member(served: Ser
         assert opened.status_code == 200
         assert 'href="/ballot"' in m1.get("/me").text
         assert "评议投票" in m1.get("/ballot").text
+        tasks = _text(m1.get("/tasks").text)
+        assert "延庆一中党支部 · 党员群众评议（评议中） ：评议投票：还有 3 个对象未评" in tasks, "the branch, m2, sec_a"
     with signed_in(served, county.tokens["mb"]) as mb:
         assert 'href="/ballot"' not in mb.get("/me").text, "another branch's round is not open to her"
+
+
+def test_a_returned_self_evaluation_shows_why_and_keeps_its_report(served: Served, county: County) -> None:
+    sec_api = county.as_("sec_a")
+    eid = sec_api.post("/api/v1/self-evaluations", json={"year": YEAR, "org_id": county.orgs["a"]}).json()["id"]
+    areas = county.as_("office").get(f"/api/v1/campaigns/{YEAR}/scorecard").json()["areas"]
+    assert sec_api.post(f"/api/v1/self-evaluations/{eid}/events", json={"event": "start"}).status_code == 200
+    scores = {"kind": "self", "items": [{"code": it["code"], "points": 2} for a in areas for it in a["items"]]}
+    assert sec_api.put(f"/api/v1/self-evaluations/{eid}/scores", json=scores).status_code == 200
+    path, held = f"/self-evaluations/{eid}", f"{YEAR}-10-08"
+    report = "本支部认真开展创先争优活动，组织党员公开承诺、践行承诺。" * 10
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        fields = {"report": report, "meeting_held_on": held, "questionnaires": "20"}
+        assert _fire(sec, path, "submit", fields).status_code == 303
+    with signed_in(served, county.tokens["office"]) as office:
+        assert _fire(office, path, "return", {"reason": "问卷份数与党员人数不符，请核实"}).status_code == 303
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        page = sec.get(path).text
+        told = re.search(r'<div class="returned" role="note">(.*?)</div>', page, re.S)
+        assert told and "问卷份数与党员人数不符，请核实" in _text(told[1]) and "已被退回修改" in told[1]
+        assert f">{report}</textarea>" in page and f'value="{held}"' in page and 'value="20"' in page, "not retyped"
+        assert "办理记录" in page and "退回（问卷份数与党员人数不符，请核实）" in _text(page)
 
 
 def test_refused_scores_keep_what_was_typed(served: Served, county: County) -> None:

@@ -34,6 +34,7 @@ def evaluation_page(
     with UnitOfWork(c.db, write=False) as uow:
         loaded = store.load(uow.session, se.KIND, actor, evaluation_id)
         view = events.views(uow.session, c.lifecycles, [loaded], now)[0]
+        history = events.record_history(uow.session, c.lifecycles, actor, se.LIFECYCLE, evaluation_id)
     scores: dict[str, dict[str, Any]] = {"self": {}, "assessed": {}}
     for entry in view["scores"]:
         scores[entry["kind"]][entry["code"]] = entry
@@ -51,6 +52,7 @@ def evaluation_page(
         roles=loaded.roles,
         sheet=c.scorecard,
         scores=scores,
+        history=history,
         labels={e.name: e.label_zh for e in engine.lifecycle.events},
         diagram=Markup(diagrams.svg(engine.lifecycle, view["state"])),
         now=now,
