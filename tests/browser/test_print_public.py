@@ -111,6 +111,15 @@ def test_the_public_page_and_the_users_page_pass_axe(served: Served, browser: Br
     page.get_by_role("button", name=re.compile(r"更换令牌\s*（m2）")).click()
     expect(page.get_by_role("textbox", name="新令牌")).to_have_value(re.compile(r".{20,}"))
     audit(page, found)
+    page.goto(f"{served.url}/office/orgs")  # a user for a person: named and linked, its token shown once
+    page.get_by_text("延庆二中党支部（党支部）").click()
+    page.get_by_role("link", name=re.compile(r"建立用户\s*（mb老师）")).click()
+    expect(page.get_by_role("heading", name="新建用户")).to_be_visible()
+    audit(page, found)
+    page.get_by_label("邮箱（选填，用于接收通知）").fill("mb@example.cn")
+    page.get_by_role("button", name="建立用户").click()
+    expect(page.get_by_text("已建立用户：mb老师")).to_be_visible()
+    expect(page.get_by_role("textbox", name="新令牌")).to_have_value(re.compile(r".{20,}"))
     office.close()
     c.close()
     assert refused == [], refused

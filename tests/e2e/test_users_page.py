@@ -101,3 +101,36 @@ def test_a_replaced_token_is_shown_once_and_kept_nowhere(served: Served, county:
         assert all(f is None for f in flashes(served))
         signed_out = office.get("/office/users")
         assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
+
+
+def test_the_office_makes_a_user_for_a_person_and_sees_the_token_once(served: Served, county: County) -> None:
+    person = county.post("/api/v1/people", {"name": "赵老师", "org_id": county.orgs["b"], "status": "full"})["id"]
+    with signed_in(served, county.tokens["office"]) as office:
+        listed = office.get("/office/orgs").text
+        assert f'href="/office/users/new?person_id={person}"' in listed
+        path = f"/office/users/new?person_id={person}"
+        page = office.get(path).text
+        assert 'value="赵老师"' in page and "赵老师（延庆二中党支部）" in page
+        assert '<option value="member" selected>' in page, "a person's user is offered the member's role"
+        bad = {"name": "赵老师", "email": "not-an-address", "role": ["member", ""], "org_id": ["", ""]}
+        refused = post_form(office, path, "/office/users/new", bad)
+        assert refused.status_code == 303 and refused.headers["location"] == path
+        page = office.get(path).text
+        error = re.search(r'<p class="field-error" id="err-user-new-email">([^<]+)</p>', page)
+        assert error and "邮箱" in error[1] and 'value="not-an-address"' in page, "told beside it, what was typed kept"
+        assert county.admin.get("/api/v1/users").json()[-1]["name"] != "赵老师", "nothing made"
+
+        good = bad | {"email": "zhao@example.cn"}
+        made = post_form(office, path, "/office/users/new", good)
+        assert made.status_code == 303 and made.headers["location"] == "/office/users"
+        shown = office.get("/office/users")
+        assert shown.headers["cache-control"] == "no-store" and "已建立用户：赵老师" in shown.text
+        token = re.search(r'<input id="new-token" type="text" readonly value="([^"]+)">', shown.text)
+        assert token, "the token, once"
+        assert 'id="new-token"' not in office.get("/office/users").text, "and never again"
+    with httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {token[1]}"}, timeout=30) as zhao:
+        me_now = zhao.get("/api/v1/me").json()
+    assert me_now["person"]["id"] == person and [r["role"] for r in me_now["roles"]] == ["member"]
+    with signed_in(served, county.tokens["sec_a"]) as sec:
+        refused = sec.get(f"/office/users/new?person_id={person}")
+        assert refused.status_code == 403 and "只有创先争优活动办公室可以建立用户" in refused.text

@@ -1,25 +1,27 @@
-"""用户管理 for the office: every user with their person, roles and e-mail; disable or enable, change
-roles, replace a token — through the API's own use cases (services.usecases.directory)."""
+"""用户管理 for the office: every user with their person, roles and e-mail; a new user (for a person of
+the directory, or for no one), disable or enable, change roles, replace a token — through the API's own
+use cases (services.usecases.directory)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from definitions.vocabulary import USER_ROLES
-from services.entrypoints.deps import ContainerDep
+from services.entrypoints.deps import ContainerDep, Now
 from services.entrypoints.web import views
-from services.entrypoints.web.forms import text
+from services.entrypoints.web.forms import filled, text
 from services.entrypoints.web.render import page
 from services.entrypoints.web.route import WebRoute
 from services.entrypoints.web.session import CheckedForm, WebActor, back_to, flash
-from services.errors import NotFound
+from services.errors import Forbidden, NotFound
+from services.persistence.tables import Org, Person
 from services.persistence.uow import UnitOfWork
 from services.usecases import directory
-from services.usecases.commands import UpdateUser
+from services.usecases.commands import CreateUser, UpdateUser
 from services.usecases.fields import parse
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -43,6 +45,39 @@ def users(request: Request, c: ContainerDep, actor: WebActor) -> Response:
     with UnitOfWork(c.db, write=False) as uow:
         listed = views.users(uow.session, actor)
     return _shown(request, actor, listed, [])
+
+
+@router.get("/office/users/new")
+def new_user(
+    request: Request, c: ContainerDep, actor: WebActor, person_id: Annotated[int | None, Query(ge=1)] = None
+) -> Response:
+    """A new user: for `person_id` (named and linked, a member's role offered), or for no one."""
+    if not actor.is_office:
+        raise Forbidden("只有创先争优活动办公室可以建立用户")
+    with UnitOfWork(c.db, write=False) as uow:
+        person = uow.session.get(Person, person_id) if person_id else None
+        if person_id and person is None:
+            raise NotFound(f"人员 {person_id} 不存在")
+        org = uow.session.get(Org, person.org_id) if person else None
+        orgs = views.org_choices(uow.session)
+    fresh = {
+        "id": None,
+        "name": person.name if person else "",
+        "person_id": person_id,
+        "person": f"{person.name}（{org.name if org else ''}）" if person else "",
+        "roles": [{"role": "member", "org_id": None}] if person else [],
+    }
+    return _shown(request, actor, [], orgs, editing=fresh)
+
+
+@router.post("/office/users/new")
+def create_user(request: Request, form: CheckedForm, c: ContainerDep, actor: WebActor, now: Now) -> Response:
+    """The new user's token is shown once on the next page, as a replaced token is."""
+    cmd = parse(CreateUser, filled(form, "name", "person_id", "email") | {"roles": roles_of(form)})
+    with UnitOfWork(c.db) as uow:
+        user, token = directory.create_user(uow, actor, cmd, now)
+    flash(request, TOKEN_FORM, f"已建立用户：{user.name}", values={"token": token})
+    return RedirectResponse("/office/users", status_code=303)
 
 
 @router.get("/office/users/{user_id}")
