@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     https: bool = False
     """Served over HTTPS (TLS ends at a proxy in front): cookies are marked `Secure`."""
     trusted_proxies: Annotated[list[str], NoDecode] = []
-    """Addresses or networks (comma-separated) whose `X-Forwarded-Proto: https` is believed; none by default."""
+    """Addresses or networks (comma-separated) of the proxies in front whose `X-Forwarded-For` and
+    `X-Forwarded-Proto` are believed (the client's address for throttling, HTTPS for `Secure` cookies);
+    none by default."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -137,7 +137,9 @@ def serve(settings: Settings, clock: Clock) -> Iterator[Served]:
     app = create_app(settings, clock=clock)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=HTTP)
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=HTTP, proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -41,6 +41,7 @@ def serve(host: str, port: int, workers: int, demo: bool, no_scheduler: bool) ->
         "services.entrypoints.api.app:create_app",
         factory=True,
         http="services.entrypoints.api.server:HttpProtocol",  # a deadline on each request's head
+        proxy_headers=False,  # the app believes forwarded headers from PLEDGEFLOW_TRUSTED_PROXIES only
         host=host,
         port=port,
         workers=workers,

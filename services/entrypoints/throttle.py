@@ -2,7 +2,8 @@
 
 A moving window from the `limits` library, kept in this process's memory: each replica counts the
 failures it sees, so N replicas allow N times the rate. Only failures count: a person who signs in
-right is never slowed. The address is the connection's peer (the proxy's, behind one).
+right is never slowed. The address is the connection's peer, or behind one of PLEDGEFLOW_TRUSTED_PROXIES
+the client it names in `X-Forwarded-For` (an untrusted peer's header changes nothing).
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 
 from services.config import Settings
+from services.entrypoints.api.app import create_app
 from tests.conftest import ADMIN, Clock, serve
 from tests.county import build_county
 
@@ -39,3 +41,30 @@ def test_failed_sign_ins_are_throttled(db_url: str, clock: Clock) -> None:
         tries = [browser.post("/login", data={"csrf_token": csrf.group(1), "token": f"猜{n}"}) for n in range(6)]
     assert [t.status_code for t in tries] == [401] * FAILURES + [429]
     assert "失败次数过多" in tries[-1].text and tries[-1].headers["retry-after"].isdigit()
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_counts_alone(db_url: str) -> None:
+    settings = Settings(
+        database_url=db_url,
+        admin_token=ADMIN,
+        scheduler=False,
+        auth_failures_per_minute=FAILURES,
+        trusted_proxies="10.0.0.0/8",
+    )
+    app = create_app(settings)
+
+    async def guesses(peer: str, forwarded: list[str]) -> list[int]:
+        transport = httpx.ASGITransport(app=app, client=(peer, 5000))
+        wrong = {"Authorization": "Bearer wrong-token"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://pledgeflow.test", headers=wrong) as http:
+            return [(await http.get("/api/v1/me", headers={"x-forwarded-for": f})).status_code for f in forwarded]
+
+    try:
+        one = asyncio.run(guesses("10.1.2.3", ["198.51.100.7"] * (FAILURES + 1)))
+        other = asyncio.run(guesses("10.1.2.3", ["198.51.100.8"]))
+        spoofed = asyncio.run(guesses("192.0.2.7", [f"203.0.113.{n}" for n in range(FAILURES + 1)]))
+    finally:
+        app.state.container.db.dispose()
+    assert one == [401] * FAILURES + [429]
+    assert other == [401], "another client behind the same proxy is not held back"
+    assert spoofed == [401] * FAILURES + [429], "anyone else's X-Forwarded-For changes nothing"

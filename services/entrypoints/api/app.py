@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from definitions import Catalog
 from services.config import Settings
@@ -84,7 +85,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], dt.datetime
     uploads = {imports.PATH: s.max_upload_bytes, roster_page.PATH: s.max_upload_bytes}
     app.add_middleware(BodyLimitMiddleware, max_bytes=s.max_body_bytes, timeout_s=s.request_timeout_s, uploads=uploads)
     app.add_middleware(PageErrors)  # a browser's navigation gets the error page, never problem+json
-    app.add_middleware(SecurityHeadersMiddleware, https=s.https, trusted_proxies=s.trusted_proxies)  # outermost
+    app.add_middleware(SecurityHeadersMiddleware, https=s.https)
+    # outermost: behind one of PLEDGEFLOW_TRUSTED_PROXIES, the client and the scheme are those it forwards
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=s.trusted_proxies)
     problems.install(app)
     openapi.install(app)
     _describe_events(app, container.catalog)

@@ -5,16 +5,13 @@ cookies when the browser talks HTTPS.
 Against whom: a site that frames the pages to trick a click (clickjacking), a stored text that slips into a
 page as script (the CSP refuses inline and foreign scripts even then), a browser guessing an upload or an
 export to be HTML, and a network eavesdropper reading the session cookie of an HTTPS site over plain HTTP.
-HTTPS is known from `PLEDGEFLOW_HTTPS=1`, from the server itself (TLS, or uvicorn's own proxy handling),
-or from `X-Forwarded-Proto: https` sent by one of `PLEDGEFLOW_TRUSTED_PROXIES` (anyone else could send it).
+HTTPS is known from `PLEDGEFLOW_HTTPS=1` or from the request's scheme: TLS at the server, or
+`X-Forwarded-Proto: https` from one of `PLEDGEFLOW_TRUSTED_PROXIES`, which uvicorn's proxy-headers
+middleware, outside this one, has turned into the scheme (anyone else's header is ignored).
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Sequence
-
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_CSP = (
@@ -32,15 +29,14 @@ ALWAYS = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, https: bool = False, trusted_proxies: Sequence[str] = ()):
+    def __init__(self, app: ASGIApp, https: bool = False):
         self.app, self.https = app, https
-        self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        secure = self._over_https(scope)
+        secure = self.https or scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -48,23 +44,6 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-    def _over_https(self, scope: Scope) -> bool:
-        if self.https or scope.get("scheme") == "https":
-            return True
-        forwarded = Headers(scope=scope).get("x-forwarded-proto", "")
-        # The last value is the one the nearest proxy (the trusted one) wrote; earlier ones came from the client.
-        return forwarded.split(",")[-1].strip().lower() == "https" and self._from_proxy(scope)
-
-    def _from_proxy(self, scope: Scope) -> bool:
-        client = scope.get("client")
-        if not client or not self.proxies:
-            return False
-        try:
-            address = ipaddress.ip_address(client[0])
-        except ValueError:
-            return False
-        return any(address in network for network in self.proxies)
 
 
 def _secured(headers: list[tuple[bytes, bytes]], secure: bool) -> list[tuple[bytes, bytes]]:
