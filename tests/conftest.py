@@ -8,7 +8,9 @@ import email
 import email.policy
 import fcntl
 import os
+import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -112,6 +114,16 @@ def clock() -> Clock:
 
 
 HTTP = "services.entrypoints.api.server:HttpProtocol"  # as `pledgeflow serve` runs
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """A server process asked to stop (SIGTERM), killed if it has not within `timeout` seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port() -> int:

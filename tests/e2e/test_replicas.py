@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, free_port
+from tests.conftest import ADMIN, free_port, stop
 from tests.county import GOOD_ITEMS, YEAR, build_county
 from tests.e2e.test_deadlines import SECRET, ahead, wait_for
 from tests.receiver import receiver
@@ -43,12 +42,7 @@ def serve_process(db_url: str, log: Path, *args: str) -> Iterator[str]:
         assert proc.poll() is None, log.read_text()
         yield url
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
 
 
 def _healthy(url: str) -> bool:

@@ -22,7 +22,6 @@ import itertools
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, free_port
+from tests.conftest import ADMIN, free_port, stop
 from tests.e2e.test_deadlines import wait_for
 
 pytestmark = pytest.mark.slow
@@ -103,12 +102,7 @@ def _server(db: Path, user: pwd.struct_passwd, switch: list[str], log: Path) -> 
         yield client
     finally:
         client.close()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
 
 
 def _set_modes(directory: Path, files: int, folder: int) -> None:
