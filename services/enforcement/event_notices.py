@@ -51,9 +51,12 @@ def tell(session: Session, happened: Happened, who: str, org_id: int, person_id:
 
 
 def _recipients(session: Session, who: str, org_id: int, person_id: int | None) -> dict[int, str | None]:
-    """user id → e-mail address (or None)."""
+    """user id → e-mail address (or None). A member without an account is told through her branch's
+    secretaries, who act for her (as deadline notices do: recipients.Directory.actor)."""
     if who == "owner" and person_id is not None:
-        return _users(session, col(User.person_id) == person_id)
+        own = _users(session, col(User.person_id) == person_id)
+        if own:
+            return own
     path = session.exec(select(Org.path).where(Org.id == org_id)).one()
     if who == "voters":
         in_subtree = select(Person.id).join(Org, col(Org.id) == Person.org_id).where(col(Org.path).startswith(path))

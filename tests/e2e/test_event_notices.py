@@ -36,6 +36,18 @@ def test_a_member_is_told_of_a_return_with_its_reason_and_of_a_comment(county: C
     assert len(titles) == 3 and "审查通过" in titles[1] and "领导点评" in titles[0]
 
 
+def test_a_member_without_an_account_is_told_through_her_secretary(county: County) -> None:
+    person = county.post("/api/v1/people", {"name": "钱老师", "org_id": county.orgs["a"], "status": "full"})["id"]
+    sec = county.as_("sec_a")
+    pid = sec.post("/api/v1/pledges", json={"year": YEAR, "person_id": person, "items": GOOD_ITEMS}).json()["id"]
+    assert sec.post(f"/api/v1/pledges/{pid}/events", json={"event": "submit"}).status_code == 200
+    back = {"event": "return", "reason": "请补充家访计划"}  # her pledge, submitted for her: the supervisor reviews it
+    assert county.as_("supervisor").post(f"/api/v1/pledges/{pid}/events", json=back).status_code == 200
+    [told] = events_in_inbox(county, "sec_a")
+    assert "退回修改" in told["title"] and "钱老师" in told["title"] and "请补充家访计划" in told["body"]
+    assert events_in_inbox(county, "m1") == [] and events_in_inbox(county, "sec_b") == []
+
+
 def test_a_refused_event_tells_nobody(county: County) -> None:
     m1, sec = county.as_("m1"), county.as_("sec_a")
     pid = m1.post("/api/v1/pledges", json={"year": YEAR, "person_id": county.people["m1"], "items": GOOD_ITEMS}).json()[
