@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
-from tests.browser.test_pages import DESKTOP, browser, csp_violations, sign_in
+from tests.browser.test_pages import DESKTOP, browser, csp_violations, shoot, sign_in
 from tests.browser.test_people import audit
 from tests.conftest import Served
 from tests.county import MEETING, PUBLISH, TODAY, YEAR, County, build_county
@@ -141,6 +141,7 @@ def test_pledges_written_reviewed_and_edited(served: Served, browser: Browser) -
         sup.get_by_role("link", name="待办").click()
         expect(sup.locator(f"ol.tasks a[href='{behalf_url.removeprefix(served.url)}']")).to_be_visible()
         expect(sup.locator("ol.tasks")).to_contain_text("m2老师 · 承诺书（审查承诺）：退回修改、审查通过")
+        shoot(sup, "tasks")
         sup.locator(f"ol.tasks a[href='{behalf_url.removeprefix(served.url)}']").click()
         sup.get_by_label("退回理由").fill("请写明每学期听课的总节数")
         audit(sup, found)  # a pledge as its reviewer sees it: 退回 with its reason, 审查通过
@@ -160,6 +161,7 @@ def test_pledges_written_reviewed_and_edited(served: Served, browser: Browser) -
         expect(sec.locator(".top .unread")).to_have_text("1")
         sec.get_by_role("link", name=re.compile("^消息")).click()
         expect(sec.get_by_role("heading", name="消息（1 条未读）")).to_be_visible()
+        shoot(sec, "notifications")
         told = sec.locator(".inbox > li.unread-entry")
         expect(told).to_contain_text(ORG_A)
         told.get_by_role("button", name="标为已读").click()
@@ -201,6 +203,7 @@ def test_pledges_written_reviewed_and_edited(served: Served, browser: Browser) -
         sec.get_by_label("践诺措施").nth(2).fill("支委轮流走访")
         sec.get_by_label("充实完善的理由").fill("结合党员意见，补充走访困难党员的承诺")
         audit(sec, found)  # the editor in 充实完善 mode, with its reason
+        shoot(sec, "pledge-editor")
         sec.get_by_role("button", name="保存并重新提交审查").click()
         expect(sec.get_by_role("status")).to_contain_text("已充实完善，承诺书已重新提交审查")
         expect(sec.locator(".stage").first).to_have_text("审查承诺")
@@ -319,6 +322,7 @@ def test_a_self_evaluation_from_its_scores_to_the_verified_rectification(served:
         sec.get_by_label("整改情况报告").fill("已补齐全部学习记录，支委会每月检查一次")
         sec.get_by_role("button", name="报告整改情况").click()
         expect(sec.get_by_text("当前阶段：已报告")).to_be_visible()
+        shoot(sec, "rectification")
         expect(sec.locator("dl.facts")).to_contain_text("已补齐全部学习记录，支委会每月检查一次")
         rectification_url = sec.url
 
@@ -358,6 +362,7 @@ def test_a_demo_site_a_rounds_results_and_the_offices_directory(served: Served, 
         office.get_by_label("听取汇报").check()
         office.get_by_label("调查走访").check()
         audit(office, found)  # a demo site's page: 评估 with its choices, 不予推荐 with its reason
+        shoot(office, "demo-site")
         office.get_by_role("button", name="评估").click()
         expect(office.get_by_text("当前阶段：评估中")).to_be_visible()
         expect(office.locator("dl.facts")).to_contain_text("听取汇报、调查走访")
@@ -389,6 +394,7 @@ def test_a_demo_site_a_rounds_results_and_the_offices_directory(served: Served, 
         result = sec.locator("section[aria-labelledby=h-results] tbody tr", has_text=ORG_A)
         expect(result.locator("td").nth(1)).to_have_text("3")
         audit(sec, found)  # a closed round's results table
+        shoot(sec, "round-results")
 
         # 6. The office adds an org under the committee and registers a person in it.
         office.get_by_role("link", name="创先争优办公室").click()
@@ -407,8 +413,9 @@ def test_a_demo_site_a_rounds_results_and_the_offices_directory(served: Served, 
         expect(office.get_by_role("status")).to_contain_text("已登记人员：周老师")
         office.get_by_text("第三中学党支部（党支部）· 1 人").click()
         expect(office.get_by_text("周老师（预备党员，班主任）")).to_be_visible()
+        shoot(office, "orgs")
 
-        # ... and on 用户管理 (which has no form to add a user): moves the appraiser to branch b, disables m2.
+        # ... and on 用户管理: moves the appraiser to branch b, disables m2 (a new user: test_print_public.py).
         office.get_by_role("link", name="用户管理").click()
         office.get_by_role("link", name=re.compile(r"修改角色\s*（appraiser）")).click()
         office.get_by_label("第1行所属党组织").select_option(label=ORG_B)
@@ -416,6 +423,7 @@ def test_a_demo_site_a_rounds_results_and_the_offices_directory(served: Served, 
         expect(office.get_by_role("status")).to_contain_text("appraiser：角色已更新")
         office.get_by_role("link", name="← 返回用户管理").click()
         expect(office.locator(f"#user-{c.user_ids['appraiser']}")).to_contain_text(f"评议人（{ORG_B}）")
+        shoot(office, "users")
         accept_next_dialog(office, asked)
         office.get_by_role("button", name=re.compile(r"停用\s*m2$")).click()
         expect(office.get_by_role("status")).to_contain_text("m2：已停用")
